@@ -1,0 +1,252 @@
+// Package memfile provides the sandbox's memory file: one memfd that backs all application
+// memory, allocated in page-aligned ranges and reference counted.
+//
+// The whole file is mapped into the sentry once, so the sentry reads and writes application
+// memory with a memmove (Slice) rather than a syscall; platforms map ranges of the same fd
+// into application address spaces. A freed range is hole-punched, which returns its pages to
+// the host and makes the range read as zeros when it is handed out again: fresh allocations
+// are always zero-filled without the sentry touching them.
+//
+// Locking: File.mu protects the allocator and the reference counts. No other lock is taken
+// while it is held.
+package memfile
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const pageSize = 4096
+
+// DefaultSize is the size of the file's offset space. The file is sparse: only pages the
+// application touches use host memory.
+const DefaultSize = 64 << 30
+
+// ErrNoMemory is returned when the offset space or the usage limit is exhausted.
+var ErrNoMemory = errors.New("memory file exhausted")
+
+// File is the memory file.
+type File struct {
+	fd   int
+	size uint64
+	// mapping is the whole file, mapped shared into the sentry.
+	mapping []byte
+
+	mu sync.Mutex
+	// free holds free ranges below high, sorted by start, coalesced. Guarded by mu.
+	free []segment
+	// high is the end of the highest range ever allocated. Guarded by mu.
+	high uint64
+	// refs holds the reference count of every allocated range, sorted by start, non
+	// overlapping; ranges absent from it are free. Guarded by mu.
+	refs []segment
+	// allocated is the number of bytes with a non-zero reference count. Guarded by mu.
+	allocated uint64
+	// limit caps allocated (0: no limit). Guarded by mu.
+	limit uint64
+}
+
+// segment is [start, end) with a count (refs) or unused (free list).
+type segment struct {
+	start, end uint64
+	refs       int
+}
+
+// New creates a memory file of the given size (DefaultSize if 0).
+func New(name string, size uint64) (*File, error) {
+	if size == 0 {
+		size = DefaultSize
+	}
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("sizing memory file: %w", err)
+	}
+	m, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mapping memory file: %w", err)
+	}
+	return &File{fd: fd, size: size, mapping: m}, nil
+}
+
+// FD is the host file descriptor of the memory file.
+func (f *File) FD() int { return f.fd }
+
+// SetLimit caps the bytes that may be allocated at once (0: unlimited).
+func (f *File) SetLimit(limit uint64) {
+	f.mu.Lock()
+	f.limit = limit
+	f.mu.Unlock()
+}
+
+// Allocated returns the bytes currently allocated.
+func (f *File) Allocated() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.allocated
+}
+
+// Allocate returns the offset of length zero-filled bytes with a reference count of one.
+// length is rounded up to whole pages.
+func (f *File) Allocate(length uint64) (uint64, error) {
+	if length == 0 {
+		return 0, errors.New("memfile: zero-length allocation")
+	}
+	length = (length + pageSize - 1) &^ (pageSize - 1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.limit != 0 && f.allocated+length > f.limit {
+		return 0, ErrNoMemory
+	}
+	// First fit in the free list, else extend the high-water mark.
+	var off uint64
+	found := false
+	for i := range f.free {
+		s := &f.free[i]
+		if s.end-s.start >= length {
+			off = s.start
+			s.start += length
+			if s.start == s.end {
+				f.free = append(f.free[:i], f.free[i+1:]...)
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		if f.high+length > f.size {
+			return 0, ErrNoMemory
+		}
+		off = f.high
+		f.high += length
+	}
+	f.addRefsLocked(off, off+length, 1)
+	return off, nil
+}
+
+// IncRef adds a reference to every page of [off, off+length), which must be allocated.
+func (f *File) IncRef(off, length uint64) {
+	f.mu.Lock()
+	f.addRefsLocked(off, off+length, 1)
+	f.mu.Unlock()
+}
+
+// DecRef drops a reference to every page of [off, off+length). Pages whose count reaches
+// zero are returned to the host and to the free list.
+func (f *File) DecRef(off, length uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addRefsLocked(off, off+length, -1)
+}
+
+// RefCount returns the reference count of the page at off (0 if free).
+func (f *File) RefCount(off uint64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := sort.Search(len(f.refs), func(i int) bool { return f.refs[i].end > off })
+	if i < len(f.refs) && f.refs[i].start <= off {
+		return f.refs[i].refs
+	}
+	return 0
+}
+
+// addRefsLocked adds delta to the count of [start, end), splitting segments at the edges and
+// freeing any range whose count drops to zero.
+//
+// Preconditions: f.mu is held.
+func (f *File) addRefsLocked(start, end uint64, delta int) {
+	if start >= end {
+		return
+	}
+	f.splitLocked(start)
+	f.splitLocked(end)
+	i := sort.Search(len(f.refs), func(i int) bool { return f.refs[i].start >= start })
+	if delta > 0 && (i == len(f.refs) || f.refs[i].start > start) {
+		// A fresh allocation: no segment covers it yet.
+		if delta != 1 {
+			panic("memfile: IncRef of unallocated range")
+		}
+		f.refs = append(f.refs, segment{})
+		copy(f.refs[i+1:], f.refs[i:])
+		f.refs[i] = segment{start, end, 1}
+		f.allocated += end - start
+		return
+	}
+	j := i
+	for j < len(f.refs) && f.refs[j].start < end {
+		f.refs[j].refs += delta
+		j++
+	}
+	// Release segments that reached zero.
+	out := f.refs[:i]
+	for k := i; k < j; k++ {
+		s := f.refs[k]
+		if s.refs <= 0 {
+			f.releaseLocked(s.start, s.end)
+			continue
+		}
+		out = append(out, s)
+	}
+	out = append(out, f.refs[j:]...)
+	f.refs = out
+}
+
+// splitLocked ensures that no refs segment straddles off.
+func (f *File) splitLocked(off uint64) {
+	i := sort.Search(len(f.refs), func(i int) bool { return f.refs[i].end > off })
+	if i == len(f.refs) || f.refs[i].start >= off {
+		return
+	}
+	s := f.refs[i]
+	f.refs = append(f.refs, segment{})
+	copy(f.refs[i+2:], f.refs[i+1:])
+	f.refs[i] = segment{s.start, off, s.refs}
+	f.refs[i+1] = segment{off, s.end, s.refs}
+}
+
+// releaseLocked punches [start, end) out of the file and adds it to the free list.
+func (f *File) releaseLocked(start, end uint64) {
+	// Failure to punch leaves the host memory in use but is otherwise harmless; zeroing
+	// is then done by hand so that the next allocation still reads zeros.
+	if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(start), int64(end-start)); err != nil {
+		clear(f.mapping[start:end])
+	}
+	f.allocated -= end - start
+	i := sort.Search(len(f.free), func(i int) bool { return f.free[i].start >= start })
+	f.free = append(f.free, segment{})
+	copy(f.free[i+1:], f.free[i:])
+	f.free[i] = segment{start: start, end: end}
+	// Coalesce with neighbours.
+	if i+1 < len(f.free) && f.free[i].end == f.free[i+1].start {
+		f.free[i].end = f.free[i+1].end
+		f.free = append(f.free[:i+1], f.free[i+2:]...)
+	}
+	if i > 0 && f.free[i-1].end == f.free[i].start {
+		f.free[i-1].end = f.free[i].end
+		f.free = append(f.free[:i], f.free[i+1:]...)
+	}
+}
+
+// Slice returns the sentry's view of [off, off+length): reads and writes go straight to the
+// application's memory. The caller must hold a reference on the range.
+func (f *File) Slice(off, length uint64) []byte {
+	return f.mapping[off : off+length : off+length]
+}
+
+// Base returns the address of the file's mapping in the sentry (for diagnostics and tests).
+func (f *File) Base() uintptr { return uintptr(unsafe.Pointer(&f.mapping[0])) }
+
+// Close unmaps and closes the file.
+func (f *File) Close() error {
+	unix.Munmap(f.mapping)
+	return unix.Close(f.fd)
+}
