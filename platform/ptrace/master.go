@@ -1,0 +1,221 @@
+package ptrace
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+)
+
+// master is the stub process from which every address space is forked. It is created once
+// per platform by a dedicated goroutine that owns its OS thread for the platform's whole
+// life: that thread is the master's tracer, and the master's PR_SET_PDEATHSIG is tied to it.
+type master struct {
+	t        thread
+	requests chan chan forkResult
+}
+
+type forkResult struct {
+	tid int
+	err error
+}
+
+// startMaster creates the master stub and the goroutine that serves fork requests.
+func startMaster() (*master, error) {
+	m := &master{requests: make(chan chan forkResult)}
+	ready := make(chan error)
+	go m.run(ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *master) run(ready chan<- error) {
+	// Never unlocked: the OS thread must outlive the master stub.
+	runtime.LockOSThread()
+	if err := m.create(); err != nil {
+		if m.t.tid != 0 {
+			m.t.kill(true)
+		}
+		ready <- fmt.Errorf("creating ptrace stub: %w", err)
+		return
+	}
+	ready <- nil
+	for reply := range m.requests {
+		tid, err := m.t.syscall(stubClone, unix.SYS_CLONE, nil, cloneAddressSpace, 0, 0, 0, 0)
+		if err == nil && int64(tid) < 0 {
+			err = fmt.Errorf("clone in master stub: %w", syscall.Errno(-int64(tid)))
+		}
+		reply <- forkResult{int(tid), err}
+	}
+}
+
+// fork returns the tid of a new stub process, untraced, waiting to be seized.
+func (m *master) fork() (int, error) {
+	reply := make(chan forkResult, 1)
+	m.requests <- reply
+	r := <-reply
+	return r.tid, r.err
+}
+
+// create clones the master from this thread and strips it down to the stub pages.
+func (m *master) create() error {
+	pid, errno := rawCloneMaster()
+	if errno != 0 {
+		return fmt.Errorf("clone: %w", errno)
+	}
+	m.t = thread{tid: pid, tracer: unix.Gettid(), cpu: -1}
+	t := &m.t
+	status, err := t.wait()
+	if err != nil {
+		return err
+	}
+	if !status.Stopped() || status.StopSignal() != syscall.SIGSTOP {
+		return fmt.Errorf("master stub stopped unexpectedly (status %#x)", uint32(status))
+	}
+	if e := ptrace(unix.PTRACE_SETOPTIONS, pid, 0, ptraceOptions); e != 0 {
+		return fmt.Errorf("PTRACE_SETOPTIONS: %w", e)
+	}
+	// The master stopped on return from kill(2): the two bytes before its instruction
+	// pointer are a syscall instruction, which we borrow to map the stub pages.
+	var regs arch.Registers
+	if err := t.getRegs(&regs); err != nil {
+		return err
+	}
+	sysInsn := uintptr(regs.Rip) - 2
+	word, err := peek(pid, sysInsn)
+	if err != nil {
+		return err
+	}
+	if word&0xffff != 0x050f {
+		return fmt.Errorf("master stub stopped at %#x, not after a syscall instruction", regs.Rip)
+	}
+	ret, err := syscallViaStops(t, regs, sysInsn, unix.SYS_MMAP, stubStart, stubEnd-stubStart,
+		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED, ^uintptr(0), 0)
+	if err != nil {
+		return err
+	}
+	if ret != stubStart {
+		return fmt.Errorf("mapping stub pages: mmap returned %#x", ret)
+	}
+	if err := poke(pid, stubCode, stubCodeBytes); err != nil {
+		return err
+	}
+	// The stub code page must be executable before it can run anything, so this too goes
+	// through the borrowed syscall instruction.
+	ret, err = syscallViaStops(t, regs, sysInsn, unix.SYS_MPROTECT, stubCode, 0x1000, unix.PROT_READ|unix.PROT_EXEC)
+	if err != nil {
+		return err
+	}
+	if ret != 0 {
+		return fmt.Errorf("protecting stub code: mprotect returned %d", int64(ret))
+	}
+	// From here on the stub code does the work.
+	steps := []struct {
+		what string
+		nr   uintptr
+		args []uintptr
+	}{
+		{"unmapping below stub", unix.SYS_MUNMAP, []uintptr{0, stubStart}},
+		{"unmapping above stub", unix.SYS_MUNMAP, []uintptr{stubEnd, taskSize - stubEnd}},
+	}
+	for _, s := range steps {
+		if _, err := t.syscallErr(s.nr, nil, s.args...); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	// Reset every signal to its default action (the Go runtime's handlers are gone with the
+	// Go runtime's text), and ignore SIGCHLD so that dead stubs are reaped automatically.
+	act := make([]byte, 32) // struct sigaction: handler, flags, restorer, mask
+	for sig := 1; sig <= 64; sig++ {
+		if sig == int(syscall.SIGKILL) || sig == int(syscall.SIGSTOP) {
+			continue
+		}
+		handler := uint64(0) // SIG_DFL
+		if sig == int(syscall.SIGCHLD) {
+			handler = 1 // SIG_IGN
+		}
+		binary.LittleEndian.PutUint64(act[0:], handler)
+		if err := poke(pid, stubData, act); err != nil {
+			return err
+		}
+		if _, err := t.syscallErr(unix.SYS_RT_SIGACTION, nil, uintptr(sig), stubData, 0, 8); err != nil {
+			if sig >= 32 && sig <= 34 {
+				continue // glibc-reserved numbers are still valid for the kernel; tolerate anyway
+			}
+			return fmt.Errorf("resetting signal %d: %w", sig, err)
+		}
+	}
+	// Unblock every signal.
+	clear(act[:8])
+	if err := poke(pid, stubData, act[:8]); err != nil {
+		return err
+	}
+	if _, err := t.syscallErr(unix.SYS_RT_SIGPROCMASK, nil, unix.SIG_SETMASK, stubData, 0, 8); err != nil {
+		return fmt.Errorf("unblocking signals: %w", err)
+	}
+	return nil
+}
+
+// syscallViaStops runs one syscall at the syscall instruction sysInsn using syscall-entry and
+// syscall-exit stops, for use before the stub code exists.
+func syscallViaStops(t *thread, regs arch.Registers, sysInsn uintptr, nr uintptr, args ...uintptr) (uintptr, error) {
+	regs.Rip = uint64(sysInsn)
+	regs.Rax = uint64(nr)
+	regs.Orig_rax = ^uint64(0)
+	var a [6]uintptr
+	copy(a[:], args)
+	regs.Rdi, regs.Rsi, regs.Rdx, regs.R10, regs.R8, regs.R9 = uint64(a[0]), uint64(a[1]), uint64(a[2]), uint64(a[3]), uint64(a[4]), uint64(a[5])
+	if err := t.setRegs(&regs); err != nil {
+		return 0, err
+	}
+	for stop := 0; stop < 2; stop++ { // entry, then exit
+		if e := ptrace(unix.PTRACE_SYSCALL, t.tid, 0, 0); e != 0 {
+			return 0, fmt.Errorf("PTRACE_SYSCALL: %w", e)
+		}
+		status, err := t.wait()
+		if err != nil {
+			return 0, err
+		}
+		if !status.Stopped() || status.StopSignal() != syscall.SIGTRAP|0x80 {
+			return 0, fmt.Errorf("unexpected stop %#x injecting syscall %d", uint32(status), nr)
+		}
+	}
+	if err := t.getRegs(&regs); err != nil {
+		return 0, err
+	}
+	return uintptr(regs.Rax), nil
+}
+
+func peek(pid int, addr uintptr) (uint64, error) {
+	var word uint64
+	if e := ptrace(unix.PTRACE_PEEKDATA, pid, addr, uintptr(unsafe.Pointer(&word))); e != 0 {
+		return 0, fmt.Errorf("PTRACE_PEEKDATA at %#x: %w", addr, e)
+	}
+	return word, nil
+}
+
+// poke writes b (padded to whole words with what is already there) at addr in pid.
+func poke(pid int, addr uintptr, b []byte) error {
+	for off := 0; off < len(b); off += 8 {
+		var word [8]byte
+		if len(b)-off < 8 {
+			w, err := peek(pid, addr+uintptr(off))
+			if err != nil {
+				return err
+			}
+			binary.LittleEndian.PutUint64(word[:], w)
+		}
+		copy(word[:], b[off:])
+		if e := ptrace(unix.PTRACE_POKEDATA, pid, addr+uintptr(off), uintptr(binary.LittleEndian.Uint64(word[:]))); e != 0 {
+			return fmt.Errorf("PTRACE_POKEDATA at %#x: %w", addr+uintptr(off), e)
+		}
+	}
+	return nil
+}
