@@ -38,7 +38,7 @@ type thread struct {
 	injRegs arch.Registers
 	siginfo [siginfoStructLen]byte
 	// cpu is the CPU the thread is bound to, or -1.
-	cpu int
+	cpu     int
 	cpuMask unix.CPUSet
 }
 
