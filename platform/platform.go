@@ -106,6 +106,9 @@ type Platform interface {
 	MaxUserAddress() uintptr
 	// MinUserAddress is the lowest address an application may map.
 	MinUserAddress() uintptr
+	// Release tears the platform down once the sandbox has exited, leaving no host process
+	// or zombie behind. Address spaces must have been released.
+	Release()
 }
 
 // AddressSpace is an application address space on the host.

@@ -81,3 +81,18 @@ const RLIM_INFINITY = ^uint64(0)
 
 // Number of rlimit resources (RLIMIT_CPU .. RLIMIT_RTTIME).
 const RLIM_NLIMITS = 16
+
+// ioctl requests handled by the generic layer (asm-generic/ioctls.h).
+const (
+	FIONBIO  = 0x5421
+	FIONCLEX = 0x5450
+	FIOCLEX  = 0x5451
+)
+
+// arch_prctl codes (asm/prctl.h).
+const (
+	ARCH_SET_GS = 0x1001
+	ARCH_SET_FS = 0x1002
+	ARCH_GET_FS = 0x1003
+	ARCH_GET_GS = 0x1004
+)

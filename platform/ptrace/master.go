@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -18,6 +19,8 @@ import (
 type master struct {
 	t        thread
 	requests chan chan forkResult
+	// stopped is closed when the master stub has been shut down.
+	stopped chan struct{}
 }
 
 type forkResult struct {
@@ -27,7 +30,7 @@ type forkResult struct {
 
 // startMaster creates the master stub and the goroutine that serves fork requests.
 func startMaster() (*master, error) {
-	m := &master{requests: make(chan chan forkResult)}
+	m := &master{requests: make(chan chan forkResult), stopped: make(chan struct{})}
 	ready := make(chan error)
 	go m.run(ready)
 	if err := <-ready; err != nil {
@@ -47,12 +50,39 @@ func (m *master) run(ready chan<- error) {
 		return
 	}
 	ready <- nil
+	defer close(m.stopped)
 	for reply := range m.requests {
+		if reply == nil {
+			m.shutdown()
+			return
+		}
 		tid, err := m.t.syscall(stubClone, unix.SYS_CLONE, nil, cloneAddressSpace, 0, 0, 0, 0)
 		if err == nil && int64(tid) < 0 {
 			err = fmt.Errorf("clone in master stub: %w", syscall.Errno(-int64(tid)))
 		}
 		reply <- forkResult{int(tid), err}
+	}
+}
+
+// shutdown waits until every stub forked from the master has died, then kills and reaps the
+// master. Because the master ignores SIGCHLD, a wait4 injected into it blocks until all of its
+// children are gone and then fails with ECHILD: no stub is left as a zombie for the host's
+// init to reap (which, in a container, may never happen).
+func (m *master) shutdown() {
+	m.t.syscall(stubInject, unix.SYS_WAIT4, nil, ^uintptr(0), 0, unix.WALL, 0)
+	m.t.kill(true)
+}
+
+// stop shuts the master down, waiting at most timeout for stubs still dying.
+func (m *master) stop(timeout time.Duration) {
+	select {
+	case m.requests <- nil:
+	case <-m.stopped:
+		return
+	}
+	select {
+	case <-m.stopped:
+	case <-time.After(timeout):
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,6 +65,9 @@ func (*Platform) MinUserAddress() uintptr { return minUserAddress }
 
 // MaxUserAddress implements platform.Platform.
 func (*Platform) MaxUserAddress() uintptr { return maxUserAddress }
+
+// Release implements platform.Platform.
+func (p *Platform) Release() { p.master.stop(2 * time.Second) }
 
 // NewAddressSpace implements platform.Platform.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {

@@ -1,0 +1,33 @@
+# Stockade build, test and benchmark entry points. `make` builds bin/runsc.
+
+GO           ?= go
+RUNSC        := bin/runsc
+TEST_TIMEOUT ?= 12m
+# Extra flags for go test, e.g. TESTFLAGS='-run TestDifferential -v'.
+TESTFLAGS    ?=
+# Flags for the benchmark program, e.g. BENCHFLAGS='-platform ptrace -runs 20'.
+BENCHFLAGS   ?=
+
+.PHONY: all build test bench vet clean
+
+all: build
+
+# Always delegate to go build: it knows when the binary is up to date.
+build:
+	$(GO) build -o $(RUNSC) ./runsc
+
+# The e2e tests run $(RUNSC); -count=1 because they depend on files go test
+# does not track (the runsc binary's behaviour, gcc output).
+test: build
+	RUNSC=$(CURDIR)/$(RUNSC) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+bench: build
+	$(GO) run ./test/bench -runsc $(CURDIR)/$(RUNSC) $(BENCHFLAGS)
+
+vet:
+	$(GO) vet ./...
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then \
+		echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+clean:
+	rm -rf bin

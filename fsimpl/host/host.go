@@ -1,0 +1,111 @@
+// Package host provides files backed by host file descriptors that the runtime hands to the
+// sandbox: the container's stdio. Reads and writes go to the host descriptor directly; the
+// sandbox never opens host files by path.
+package host
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
+)
+
+// File is a host descriptor.
+type File struct {
+	kernel.FileBase
+	fd int
+}
+
+var _ kernel.File = (*File)(nil)
+
+// New wraps host descriptor fd, which the File then owns.
+func New(fd int) (*File, error) {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{fd: fd}
+	f.InitFlags(uint32(fl))
+	return f, nil
+}
+
+// Read implements kernel.File.
+func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
+	for {
+		n, err := unix.Read(f.fd, dst)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// Write implements kernel.File.
+func (f *File) Write(t *kernel.Task, src []byte) (int, error) {
+	for {
+		n, err := unix.Write(f.fd, src)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// Seek implements kernel.File.
+func (f *File) Seek(t *kernel.Task, off int64, whence int) (int64, error) {
+	return unix.Seek(f.fd, off, whence)
+}
+
+// Stat implements kernel.File.
+func (f *File) Stat(t *kernel.Task) (unix.Stat_t, error) {
+	var st unix.Stat_t
+	err := unix.Fstat(f.fd, &st)
+	return st, err
+}
+
+// Ioctl implements kernel.File: the terminal queries programs make on stdio.
+func (f *File) Ioctl(t *kernel.Task, cmd, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case unix.TCGETS:
+		tio, err := unix.IoctlGetTermios(f.fd, unix.TCGETS)
+		if err != nil {
+			return 0, err
+		}
+		b := unsafe.Slice((*byte)(unsafe.Pointer(tio)), unsafe.Sizeof(*tio))
+		if _, err := t.CopyOut(arg, b); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	case unix.TIOCGWINSZ:
+		ws, err := unix.IoctlGetWinsize(f.fd, unix.TIOCGWINSZ)
+		if err != nil {
+			return 0, err
+		}
+		b := unsafe.Slice((*byte)(unsafe.Pointer(ws)), unsafe.Sizeof(*ws))
+		if _, err := t.CopyOut(arg, b); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	}
+	return 0, unix.ENOTTY
+}
+
+// Readiness implements kernel.File by asking the host.
+func (f *File) Readiness(mask waiter.EventMask) waiter.EventMask {
+	fds := []unix.PollFd{{Fd: int32(f.fd), Events: int16(mask)}}
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		return 0
+	}
+	return waiter.EventMask(fds[0].Revents) & (mask | waiter.EventErr | waiter.EventHUp)
+}
+
+// Release implements kernel.File.
+func (f *File) Release() { unix.Close(f.fd) }

@@ -1,0 +1,43 @@
+package cmd
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/google/subcommands"
+)
+
+// Version is the version of the runtime.
+const RuntimeVersion = "0.1.0"
+
+// SpecVersion is the OCI runtime-spec version runsc implements.
+const SpecVersion = "1.2.0"
+
+// PrintVersion prints the version lines, as `runc --version` does.
+func PrintVersion(w io.Writer) {
+	commit := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(w, "runsc version %s\ncommit: %s\nspec: %s\n", RuntimeVersion, commit, SpecVersion)
+}
+
+// Version implements `runsc version`.
+type Version struct{}
+
+func (*Version) Name() string           { return "version" }
+func (*Version) Synopsis() string       { return "print the runtime version" }
+func (*Version) Usage() string          { return "version\n" }
+func (*Version) SetFlags(*flag.FlagSet) {}
+func (*Version) Execute(context.Context, *flag.FlagSet, ...any) subcommands.ExitStatus {
+	PrintVersion(os.Stdout)
+	return subcommands.ExitSuccess
+}

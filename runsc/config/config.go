@@ -1,0 +1,76 @@
+// Package config holds runsc's global flags, shared by every subcommand.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/stockade-sandbox/stockade/platform"
+)
+
+// Config is the parsed global flags.
+type Config struct {
+	Platform string
+	Strace   bool
+	Debug    bool
+	DebugLog string
+	Root     string
+}
+
+// Register defines the global flags on fs.
+func Register(fs *flag.FlagSet) *Config {
+	c := &Config{Platform: "ptrace", Root: "/run/runsc"}
+	c.RegisterSandboxFlags(fs)
+	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state")
+	return c
+}
+
+// RegisterSandboxFlags defines the flags that shape a sandbox on fs, bound to c and
+// defaulting to c's current values, so that commands such as `do` accept them after the
+// command name too (runsc do --strace CMD).
+func (c *Config) RegisterSandboxFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Platform, "platform", c.Platform, "platform that runs application code: "+fmt.Sprint(platform.Names()))
+	fs.BoolVar(&c.Strace, "strace", c.Strace, "log every syscall of the application, strace-style, to the debug log (stderr by default)")
+	fs.BoolVar(&c.Debug, "debug", c.Debug, "log sentry diagnostics to the debug log")
+	fs.StringVar(&c.DebugLog, "debug-log", c.DebugLog, "directory for debug logs (default: stderr)")
+}
+
+// Validate checks values that flag parsing cannot.
+func (c *Config) Validate() error {
+	found := false
+	for _, n := range platform.Names() {
+		found = found || n == c.Platform
+	}
+	if !found {
+		return fmt.Errorf("unknown platform %q (available: %v)", c.Platform, platform.Names())
+	}
+	return nil
+}
+
+// DebugWriter opens the debug log for component (a file in DebugLog, else stderr). It
+// returns nil when neither --debug nor --strace asks for one.
+func (c *Config) DebugWriter(component string) (io.Writer, error) {
+	if !c.Debug && !c.Strace {
+		return nil, nil
+	}
+	if c.DebugLog == "" {
+		return os.Stderr, nil
+	}
+	if err := os.MkdirAll(c.DebugLog, 0o755); err != nil {
+		return nil, fmt.Errorf("creating debug log directory: %w", err)
+	}
+	name := filepath.Join(c.DebugLog, fmt.Sprintf("runsc.%d.%s.log", os.Getpid(), component))
+	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+}
+
+// Logger returns a logger on w, or nil for a nil w.
+func Logger(w io.Writer, prefix string) *log.Logger {
+	if w == nil {
+		return nil
+	}
+	return log.New(w, prefix, log.Lmicroseconds)
+}

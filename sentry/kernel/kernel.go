@@ -1,0 +1,169 @@
+// Package kernel is the core of the sentry: tasks (application threads) and thread groups
+// (processes), their run loop over the platform, the syscall dispatcher, futexes, signal
+// state, time and identity.
+//
+// A Task is run by one goroutine locked to its OS thread (see platform/ptrace): it switches
+// into application code, receives a syscall or fault event, answers it, and switches back.
+// Syscall implementations live in package syscalls, which registers the table with
+// RegisterSyscallTable; this package never imports it.
+//
+// Lock order (outermost first):
+//
+//	Kernel.mu (task registry, pid allocation)
+//	  ThreadGroup.mu (members, exit state, signal actions)
+//	    Task.mu (per-task signal state)
+//	futexManager.mu is a leaf and is never held while taking another lock.
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/stockade-sandbox/stockade/platform"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
+)
+
+// Config is what the kernel needs to start; it is built by runsc from its flags or the OCI
+// spec (the sentry never sees runtime-spec types).
+type Config struct {
+	Platform platform.Platform
+	MemFile  *memfile.File
+	Hostname string
+	// Creds of the init process.
+	UID, GID uint32
+	// Rlimits overrides default rlimits by resource number.
+	Rlimits map[int]Rlimit
+	// Strace, when set, is called around every syscall.
+	Strace SyscallHook
+	// Log receives diagnostics (unimplemented syscalls, platform failures). nil: discard.
+	Log *log.Logger
+}
+
+// Rlimit is a resource limit.
+type Rlimit struct{ Cur, Max uint64 }
+
+// Kernel is one sandbox's kernel.
+type Kernel struct {
+	Platform platform.Platform
+	MemFile  *memfile.File
+	hostname string
+	strace   SyscallHook
+	log      *log.Logger
+	start    time.Time
+	futexes  futexManager
+	defaults Config
+	numCPU   int
+
+	mu sync.Mutex
+	// tasks maps thread ids to live tasks. Guarded by mu.
+	tasks map[int32]*Task
+	// nextTID is the next thread id to try. Guarded by mu.
+	nextTID int32
+	// init is the container's init (thread group with tgid 1). Guarded by mu.
+	init *ThreadGroup
+	// unimplLogged records syscalls already logged as unimplemented. Guarded by mu.
+	unimplLogged map[uintptr]bool
+
+	// done is closed when init's thread group has exited.
+	done chan struct{}
+}
+
+// New creates a kernel.
+func New(c Config) (*Kernel, error) {
+	if c.Platform == nil || c.MemFile == nil {
+		return nil, fmt.Errorf("kernel needs a platform and a memory file")
+	}
+	lg := c.Log
+	if lg == nil {
+		lg = log.New(io.Discard, "", 0)
+	}
+	if c.Hostname == "" {
+		c.Hostname = "stockade"
+	}
+	return &Kernel{
+		Platform:     c.Platform,
+		MemFile:      c.MemFile,
+		hostname:     c.Hostname,
+		strace:       c.Strace,
+		log:          lg,
+		start:        time.Now(),
+		defaults:     c,
+		tasks:        make(map[int32]*Task),
+		nextTID:      1,
+		unimplLogged: make(map[uintptr]bool),
+		done:         make(chan struct{}),
+		futexes:      futexManager{waiters: make(map[futexKey]*futexQueue)},
+		numCPU:       runtime.NumCPU(),
+	}, nil
+}
+
+// Hostname is the sandbox's hostname (uname nodename).
+func (k *Kernel) Hostname() string { return k.hostname }
+
+// Logf logs a diagnostic line.
+func (k *Kernel) Logf(format string, args ...any) { k.log.Printf(format, args...) }
+
+// Uptime is the time since the kernel started.
+func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }
+
+// allocTIDLocked returns a free thread id.
+//
+// Preconditions: k.mu is held.
+func (k *Kernel) allocTIDLocked() (int32, error) {
+	const maxTID = 1 << 22 // pid_max default on 64-bit
+	for i := 0; i < maxTID; i++ {
+		tid := k.nextTID
+		k.nextTID++
+		if k.nextTID >= maxTID {
+			k.nextTID = 2 // 1 is init's; Linux wraps to 300, but nothing here needs that
+		}
+		if _, used := k.tasks[tid]; !used {
+			return tid, nil
+		}
+	}
+	return 0, fmt.Errorf("out of thread ids")
+}
+
+// Wait blocks until init's thread group has exited and returns its wait status.
+func (k *Kernel) Wait() ExitStatus {
+	<-k.done
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.init.exitStatus
+}
+
+// ExitStatus is how a thread group ended.
+type ExitStatus struct {
+	// Code is the exit code if Signo is 0.
+	Code int
+	// Signo is the terminating signal, or 0.
+	Signo int
+	// CoreDumped is set when the signal's default action is to dump core (nothing is
+	// written, but the status says so, as Linux's does with core dumps disabled... except
+	// that Linux clears the bit then; we follow Linux: see exitStatusFromSignal).
+	CoreDumped bool
+}
+
+// ShellCode is the status a shell would report: the code, or 128+signal.
+func (s ExitStatus) ShellCode() int {
+	if s.Signo != 0 {
+		return 128 + s.Signo
+	}
+	return s.Code
+}
+
+// WaitStatus encodes s as wait(2) does.
+func (s ExitStatus) WaitStatus() uint32 {
+	if s.Signo != 0 {
+		w := uint32(s.Signo) & 0x7f
+		if s.CoreDumped {
+			w |= 0x80
+		}
+		return w
+	}
+	return uint32(s.Code&0xff) << 8
+}

@@ -1,0 +1,186 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/stockade-sandbox/stockade/abi/linux"
+	"github.com/stockade-sandbox/stockade/platform"
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
+)
+
+// Task is one application thread.
+//
+// Fields marked "owned by the task goroutine" are read and written only by the goroutine
+// running the task (no lock); others say which lock guards them.
+type Task struct {
+	k   *Kernel
+	tid int32
+	tg  *ThreadGroup
+
+	// regs is the application's register state. Owned by the task goroutine.
+	regs arch.Registers
+	// mm is the address space. Owned by the task goroutine (shared mm's are themselves
+	// thread safe).
+	mm *mm.MemoryManager
+	// ctx runs the task's application code. Owned by the task goroutine.
+	ctx platform.Context
+	// fds is the file descriptor table (shared with CLONE_FILES).
+	fds *FDTable
+	// name is the command name (comm, 15 bytes max). Guarded by mu.
+	name string
+
+	// clearChildTID is set_tid_address / CLONE_CHILD_CLEARTID. Owned by the task goroutine.
+	clearChildTID uintptr
+	// robustList and robustListLen are set_robust_list's arguments. Owned by the task
+	// goroutine.
+	robustList, robustListLen uintptr
+	// altStack is sigaltstack's state. Owned by the task goroutine.
+	altStack linux.SigAltStack
+
+	mu sync.Mutex
+	// sigMask is the blocked signal set (bit n-1 for signal n). Guarded by mu.
+	sigMask uint64
+	// pending holds thread-directed signals not yet delivered. Guarded by mu.
+	pending uint64
+
+	// exiting is set once the task must exit (its own exit, or a group exit).
+	exiting atomic.Bool
+	// wake is signalled to make a blocked task re-check its state.
+	wake chan struct{}
+	// exitCode is the task's own exit status (exit(2)). Owned by the task goroutine.
+	exitCode int
+
+	// scratch is a reusable buffer for copying between application memory and host I/O, so
+	// that the common small read/write does not allocate. Owned by the task goroutine.
+	scratch []byte
+}
+
+// TID is the task's thread id (in the sandbox's only pid namespace).
+func (t *Task) TID() int32 { return t.tid }
+
+// ThreadGroup returns the task's process.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// Kernel returns the kernel the task belongs to.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// MM returns the task's memory manager.
+func (t *Task) MM() *mm.MemoryManager { return t.mm }
+
+// FDTable returns the task's file descriptor table.
+func (t *Task) FDTable() *FDTable { return t.fds }
+
+// Regs returns the task's registers. Only the task goroutine may use them.
+func (t *Task) Regs() *arch.Registers { return &t.regs }
+
+// Name returns the task's command name.
+func (t *Task) Name() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.name
+}
+
+// SetName sets the task's command name, truncated as Linux does to 15 bytes.
+func (t *Task) SetName(name string) {
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	t.mu.Lock()
+	t.name = name
+	t.mu.Unlock()
+}
+
+// Scratch returns a buffer of n bytes that is valid until the next call. Owned by the task
+// goroutine.
+func (t *Task) Scratch(n int) []byte {
+	if cap(t.scratch) < n {
+		t.scratch = make([]byte, n)
+	}
+	return t.scratch[:n]
+}
+
+// CopyIn copies application memory at addr into dst.
+func (t *Task) CopyIn(addr uintptr, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
+
+// CopyOut copies src to application memory at addr.
+func (t *Task) CopyOut(addr uintptr, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
+
+// CopyInString reads a NUL-terminated string of at most maxLen bytes.
+func (t *Task) CopyInString(addr uintptr, maxLen int) (string, error) {
+	return t.mm.CopyInString(addr, maxLen)
+}
+
+// interrupt makes the task notice a state change: it kicks it out of application code and out
+// of any interruptible blocking syscall.
+func (t *Task) interrupt() {
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	if ctx := t.ctx; ctx != nil {
+		ctx.Interrupt()
+	}
+}
+
+// ThreadGroup is a process: the tasks sharing a tgid, signal actions, rlimits, and the exit
+// status.
+type ThreadGroup struct {
+	k    *Kernel
+	tgid int32
+	// parent is the parent process (nil for init).
+	parent *ThreadGroup
+
+	// creds are the process credentials. They are set at creation and not changed in
+	// this milestone (setuid family comes with processes).
+	creds Credentials
+
+	mu sync.Mutex
+	// tasks are the live tasks. Guarded by mu.
+	tasks map[*Task]struct{}
+	// leader is the thread group leader. Guarded by mu.
+	leader *Task
+	// exiting is set by a group exit (exit_group, a fatal signal). Guarded by mu.
+	exiting bool
+	// exitStatus is the group's status once exiting is set. Guarded by mu.
+	exitStatus ExitStatus
+	// actions are the signal dispositions (shared by all threads: CLONE_SIGHAND is required
+	// for CLONE_THREAD). Guarded by mu.
+	actions [linux.NumSignals]linux.SigAction
+	// pending holds process-directed signals not yet delivered. Guarded by mu.
+	pending uint64
+	// rlimits are the resource limits. Guarded by mu.
+	rlimits [linux.RLIM_NLIMITS]Rlimit
+	// exited is closed when the last task has exited.
+	exited chan struct{}
+}
+
+// TGID is the process id.
+func (tg *ThreadGroup) TGID() int32 { return tg.tgid }
+
+// Parent returns the parent process or nil.
+func (tg *ThreadGroup) Parent() *ThreadGroup { return tg.parent }
+
+// Creds returns the process credentials.
+func (tg *ThreadGroup) Creds() Credentials { return tg.creds }
+
+// Rlimit returns resource limit r.
+func (tg *ThreadGroup) Rlimit(r int) Rlimit {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.rlimits[r]
+}
+
+// SetRlimit sets resource limit r.
+func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
+	tg.mu.Lock()
+	tg.rlimits[r] = l
+	tg.mu.Unlock()
+}
+
+// Credentials are a process's identity.
+type Credentials struct {
+	RealUID, EffectiveUID, SavedUID uint32
+	RealGID, EffectiveGID, SavedGID uint32
+}

@@ -1,0 +1,54 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// BlockOn blocks the task until ch is ready (nil), the deadline passes (ETIMEDOUT; a zero
+// deadline never passes), or the task is interrupted (EINTR).
+//
+// Interruption in this milestone means the task must exit (a group exit); with signal
+// delivery it will also mean a signal to handle.
+func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
+	if t.exiting.Load() {
+		return unix.EINTR
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			select {
+			case <-ch:
+				return nil
+			default:
+				return unix.ETIMEDOUT
+			}
+		}
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-timeout:
+			return unix.ETIMEDOUT
+		case <-t.wake:
+			if t.exiting.Load() {
+				return unix.EINTR
+			}
+		}
+	}
+}
+
+// Sleep blocks the task until the deadline or an interruption (EINTR).
+func (t *Task) Sleep(deadline time.Time) error {
+	err := t.BlockOn(nil, deadline)
+	if err == unix.ETIMEDOUT {
+		return nil
+	}
+	return err
+}

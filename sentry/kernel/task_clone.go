@@ -1,0 +1,122 @@
+package kernel
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// CloneOptions are the decoded arguments of clone(2)/clone3(2).
+type CloneOptions struct {
+	Flags      uint64
+	Stack      uintptr
+	ParentTID  uintptr
+	ChildTID   uintptr
+	TLS        uintptr
+	ExitSignal uint64
+}
+
+// threadFlags are the flags that make a clone a thread of the same process, as glibc, musl
+// and Go pass them.
+const threadFlags = unix.CLONE_VM | unix.CLONE_SIGHAND | unix.CLONE_THREAD
+
+// supportedCloneFlags are the flags this milestone accepts.
+const supportedCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
+	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
+	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_IO
+
+// Clone creates a new task as clone(2) does. This milestone creates threads; a new process
+// (fork) returns ENOSYS until processes are implemented.
+func (t *Task) Clone(opts CloneOptions) (int32, error) {
+	f := opts.Flags
+	// Linux's own consistency rules first, so that bad combinations get Linux's errno.
+	if f&unix.CLONE_SIGHAND != 0 && f&unix.CLONE_VM == 0 {
+		return 0, unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD != 0 && f&unix.CLONE_SIGHAND == 0 {
+		return 0, unix.EINVAL
+	}
+	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS {
+		return 0, unix.EINVAL
+	}
+	if f&threadFlags != threadFlags || f&^uint64(supportedCloneFlags) != 0 {
+		t.k.Logf("clone flags %#x: only threads are supported yet", f)
+		return 0, unix.ENOSYS
+	}
+	if t.tg.rlimitReachedThreads() {
+		return 0, unix.EAGAIN
+	}
+
+	k := t.k
+	nt := &Task{
+		k:    k,
+		tg:   t.tg,
+		regs: t.regs,
+		mm:   t.mm,
+		name: t.Name(),
+		wake: make(chan struct{}, 1),
+	}
+	// The child returns 0 from clone on the new stack.
+	nt.regs.SetReturn(0)
+	if opts.Stack != 0 {
+		nt.regs.SetStack(opts.Stack)
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		nt.regs.SetTLS(opts.TLS)
+	}
+	if f&unix.CLONE_FILES != 0 {
+		nt.fds = t.fds
+		nt.fds.IncRef()
+	} else {
+		nt.fds = t.fds.Fork()
+	}
+	t.mu.Lock()
+	nt.sigMask = t.sigMask
+	t.mu.Unlock()
+
+	k.mu.Lock()
+	tid, err := k.allocTIDLocked()
+	if err != nil {
+		k.mu.Unlock()
+		nt.fds.DecRef()
+		return 0, unix.EAGAIN
+	}
+	nt.tid = tid
+	t.tg.mu.Lock()
+	if t.tg.exiting {
+		t.tg.mu.Unlock()
+		k.mu.Unlock()
+		nt.fds.DecRef()
+		return 0, ErrExited
+	}
+	t.tg.tasks[nt] = struct{}{}
+	t.tg.mu.Unlock()
+	k.tasks[tid] = nt
+	k.mu.Unlock()
+
+	if f&unix.CLONE_CHILD_CLEARTID != 0 {
+		nt.clearChildTID = opts.ChildTID
+	}
+	var tidBuf [4]byte
+	putUint32(tidBuf[:], uint32(tid))
+	if f&unix.CLONE_CHILD_SETTID != 0 {
+		t.CopyOut(opts.ChildTID, tidBuf[:]) // shared mm: the child sees it too
+	}
+	if f&unix.CLONE_PARENT_SETTID != 0 {
+		t.CopyOut(opts.ParentTID, tidBuf[:])
+	}
+	go nt.run(nil)
+	return tid, nil
+}
+
+// rlimitReachedThreads reports whether RLIMIT_NPROC forbids another task. (Linux counts
+// per user; one sandbox has one user namespace's worth of tasks, so the total is used.)
+func (tg *ThreadGroup) rlimitReachedThreads() bool {
+	lim := tg.Rlimit(unix.RLIMIT_NPROC).Cur
+	tg.k.mu.Lock()
+	n := uint64(len(tg.k.tasks))
+	tg.k.mu.Unlock()
+	return n >= lim
+}
+
+func putUint32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}

@@ -1,0 +1,87 @@
+package kernel
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// Exit ends the calling task with code (exit(2)). If it is the last task of its thread group,
+// the group's exit status is code.
+func (t *Task) Exit(code int) error {
+	t.exitCode = code
+	t.exiting.Store(true)
+	return ErrExited
+}
+
+// ExitGroup ends every task of the thread group (exit_group(2)).
+func (t *Task) ExitGroup(code int) error {
+	t.tg.groupExit(ExitStatus{Code: code})
+	return ErrExited
+}
+
+// groupExit starts a group exit with status, unless one is already under way (the first
+// status wins, as in Linux), and interrupts every task of the group.
+func (tg *ThreadGroup) groupExit(status ExitStatus) {
+	tg.mu.Lock()
+	if !tg.exiting {
+		tg.exiting = true
+		tg.exitStatus = status
+	}
+	tasks := make([]*Task, 0, len(tg.tasks))
+	for t := range tg.tasks {
+		tasks = append(tasks, t)
+	}
+	tg.mu.Unlock()
+	for _, t := range tasks {
+		t.exiting.Store(true)
+		t.interrupt()
+	}
+}
+
+// exit is the last thing the task goroutine does: it clears the child tid (waking a
+// pthread_join), leaves its thread group, and, if it was the last task, ends the group.
+func (t *Task) exit() {
+	t.exiting.Store(true)
+	if t.clearChildTID != 0 && t.mm != nil {
+		// Linux writes 0 and wakes one waiter only if the mm is still shared by others;
+		// doing it always is harmless.
+		if p, err := t.mm.Uint32At(t.clearChildTID, true); err == nil {
+			atomic.StoreUint32(p, 0)
+			t.k.futexes.wake(t.futexKey(t.clearChildTID), 1, ^uint32(0))
+		}
+	}
+	if t.ctx != nil {
+		t.ctx.Release()
+	}
+	t.fds.DecRef()
+
+	tg := t.tg
+	tg.mu.Lock()
+	delete(tg.tasks, t)
+	last := len(tg.tasks) == 0
+	if last && !tg.exiting {
+		tg.exiting = true
+		tg.exitStatus = ExitStatus{Code: t.exitCode & 0xff}
+	}
+	tg.mu.Unlock()
+
+	t.k.mu.Lock()
+	delete(t.k.tasks, t.tid)
+	t.k.mu.Unlock()
+
+	if last {
+		if t.mm != nil {
+			t.mm.Release()
+		}
+		close(tg.exited)
+		if tg.tgid == 1 {
+			close(t.k.done)
+		}
+	}
+}
+
+// futexKey identifies a futex word for wait/wake: private futexes are keyed by address
+// space and address.
+func (t *Task) futexKey(addr uintptr) futexKey {
+	return futexKey{mm: uintptr(unsafe.Pointer(t.mm)), addr: addr}
+}

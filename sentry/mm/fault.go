@@ -1,0 +1,102 @@
+package mm
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// HandleFault is called when the application faults at addr. nil means memory is now mapped
+// and the access should be retried; unix.EFAULT means no mapping (SEGV_MAPERR); unix.EACCES
+// means the mapping forbids the access (SEGV_ACCERR). unix.ENOMEM means the memory file is
+// exhausted; other errors come from the platform failing to map.
+//
+// Without the host's si_code, a fault on a page that is already mapped with all of its
+// mapping's permissions is taken as a forbidden access. That misreads the case where
+// another thread mapped the page between this fault and its handling; callers that have the
+// platform Event should use HandleFaultCode, which does not.
+func (mm *MemoryManager) HandleFault(addr uintptr) error {
+	return mm.HandleFaultCode(addr, 0)
+}
+
+// HandleFaultCode is HandleFault given the host fault's si_code (platform.Event.Code; 0 if
+// unknown). SEGV_MAPERR (1) says the host had nothing mapped at addr when the application
+// faulted, so a page found mapped now was mapped concurrently (or the host lost it): it is
+// mapped again and the access retried instead of being reported as EACCES.
+func (mm *MemoryManager) HandleFaultCode(addr uintptr, code int32) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	if mm.released {
+		return unix.EFAULT
+	}
+	vi := mm.vmaForAccessLocked(addr, true)
+	if vi < 0 {
+		return unix.EFAULT
+	}
+	v := &mm.vmas[vi]
+	if !v.perms.Any() {
+		return unix.EACCES
+	}
+	force := false
+	if pi := mm.pmaAtLocked(addr); pi >= 0 && mm.pmas[pi].mapped && mm.pmas[pi].perms == v.perms {
+		if code != segvMapErr {
+			return unix.EACCES
+		}
+		force = true
+	}
+	ws, we := faultWindowOf(v, addr, addr+1)
+	if err := mm.populateLocked(ws, we); err != nil {
+		return err
+	}
+	return mm.mapLocked(ws, we, v.perms, force)
+}
+
+// faultWindowOf returns [start, end) widened to faultWindow alignment and clipped to v.
+func faultWindowOf(v *vma, start, end uintptr) (uintptr, uintptr) {
+	ws := max(start&^(faultWindow-1), v.start)
+	we := v.end
+	if up := (end + faultWindow - 1) &^ (faultWindow - 1); up >= end && up < we {
+		we = up
+	}
+	return ws, we
+}
+
+// vmaForAccessLocked returns the index of the vma containing addr, or -1. If there is none
+// and grow is set, a MAP_GROWSDOWN mapping just above addr is extended down to cover it, as
+// Linux grows stacks: up to maxStackSize, not below MinAddr, and leaving stackGuardGap free
+// above an accessible mapping below it.
+//
+// Preconditions: mm.mu is held, for writing if grow is set.
+func (mm *MemoryManager) vmaForAccessLocked(addr uintptr, grow bool) int {
+	i := mm.vmaIndexLocked(addr)
+	if i == len(mm.vmas) {
+		return -1
+	}
+	v := &mm.vmas[i]
+	if v.start <= addr {
+		return i
+	}
+	if !grow || !mm.canGrowLocked(i, addr) {
+		return -1
+	}
+	v.start = pageDown(addr)
+	return i
+}
+
+// canGrowLocked reports whether vma i can grow down to cover addr, just below it.
+//
+// Preconditions: mm.mu is held.
+func (mm *MemoryManager) canGrowLocked(i int, addr uintptr) bool {
+	v := &mm.vmas[i]
+	if !v.growsDown || v.shared {
+		return false
+	}
+	newStart := pageDown(addr)
+	if newStart < mm.layout.MinAddr || v.end-newStart > maxStackSize {
+		return false
+	}
+	if i > 0 {
+		if prev := &mm.vmas[i-1]; !prev.growsDown && prev.perms.Any() && newStart-prev.end < stackGuardGap {
+			return false
+		}
+	}
+	return true
+}

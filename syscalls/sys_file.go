@@ -1,0 +1,155 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/abi/linux"
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+)
+
+// Close implements Linux syscall close(2).
+func Close(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.FDTable().Remove(args.Int(0))
+}
+
+// Dup implements Linux syscall dup(2).
+func Dup(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	fd, err := t.FDTable().NewFD(f, 0, false, fdLimit(t))
+	return uintptr(fd), err
+}
+
+func dup3(t *kernel.Task, oldfd, newfd int32, flags int32) (uintptr, error) {
+	if flags&^unix.O_CLOEXEC != 0 {
+		return 0, unix.EINVAL
+	}
+	f, err := getFile(t, oldfd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	if err := t.FDTable().SetFD(newfd, f, flags&unix.O_CLOEXEC != 0, fdLimit(t)); err != nil {
+		return 0, err
+	}
+	return uintptr(newfd), nil
+}
+
+// Dup2 implements Linux syscall dup2(2).
+func Dup2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	oldfd, newfd := args.Int(0), args.Int(1)
+	if oldfd == newfd {
+		f, err := getFile(t, oldfd)
+		if err != nil {
+			return 0, err
+		}
+		f.DecRef()
+		return uintptr(newfd), nil
+	}
+	return dup3(t, oldfd, newfd, 0)
+}
+
+// Dup3 implements Linux syscall dup3(2).
+func Dup3(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args.Int(0) == args.Int(1) {
+		return 0, unix.EINVAL
+	}
+	return dup3(t, args.Int(0), args.Int(1), args.Int(2))
+}
+
+// Fcntl implements Linux syscall fcntl(2) for descriptor and status flags and duplication.
+// Locks and the rest come with files.
+func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	fd, cmd := args.Int(0), args.Int(1)
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	switch cmd {
+	case unix.F_DUPFD, unix.F_DUPFD_CLOEXEC:
+		min := args.Int(2)
+		if min < 0 || uint64(min) >= fdLimit(t) {
+			return 0, unix.EINVAL
+		}
+		nfd, err := t.FDTable().NewFD(f, min, cmd == unix.F_DUPFD_CLOEXEC, fdLimit(t))
+		return uintptr(nfd), err
+	case unix.F_GETFD:
+		ce, err := t.FDTable().CloseOnExec(fd)
+		if ce {
+			return unix.FD_CLOEXEC, err
+		}
+		return 0, err
+	case unix.F_SETFD:
+		return 0, t.FDTable().SetCloseOnExec(fd, args.Int(2)&unix.FD_CLOEXEC != 0)
+	case unix.F_GETFL:
+		return uintptr(f.StatusFlags() | unix.O_LARGEFILE), nil
+	case unix.F_SETFL:
+		f.SetStatusFlags(args.Uint(2))
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// Fstat implements Linux syscall fstat(2).
+func Fstat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	f, err := getFile(t, args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	st, err := f.Stat(t)
+	if err != nil {
+		return 0, err
+	}
+	return 0, copyOutStruct(t, args.Pointer(1), &st)
+}
+
+// Newfstatat implements Linux syscall newfstatat(2) for AT_EMPTY_PATH on a descriptor; paths
+// come with the files milestone (ENOENT would be a lie about a file's existence, so they
+// return ENOSYS).
+func Newfstatat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	path, err := t.CopyInString(args.Pointer(1), unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	if path == "" && args.Int(3)&unix.AT_EMPTY_PATH != 0 {
+		return Fstat(t, arch.SyscallArguments{uintptr(args.Int(0)), args[2]})
+	}
+	if path == "" {
+		return 0, unix.ENOENT
+	}
+	return 0, unix.ENOSYS
+}
+
+// Ioctl implements Linux syscall ioctl(2): FIOCLEX/FIONCLEX/FIONBIO here, the rest by the file.
+func Ioctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	fd := args.Int(0)
+	f, err := getFile(t, fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	switch args[1] {
+	case linux.FIOCLEX:
+		return 0, t.FDTable().SetCloseOnExec(fd, true)
+	case linux.FIONCLEX:
+		return 0, t.FDTable().SetCloseOnExec(fd, false)
+	case linux.FIONBIO:
+		var v int32
+		if err := copyInStruct(t, args.Pointer(2), &v); err != nil {
+			return 0, err
+		}
+		fl := f.StatusFlags() &^ unix.O_NONBLOCK
+		if v != 0 {
+			fl |= unix.O_NONBLOCK
+		}
+		f.SetStatusFlags(fl)
+		return 0, nil
+	}
+	return f.Ioctl(t, args[1], args[2])
+}

@@ -1,0 +1,73 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+)
+
+// Getuid implements Linux syscall getuid(2).
+func Getuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return uintptr(t.ThreadGroup().Creds().RealUID), nil
+}
+
+// Geteuid implements Linux syscall geteuid(2).
+func Geteuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return uintptr(t.ThreadGroup().Creds().EffectiveUID), nil
+}
+
+// Getgid implements Linux syscall getgid(2).
+func Getgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return uintptr(t.ThreadGroup().Creds().RealGID), nil
+}
+
+// Getegid implements Linux syscall getegid(2).
+func Getegid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return uintptr(t.ThreadGroup().Creds().EffectiveGID), nil
+}
+
+// Getresuid implements Linux syscall getresuid(2).
+func Getresuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	c := t.ThreadGroup().Creds()
+	for i, v := range []uint32{c.RealUID, c.EffectiveUID, c.SavedUID} {
+		if err := copyOutStruct(t, args.Pointer(i), &v); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// Getresgid implements Linux syscall getresgid(2).
+func Getresgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	c := t.ThreadGroup().Creds()
+	for i, v := range []uint32{c.RealGID, c.EffectiveGID, c.SavedGID} {
+		if err := copyOutStruct(t, args.Pointer(i), &v); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// Getgroups implements Linux syscall getgroups(2): no supplementary groups.
+func Getgroups(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args.Int(0) < 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+// utsname is struct utsname: six 65-byte fields.
+type utsname [6][65]byte
+
+// Release is the Linux version the sandbox reports.
+const Release = "6.1.0"
+
+// Uname implements Linux syscall uname(2).
+func Uname(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	var u utsname
+	for i, s := range []string{"Linux", t.Kernel().Hostname(), Release, "#1 SMP Stockade", "x86_64", "(none)"} {
+		copy(u[i][:64], s)
+	}
+	return 0, copyOutStruct(t, args.Pointer(0), &u)
+}

@@ -1,0 +1,133 @@
+package syscalls
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+)
+
+// Wall and monotonic clocks are the host's: reading them needs no state, and the
+// application cannot tell them apart from Linux's. CPU-time clocks need per-task accounting
+// of time spent in application code, which the platform does not report yet: they return
+// EINVAL (an unsupported clock) rather than a made-up value.
+
+func readClock(id int32) (unix.Timespec, error) {
+	switch id {
+	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW,
+		unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME,
+		unix.CLOCK_TAI:
+		var ts unix.Timespec
+		err := unix.ClockGettime(id, &ts)
+		return ts, err
+	}
+	return unix.Timespec{}, unix.EINVAL
+}
+
+// monotonicToTime converts an absolute CLOCK_MONOTONIC time to a Go time for deadlines.
+func monotonicToTime(ts unix.Timespec) time.Time {
+	now, _ := readClock(unix.CLOCK_MONOTONIC)
+	d := time.Duration(ts.Sec-now.Sec)*time.Second + time.Duration(ts.Nsec-now.Nsec)
+	return time.Now().Add(d)
+}
+
+// ClockGettime implements Linux syscall clock_gettime(2).
+func ClockGettime(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	ts, err := readClock(args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	return 0, copyOutStruct(t, args.Pointer(1), &ts)
+}
+
+// ClockGetres implements Linux syscall clock_getres(2).
+func ClockGetres(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	id := args.Int(0)
+	if _, err := readClock(id); err != nil {
+		return 0, err
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGetres(id, &ts); err != nil {
+		return 0, err
+	}
+	if p := args.Pointer(1); p != 0 {
+		return 0, copyOutStruct(t, p, &ts)
+	}
+	return 0, nil
+}
+
+// Gettimeofday implements Linux syscall gettimeofday(2).
+func Gettimeofday(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if p := args.Pointer(0); p != 0 {
+		now := time.Now()
+		tv := unix.Timeval{Sec: now.Unix(), Usec: int64(now.Nanosecond() / 1000)}
+		if err := copyOutStruct(t, p, &tv); err != nil {
+			return 0, err
+		}
+	}
+	if p := args.Pointer(1); p != 0 {
+		var tz [2]int32 // UTC
+		if err := copyOutStruct(t, p, &tz); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// Time implements Linux syscall time(2).
+func Time(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	now := time.Now().Unix()
+	if p := args.Pointer(0); p != 0 {
+		if err := copyOutStruct(t, p, &now); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(now), nil
+}
+
+func readTimespec(t *kernel.Task, addr uintptr) (unix.Timespec, error) {
+	var ts unix.Timespec
+	if err := copyInStruct(t, addr, &ts); err != nil {
+		return ts, err
+	}
+	if ts.Sec < 0 || ts.Nsec < 0 || ts.Nsec >= 1e9 {
+		return ts, unix.EINVAL
+	}
+	return ts, nil
+}
+
+// Nanosleep implements Linux syscall nanosleep(2).
+func Nanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	ts, err := readTimespec(t, args.Pointer(0))
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.Sleep(time.Now().Add(time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)))
+}
+
+// ClockNanosleep implements Linux syscall clock_nanosleep(2).
+func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	id, flags := args.Int(0), args.Int(1)
+	if _, err := readClock(id); err != nil {
+		if id == unix.CLOCK_THREAD_CPUTIME_ID {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.EOPNOTSUPP
+	}
+	ts, err := readTimespec(t, args.Pointer(2))
+	if err != nil {
+		return 0, err
+	}
+	var deadline time.Time
+	switch {
+	case flags&unix.TIMER_ABSTIME == 0:
+		deadline = time.Now().Add(time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec))
+	case id == unix.CLOCK_REALTIME || id == unix.CLOCK_REALTIME_COARSE || id == unix.CLOCK_TAI:
+		deadline = time.Unix(ts.Sec, ts.Nsec)
+	default:
+		deadline = monotonicToTime(ts)
+	}
+	return 0, t.Sleep(deadline)
+}

@@ -1,0 +1,306 @@
+// Command bench measures Stockade against native execution and prints a
+// table of benchmark | native | runsc (platform) | ratio:
+//
+//   - getpid: the mean cost of one raw getpid syscall, from a static C
+//     program that loops N of them and times the loop itself (median over
+//     runs), so process start-up is not included.
+//   - start-to-exit: wall time from starting `runsc do /static/true` to its
+//     exit, against exec of the same static binary on the host (median over
+//     runs, after one warm-up run).
+//
+// Usage (from the repository root; `make bench` builds runsc first):
+//
+//	go run ./test/bench [-platform ptrace,systrap] [-runs 10] [-runsc bin/runsc]
+//
+// The C programs are embedded and compiled with gcc -static into a temporary
+// directory on each run.
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+var (
+	//go:embed c/getpid.c
+	getpidSrc []byte
+	//go:embed c/true.c
+	trueSrc []byte
+)
+
+var (
+	runscFlag     = flag.String("runsc", "", "runsc binary (default $RUNSC, or bin/runsc in the repository)")
+	platformsFlag = flag.String("platform", "ptrace", "comma-separated runsc platforms to measure")
+	runsFlag      = flag.Int("runs", 10, "runs per measurement; the median is reported (at least 10)")
+	nativeIters   = flag.Int("getpid-iters-native", 2000000, "getpid calls per native run")
+	sandboxIters  = flag.Int("getpid-iters-runsc", 50000, "getpid calls per sandboxed run")
+	nativeOnly    = flag.Bool("native-only", false, "measure the host only (no runsc needed)")
+	runTimeout    = flag.Duration("run-timeout", 2*time.Minute, "time limit for one run")
+)
+
+func main() {
+	flag.Parse()
+	if err := benchMain(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// target is one way of running a program: natively or under a platform.
+type target struct {
+	name   string
+	prefix []string // command line before the program
+	iters  int      // getpid iterations per run
+}
+
+func (t target) cmd(prog string, args ...string) *exec.Cmd {
+	argv := append(append(slices.Clone(t.prefix), prog), args...)
+	return exec.Command(argv[0], argv[1:]...)
+}
+
+func benchMain() error {
+	if *runsFlag < 10 {
+		return fmt.Errorf("-runs %d: need at least 10", *runsFlag)
+	}
+	targets := []target{{name: "native", iters: *nativeIters}}
+	if !*nativeOnly {
+		runsc, err := findRunsc()
+		if err != nil {
+			return err
+		}
+		for _, p := range strings.Split(*platformsFlag, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			targets = append(targets, target{
+				name:   "runsc (" + p + ")",
+				prefix: []string{runsc, "do", "--platform=" + p},
+				iters:  *sandboxIters,
+			})
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "stockade-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	getpid, err := compile(dir, "getpid", getpidSrc)
+	if err != nil {
+		return err
+	}
+	truePath, err := compile(dir, "true", trueSrc)
+	if err != nil {
+		return err
+	}
+
+	type row struct {
+		name    string
+		results []time.Duration
+	}
+	var rows []row
+	fmt.Fprintf(os.Stderr, "bench: %d runs per measurement\n", *runsFlag)
+
+	r := row{name: "getpid round trip"}
+	for _, tg := range targets {
+		d, err := medianGetpid(tg, getpid)
+		if err != nil {
+			return fmt.Errorf("getpid under %s: %w", tg.name, err)
+		}
+		r.results = append(r.results, d)
+	}
+	rows = append(rows, r)
+
+	r = row{name: "start-to-exit (static true)"}
+	for _, tg := range targets {
+		d, err := medianStart(tg, truePath)
+		if err != nil {
+			return fmt.Errorf("start-to-exit under %s: %w", tg.name, err)
+		}
+		r.results = append(r.results, d)
+	}
+	rows = append(rows, r)
+
+	header := []string{"benchmark", "native"}
+	for _, tg := range targets[1:] {
+		header = append(header, tg.name, "ratio")
+	}
+	table := [][]string{header}
+	for _, r := range rows {
+		cells := []string{r.name, format(r.results[0])}
+		for _, d := range r.results[1:] {
+			cells = append(cells, format(d), fmt.Sprintf("%.1fx", float64(d)/float64(r.results[0])))
+		}
+		table = append(table, cells)
+	}
+	printTable(os.Stdout, table)
+	return nil
+}
+
+// printTable prints rows as a Markdown table with aligned columns.
+func printTable(w io.Writer, rows [][]string) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells []string) {
+		padded := make([]string, len(cells))
+		for i, c := range cells {
+			padded[i] = c + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(padded, " | "))
+	}
+	line(rows[0])
+	dashes := make([]string, len(widths))
+	for i, n := range widths {
+		dashes[i] = strings.Repeat("-", n)
+	}
+	fmt.Fprintf(w, "|-%s-|\n", strings.Join(dashes, "-|-"))
+	for _, r := range rows[1:] {
+		line(r)
+	}
+}
+
+// findRunsc returns the runsc binary to measure.
+func findRunsc() (string, error) {
+	p := *runscFlag
+	if p == "" {
+		p = os.Getenv("RUNSC")
+	}
+	if p == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", err
+		}
+		p = filepath.Join(root, "bin", "runsc")
+	}
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return "", fmt.Errorf("runsc not found at %s: build bin/runsc first (make)", p)
+	}
+	return p, nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// compile builds src with gcc -static into dir/name.
+func compile(dir, name string, src []byte) (string, error) {
+	c := filepath.Join(dir, name+".c")
+	out := filepath.Join(dir, name)
+	if err := os.WriteFile(c, src, 0o644); err != nil {
+		return "", err
+	}
+	if b, err := exec.Command("gcc", "-static", "-O1", "-o", out, c).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("gcc %s: %w\n%s", name, err, b)
+	}
+	return out, nil
+}
+
+// runOnce runs cmd with the run timeout and returns its stdout and the wall
+// time from start to exit.
+func runOnce(cmd *exec.Cmd) (string, time.Duration, error) {
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	timer := time.AfterFunc(*runTimeout, func() {
+		if cmd.Process != nil {
+			cmd.Process.Kill()
+		}
+	})
+	defer timer.Stop()
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	return stdout.String(), d, nil
+}
+
+func medianGetpid(tg target, prog string) (time.Duration, error) {
+	var ds []time.Duration
+	for i := 0; i < *runsFlag; i++ {
+		out, _, err := runOnce(tg.cmd(prog, strconv.Itoa(tg.iters)))
+		if err != nil {
+			return 0, err
+		}
+		s, ok := strings.CutPrefix(strings.TrimSpace(out), "ns/op=")
+		if !ok {
+			return 0, fmt.Errorf("unexpected output %q", out)
+		}
+		ns, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("unexpected output %q: %w", out, err)
+		}
+		ds = append(ds, time.Duration(ns*float64(time.Nanosecond)+0.5))
+	}
+	return median(ds), nil
+}
+
+func medianStart(tg target, prog string) (time.Duration, error) {
+	if _, _, err := runOnce(tg.cmd(prog)); err != nil { // warm-up
+		return 0, err
+	}
+	var ds []time.Duration
+	for i := 0; i < *runsFlag; i++ {
+		_, d, err := runOnce(tg.cmd(prog))
+		if err != nil {
+			return 0, err
+		}
+		ds = append(ds, d)
+	}
+	return median(ds), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// format prints a duration with about three significant digits.
+func format(d time.Duration) string {
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%d ns", d.Nanoseconds())
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.2f µs", float64(d)/float64(time.Microsecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+}

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// differentialCase is one program run on the host and under runsc.
+type differentialCase struct {
+	name string
+	prog string
+	args []string
+	// status is the normalised exit status the host run must have; the
+	// sandboxed run must match the host run.
+	status int
+}
+
+var differentialCases = []differentialCase{
+	{name: "true", prog: "true"},
+	{name: "hello", prog: "hello"},
+	{name: "auxv", prog: "auxv", args: []string{"first", "with space", "", "--flag=x"}},
+	{name: "exit/0", prog: "exitcode", args: []string{"0"}, status: 0},
+	{name: "exit/1", prog: "exitcode", args: []string{"1"}, status: 1},
+	{name: "exit/42", prog: "exitcode", args: []string{"42"}, status: 42},
+	{name: "exit/255", prog: "exitcode", args: []string{"255"}, status: 255},
+	{name: "exit/256", prog: "exitcode", args: []string{"256"}, status: 0},
+	{name: "errno", prog: "errno"},
+	{name: "mmap", prog: "mmap"},
+	{name: "prot-none-segv", prog: "segv", status: 128 + 11},
+	{name: "clock", prog: "clock"},
+	{name: "threads", prog: "threads"},
+	{name: "malloc-1gib", prog: "malloc"},
+	{name: "goprog", prog: "goprog"},
+}
+
+// TestDifferential runs each program natively and under runsc do and
+// compares stdout and the normalised exit status. The host run must have the
+// case's expected status first: a test that fails on Linux is a broken test.
+func TestDifferential(t *testing.T) {
+	for _, tc := range differentialCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			prog := program(t, tc.prog)
+			native := runNative(t, prog, tc.args...)
+			if native.status != tc.status {
+				t.Fatalf("native run %s: want status %d, got %s\nstdout:\n%s\nstderr:\n%s",
+					tc.prog, tc.status, native.how, tail(native.stdout, 40), tail(native.stderr, 40))
+			}
+			sandboxed := runSandboxed(t, prog, tc.args...)
+			if msg := compare(native, sandboxed); msg != "" {
+				t.Errorf("runsc do %s %s: differs from the host run\n%s",
+					tc.prog, strings.Join(quoteAll(tc.args), " "), msg)
+			}
+		})
+	}
+}
+
+// compare returns a description of how the sandboxed run differs from the
+// native one, or "" if it does not.
+func compare(native, sandboxed outcome) string {
+	var sb strings.Builder
+	if native.stdout != sandboxed.stdout {
+		fmt.Fprintf(&sb, "stdout differs (- native, + runsc):\n%s", lineDiff(native.stdout, sandboxed.stdout))
+	}
+	if native.status != sandboxed.status {
+		fmt.Fprintf(&sb, "exit status differs: native %d (%s), runsc %d (%s)\n",
+			native.status, native.how, sandboxed.status, sandboxed.how)
+	}
+	if sb.Len() == 0 {
+		return ""
+	}
+	sb.WriteString(stderrNote(sandboxed))
+	return sb.String()
+}
+
+func quoteAll(args []string) []string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " \t'\"") {
+			q[i] = fmt.Sprintf("%q", a)
+		}
+	}
+	return q
+}
