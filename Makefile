@@ -8,7 +8,7 @@ TESTFLAGS    ?=
 # Flags for the benchmark program, e.g. BENCHFLAGS='-platform ptrace -runs 20'.
 BENCHFLAGS   ?=
 
-.PHONY: all build test bench vet clean
+.PHONY: all build test bench vet clean docs
 
 all: build
 
@@ -28,6 +28,10 @@ vet:
 	$(GO) vet ./...
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then \
 		echo "gofmt: these files need formatting (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+# docs/syscalls.md is generated from the syscall table; a test checks it is current.
+docs: build
+	$(RUNSC) syscalls --format=markdown > docs/syscalls.md
 
 clean:
 	rm -rf bin
