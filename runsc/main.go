@@ -26,6 +26,7 @@ func main() {
 	subcommands.Register(subcommands.HelpCommand(), "")
 	subcommands.Register(subcommands.FlagsCommand(), "")
 	subcommands.Register(&cmd.Do{Conf: conf}, "")
+	subcommands.Register(&cmd.Gofer{}, "")
 	subcommands.Register(&cmd.Syscalls{}, "")
 	subcommands.Register(&cmd.Version{}, "")
 
