@@ -126,6 +126,12 @@ func (m *master) create() error {
 	if word&0xffff != 0x050f {
 		return fmt.Errorf("master stub stopped at %#x, not after a syscall instruction", regs.Rip)
 	}
+	// A libc (in a cgo build) registers an rseq area for each thread, and the clone
+	// inherited it: once that memory is unmapped, every return to user mode would fail to
+	// update it and force a SIGSEGV. Unregister it while it is still mapped.
+	if err := unregisterRseq(t, regs, sysInsn); err != nil {
+		return err
+	}
 	ret, err := syscallViaStops(t, regs, sysInsn, unix.SYS_MMAP, stubStart, stubEnd-stubStart,
 		unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED, ^uintptr(0), 0)
 	if err != nil {
@@ -164,7 +170,7 @@ func (m *master) create() error {
 	// are left as inherited: every signal a traced stub thread receives stops it for its
 	// tracer before any handler could run, and untraced spares receive none. (Resetting all
 	// 64 took 63 more injections: a millisecond of every sandbox's start-up.)
-	act := make([]byte, 32) // struct sigaction: handler, flags, restorer, mask
+	act := make([]byte, 32)                   // struct sigaction: handler, flags, restorer, mask
 	binary.LittleEndian.PutUint64(act[0:], 1) // SIG_IGN
 	if err := poke(pid, stubData, act); err != nil {
 		return err
@@ -211,6 +217,40 @@ func syscallViaStops(t *thread, regs arch.Registers, sysInsn uintptr, nr uintptr
 		return 0, err
 	}
 	return uintptr(regs.Rax), nil
+}
+
+// ptraceGetRseqConfiguration is PTRACE_GET_RSEQ_CONFIGURATION (Linux 5.13).
+const ptraceGetRseqConfiguration = 0x420f
+
+// rseqConfiguration is struct ptrace_rseq_configuration.
+type rseqConfiguration struct {
+	abiPointer uint64
+	abiSize    uint32
+	signature  uint32
+	flags      uint32
+	_          uint32
+}
+
+// unregisterRseq removes the master's inherited rseq registration, if any. Unregistering
+// needs the registered address and signature, which only the tracer can read.
+func unregisterRseq(t *thread, regs arch.Registers, sysInsn uintptr) error {
+	var conf rseqConfiguration
+	if e := ptrace(ptraceGetRseqConfiguration, t.tid, unsafe.Sizeof(conf), uintptr(unsafe.Pointer(&conf))); e != 0 {
+		// Kernels before 5.13 cannot say; a Go runtime without cgo registers nothing.
+		return nil
+	}
+	if conf.abiPointer == 0 {
+		return nil
+	}
+	const rseqFlagUnregister = 1
+	ret, err := syscallViaStops(t, regs, sysInsn, unix.SYS_RSEQ, uintptr(conf.abiPointer), uintptr(conf.abiSize), rseqFlagUnregister, uintptr(conf.signature))
+	if err != nil {
+		return err
+	}
+	if ret != 0 {
+		return fmt.Errorf("unregistering the inherited rseq area: %w", syscall.Errno(-int64(ret)))
+	}
+	return nil
 }
 
 func peek(pid int, addr uintptr) (uint64, error) {
