@@ -69,6 +69,13 @@ func TestImportDirections(t *testing.T) {
 				}
 			}
 		}
+		if !strings.HasPrefix(rel, "runsc") {
+			for _, dep := range p.Deps {
+				if strings.HasPrefix(dep, "github.com/opencontainers/runtime-spec") {
+					t.Errorf("%s depends on %s: the OCI spec stays at the edge (only runsc/ may import it)", rel, dep)
+				}
+			}
+		}
 		checked++
 	}
 	if checked < 10 {

@@ -135,6 +135,19 @@ type Context interface {
 	// Interrupt makes a concurrent or the next Switch return EventInterrupted promptly. It may
 	// be called from any goroutine.
 	Interrupt()
+	// FullState returns the floating point and vector state (x87, SSE, AVX...) of the
+	// application thread this Context runs in as, in the XSAVE standard (non-compacted)
+	// format with XCR0 in the first 8 bytes of the software-reserved area at offset 464 (the
+	// layout of PTRACE_GETREGSET NT_X86_XSTATE), or as a 512-byte FXSAVE image if the host
+	// has no XSAVE. Its length is the same on every call.
+	//
+	// Preconditions: called by the owning goroutine between Switch calls.
+	FullState(as AddressSpace) ([]byte, error)
+	// SetFullState replaces that state with one in FullState's format and length. It fails
+	// if the host rejects the image (reserved bits set, unknown components).
+	//
+	// Preconditions: as for FullState.
+	SetFullState(as AddressSpace, state []byte) error
 	// Release frees the Context. The owning goroutine calls it when the task exits.
 	Release()
 }

@@ -28,6 +28,14 @@ func main() {
 	subcommands.Register(&cmd.Do{Conf: conf}, "")
 	subcommands.Register(&cmd.Gofer{}, "")
 	subcommands.Register(&cmd.Syscalls{}, "")
+	for _, c := range []subcommands.Command{
+		&cmd.Create{Conf: conf}, &cmd.Start{Conf: conf}, &cmd.Run{Conf: conf},
+		&cmd.State{Conf: conf}, &cmd.Kill{Conf: conf}, &cmd.Delete{Conf: conf},
+		&cmd.List{Conf: conf}, &cmd.Wait{Conf: conf}, &cmd.Spec{},
+	} {
+		subcommands.Register(c, "OCI runtime")
+	}
+	subcommands.Register(&cmd.Boot{Conf: conf}, "internal use only")
 	subcommands.Register(&cmd.Version{}, "")
 
 	flag.Parse()

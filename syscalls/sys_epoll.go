@@ -99,6 +99,10 @@ func epollWait(t *kernel.Task, epfd int32, addr uintptr, max int32, deadline tim
 	defer epf.DecRef()
 	events := make([]epoll.Event, min(int(max), 1024))
 	n, err := ep.Wait(t, events, deadline, poll)
+	if err == kernel.ERESTARTSYS {
+		// epoll_wait is never restarted after a signal (signal(7)).
+		return 0, unix.EINTR
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -140,10 +144,14 @@ func EpollPwait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if err := copyInStruct(t, p, &mask); err != nil {
 			return 0, err
 		}
-		old := t.SigMask()
-		t.SetSigMask(mask)
-		defer t.SetSigMask(old)
+		// The old mask comes back after the handler of a signal that interrupted the wait
+		// (its frame records it), or now if none did.
+		t.SetSavedSigMask(mask)
 	}
 	d, poll := msDeadline(args.Int(3))
-	return epollWait(t, args.Int(0), args.Pointer(1), args.Int(2), d, poll)
+	n, err := epollWait(t, args.Int(0), args.Pointer(1), args.Int(2), d, poll)
+	if err != unix.EINTR {
+		t.RestoreSavedSigMask()
+	}
+	return n, err
 }

@@ -109,23 +109,6 @@ func Fstat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, copyOutStruct(t, args.Pointer(1), &st)
 }
 
-// Newfstatat implements Linux syscall newfstatat(2) for AT_EMPTY_PATH on a descriptor; paths
-// come with the files milestone (ENOENT would be a lie about a file's existence, so they
-// return ENOSYS).
-func Newfstatat(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	path, err := t.CopyInString(args.Pointer(1), unix.PathMax)
-	if err != nil {
-		return 0, err
-	}
-	if path == "" && args.Int(3)&unix.AT_EMPTY_PATH != 0 {
-		return Fstat(t, arch.SyscallArguments{uintptr(args.Int(0)), args[2]})
-	}
-	if path == "" {
-		return 0, unix.ENOENT
-	}
-	return 0, unix.ENOSYS
-}
-
 // Ioctl implements Linux syscall ioctl(2): FIOCLEX/FIONCLEX/FIONBIO here, the rest by the file.
 func Ioctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	fd := args.Int(0)

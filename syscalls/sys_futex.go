@@ -62,7 +62,16 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 				deadline = monotonicToTime(ts)
 			}
 		}
-		return 0, t.FutexWait(addr, val, bitset, deadline)
+		err := t.FutexWait(addr, val, bitset, deadline)
+		if err == kernel.ERESTARTSYS && !deadline.IsZero() {
+			// As Linux: a timed wait resumes until the same deadline if no handler runs,
+			// and fails with EINTR (SA_RESTART or not) if one does.
+			t.SetRestartSyscall(func(t *kernel.Task) (uintptr, error) {
+				return 0, t.FutexWait(addr, val, bitset, deadline)
+			})
+			return 0, kernel.ERESTART_RESTARTBLOCK
+		}
+		return 0, err
 	case futexWake, futexWakeBitset:
 		bitset := futexBitsetAll
 		if cmd == futexWakeBitset {

@@ -1,6 +1,10 @@
 package syscalls
 
 import (
+	"errors"
+	"io"
+	"math"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
@@ -8,6 +12,7 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/mm"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
 func permsFromProt(prot int) (platform.AccessType, error) {
@@ -26,8 +31,7 @@ func Brk(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return t.MM().Brk(args.Pointer(0)), nil
 }
 
-// Mmap implements Linux syscall mmap(2). File mappings come with the files milestone: a
-// mapping of a descriptor returns ENODEV, as Linux does for a file without mmap support.
+// Mmap implements Linux syscall mmap(2). File mappings are described at mmapFile.
 func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	addr, length, prot, flags, fd, off := args.Pointer(0), args[1], int(args.Int(2)), int(args.Int(3)), args.Int(4), args[5]
 	perms, err := permsFromProt(prot)
@@ -41,12 +45,6 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if length == 0 || off%linux.PageSize != 0 {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.MAP_ANONYMOUS == 0 {
-		if _, err := t.FDTable().Get(fd); err != nil {
-			return 0, unix.EBADF
-		}
-		return 0, unix.ENODEV
-	}
 	opts := mm.MMapOpts{
 		Addr:      addr,
 		Length:    length,
@@ -59,7 +57,124 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if opts.NoReplace {
 		opts.Fixed = false
 	}
+	if flags&unix.MAP_ANONYMOUS == 0 {
+		return mmapFile(t, opts, fd, uint64(off))
+	}
 	return t.MM().MMap(opts)
+}
+
+// mmapFileChunk bounds the buffer that file mappings are filled through.
+const mmapFileChunk = 1 << 20
+
+// mmapFile maps the file fd at off as opts says. The memory manager has no file-backed
+// mappings yet, so the file's contents are copied in at mmap time:
+//
+//   - MAP_PRIVATE of a regular file is a private anonymous mapping, created writable, filled
+//     from the file with pread, then given the requested protection (PROT_NONE included).
+//     Writes to it are private, as they should be. Unlike Linux, later writes to the file
+//     are not seen through the mapping (Linux shows them until a page is first written),
+//     and pages wholly past the end of the file read as zeros instead of raising SIGBUS.
+//     The part past EOF of the last page is zero, as in Linux.
+//   - MAP_SHARED without PROT_WRITE is mapped the same way, as a snapshot (shared across
+//     fork like any shared mapping): the file's later changes are not seen, and a later
+//     mprotect(PROT_WRITE), which Linux refuses with EACCES on a read-only descriptor,
+//     succeeds here but its writes never reach the file.
+//   - MAP_SHARED with PROT_WRITE cannot be honoured (writes would not reach the file) and
+//     fails with ENODEV.
+//   - /dev/zero maps as anonymous memory, as Linux's does. Other files (directories, other
+//     devices, pipes, sockets, eventfd, epoll...) fail with ENODEV.
+//
+// Errors, in Linux's order: EBADF for a descriptor that is not open (or is O_PATH); EACCES
+// if it is not open for reading, or for MAP_SHARED with PROT_WRITE if it is not open for
+// writing; EPERM for PROT_EXEC of a file on a noexec mount; ENODEV as above. Another
+// thread of the process can see the mapping while it is being filled.
+func mmapFile(t *kernel.Task, opts mm.MMapOpts, fd int32, off uint64) (uintptr, error) {
+	ref, err := t.FDTable().Get(fd)
+	if err != nil {
+		return 0, unix.EBADF
+	}
+	defer ref.DecRef()
+	if off >= math.MaxInt64 || uint64(opts.Length) > math.MaxInt64-off { // file_mmap_ok
+		return 0, unix.EOVERFLOW
+	}
+	f, ok := ref.File.(*vfs.FileDescription)
+	if ok && f.IsPath() {
+		return 0, unix.EBADF
+	}
+	acc := ref.File.StatusFlags() & unix.O_ACCMODE
+	if opts.Shared && opts.Perms.Write && acc != unix.O_WRONLY && acc != unix.O_RDWR {
+		return 0, unix.EACCES
+	}
+	if acc != unix.O_RDONLY && acc != unix.O_RDWR {
+		return 0, unix.EACCES
+	}
+	if !ok {
+		return 0, unix.ENODEV // not a VFS file: pipes, sockets, eventfd, epoll, host stdio
+	}
+	if opts.Perms.Execute && f.VirtualDentry().Mount.Flags()&unix.MS_NOEXEC != 0 {
+		return 0, unix.EPERM
+	}
+	switch f.Dentry().Type() {
+	case unix.S_IFREG:
+	case unix.S_IFCHR:
+		if st, err := f.StatX(); err == nil && st.Rdev == unix.Mkdev(1, 5) { // /dev/zero
+			return t.MM().MMap(opts)
+		}
+		return 0, unix.ENODEV
+	default:
+		return 0, unix.ENODEV
+	}
+	if opts.Shared && opts.Perms.Write {
+		return 0, unix.ENODEV // no file-backed shared mappings yet
+	}
+	if fsc := vfs.TaskFSContext(t); fsc != nil {
+		opts.Name, _ = fsc.VFS().PathFrom(fsc.Root(), f.VirtualDentry())
+	}
+
+	length, ok := linux.PageRoundUp(opts.Length)
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	perms := opts.Perms
+	opts.Perms = platform.ReadWrite
+	m := t.MM()
+	addr, err := m.MMap(opts)
+	if err != nil {
+		return 0, err
+	}
+	fail := func(err error) (uintptr, error) {
+		m.MUnmap(addr, length)
+		return 0, err
+	}
+	// Whole pages are filled: the file's bytes past length in the last page are visible,
+	// as in Linux.
+	buf := t.Scratch(int(min(length, mmapFileChunk)))
+	for done := uintptr(0); done < length; {
+		chunk := buf[:min(uintptr(len(buf)), length-done)]
+		n, err := f.PRead(t, chunk, int64(off)+int64(done))
+		if n > 0 {
+			if c, cerr := m.CopyOut(addr+done, chunk[:n]); cerr != nil || c != n {
+				return fail(unix.ENOMEM)
+			}
+			done += uintptr(n)
+		}
+		if errors.Is(err, io.EOF) || (err == nil && n == 0) {
+			break
+		}
+		if err != nil {
+			var errno unix.Errno
+			if !errors.As(err, &errno) {
+				errno = unix.EIO
+			}
+			return fail(errno)
+		}
+	}
+	if perms != platform.ReadWrite {
+		if err := m.MProtect(addr, length, perms); err != nil {
+			return fail(err)
+		}
+	}
+	return addr, nil
 }
 
 // Munmap implements Linux syscall munmap(2).

@@ -1,6 +1,8 @@
 package syscalls
 
 import (
+	"time"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
@@ -70,34 +72,34 @@ func RtSigpending(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, copyOutStruct(t, args.Pointer(0), &p)
 }
 
-const (
-	ssOnStack    = 1
-	ssDisable    = 2
-	ssAutoDisarm = 1 << 31
-	minSigStkSz  = 2048
-)
+// minSigStkSz is MINSIGSTKSZ: sigaltstack refuses smaller stacks.
+const minSigStkSz = 2048
 
 // Sigaltstack implements Linux syscall sigaltstack(2).
 func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	sp := t.Regs().Stack()
 	old := t.AltStack()
-	if old.Size == 0 && old.Addr == 0 {
-		old.Flags = ssDisable
+	onStack := t.OnAltStack(sp)
+	if onStack {
+		old.Flags |= linux.SS_ONSTACK
 	}
 	if p := args.Pointer(0); p != 0 {
 		var ss linux.SigAltStack
 		if err := copyInStruct(t, p, &ss); err != nil {
 			return 0, err
 		}
-		// A signal handler never runs in this milestone, so the task is never on the
-		// alternate stack and EPERM (changing it while on it) cannot arise.
-		switch uint32(ss.Flags) &^ ssAutoDisarm {
-		case 0, ssOnStack:
+		if onStack {
+			return 0, unix.EPERM
+		}
+		flags := uint32(ss.Flags)
+		switch flags &^ linux.SS_AUTODISARM {
+		case 0, linux.SS_ONSTACK:
 			if ss.Size < minSigStkSz {
 				return 0, unix.ENOMEM
 			}
-			ss.Flags = 0
-		case ssDisable:
-			ss = linux.SigAltStack{Flags: ssDisable}
+			ss.Flags = int32(flags & linux.SS_AUTODISARM)
+		case linux.SS_DISABLE:
+			ss = linux.SigAltStack{Flags: linux.SS_DISABLE}
 		default:
 			return 0, unix.EINVAL
 		}
@@ -109,9 +111,8 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// Kill implements Linux syscall kill(2) for a process id, 0 (the caller's process group: in
-// this milestone, every process) and -1 (every process but init... which here is all but
-// the caller when it is init).
+// Kill implements Linux syscall kill(2) for a process id, 0 (the caller's process group), -1
+// (every process but init and the caller) and -pgid (a process group).
 func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	pid, sig := args.Int(0), int(args.Int(1))
 	if sig != 0 && !kernel.ValidSignal(sig) {
@@ -125,25 +126,23 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			return 0, unix.ESRCH
 		}
 		targets = append(targets, target)
-	case pid == 0 || pid == -1:
-		for _, tg := range t.Kernel().ThreadGroups() {
-			if pid == -1 && tg == t.ThreadGroup() {
-				continue
-			}
+	default:
+		// 0: the caller's process group; -1: every process but init and the caller;
+		// below -1: process group -pid. Zombies count as found (and ignore the signal).
+		tgs, err := t.SignalTargets(pid)
+		if err != nil {
+			return 0, err
+		}
+		for _, tg := range tgs {
 			if l := tg.Leader(); l != nil {
 				targets = append(targets, l)
 			}
 		}
-		if len(targets) == 0 {
-			return 0, unix.ESRCH
-		}
-	default:
-		// A process group other than the caller's: there is only one in this milestone.
-		return 0, unix.ESRCH
 	}
 	if sig != 0 {
+		info := userSignalInfo(t, sig, linux.SI_USER)
 		for _, target := range targets {
-			target.SendSignal(sig, true)
+			target.SendSignalInfo(info, true)
 		}
 	}
 	return 0, nil
@@ -160,7 +159,7 @@ func Tgkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	if sig != 0 {
-		target.SendSignal(sig, false)
+		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
 	}
 	return 0, nil
 }
@@ -176,7 +175,162 @@ func Tkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	if sig != 0 {
-		target.SendSignal(sig, false)
+		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
 	}
 	return 0, nil
+}
+
+// userSignalInfo is the siginfo of a signal sent by t with kill(2) (SI_USER) or
+// tkill/tgkill (SI_TKILL): the sender's pid and real uid.
+func userSignalInfo(t *kernel.Task, sig int, code int32) *linux.SignalInfo {
+	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
+	info.SetPID(t.ThreadGroup().TGID())
+	info.SetUID(t.ThreadGroup().Creds().RealUID)
+	return info
+}
+
+// RtSigreturn implements Linux syscall rt_sigreturn(2).
+func RtSigreturn(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.SignalReturn()
+}
+
+// RestartSyscall implements Linux syscall restart_syscall(2).
+func RestartSyscall(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return t.RestartSyscall()
+}
+
+// waitForSignal blocks until a signal the task can act on is pending, and returns
+// ERESTARTNOHAND: the syscall fails with EINTR once a handler has run, and is restarted
+// if none did.
+func waitForSignal(t *kernel.Task) error {
+	for {
+		err := t.BlockOn(nil, time.Time{})
+		if err == kernel.ERESTARTSYS {
+			return kernel.ERESTARTNOHAND
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Pause implements Linux syscall pause(2).
+func Pause(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, waitForSignal(t)
+}
+
+// RtSigsuspend implements Linux syscall rt_sigsuspend(2): it waits with a temporary mask,
+// which the handler's frame records as the mask to restore.
+func RtSigsuspend(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args[1] != sigSetSize {
+		return 0, unix.EINVAL
+	}
+	var mask uint64
+	if err := copyInStruct(t, args.Pointer(0), &mask); err != nil {
+		return 0, err
+	}
+	t.SetSavedSigMask(mask)
+	return 0, waitForSignal(t)
+}
+
+// RtSigtimedwait implements Linux syscall rt_sigtimedwait(2).
+func RtSigtimedwait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if args[3] != sigSetSize {
+		return 0, unix.EINVAL
+	}
+	var set uint64
+	if err := copyInStruct(t, args.Pointer(0), &set); err != nil {
+		return 0, err
+	}
+	set &^= 1<<(unix.SIGKILL-1) | 1<<(unix.SIGSTOP-1)
+	var deadline time.Time
+	poll := false
+	if p := args.Pointer(2); p != 0 {
+		ts, err := readTimespec(t, p)
+		if err != nil {
+			return 0, err
+		}
+		d := time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)
+		poll = d == 0
+		deadline = time.Now().Add(d)
+	}
+	info := t.DequeueSignal(set)
+	if info == nil {
+		if poll {
+			return 0, unix.EAGAIN
+		}
+		// Wait with the awaited signals unblocked, so that sending one interrupts the wait
+		// (a process-directed one picks this thread); no handler can run meanwhile, since
+		// handlers run only at the delivery point after the syscall.
+		mask := t.SigMask()
+		t.SetSigMask(mask &^ set)
+		err := t.BlockOn(nil, deadline)
+		t.SetSigMask(mask)
+		info = t.DequeueSignal(set)
+		if info == nil {
+			switch err {
+			case unix.ETIMEDOUT:
+				return 0, unix.EAGAIN
+			case nil, kernel.ERESTARTSYS:
+				return 0, unix.EINTR
+			default:
+				return 0, err
+			}
+		}
+	}
+	if p := args.Pointer(1); p != 0 {
+		if err := copyOutStruct(t, p, info); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(info.Signo), nil
+}
+
+// queuedSignalInfo reads the siginfo of rt_sigqueueinfo and rt_tgsigqueueinfo. Unless the
+// target id is the caller's own thread id (as Linux compares), si_code must be negative and not SI_TKILL: an application
+// may not pretend to be the kernel or kill(2).
+func queuedSignalInfo(t *kernel.Task, sig int, addr uintptr, self bool) (*linux.SignalInfo, error) {
+	info := new(linux.SignalInfo)
+	if err := copyInStruct(t, addr, info); err != nil {
+		return nil, err
+	}
+	if !self && (info.Code >= 0 || info.Code == linux.SI_TKILL) {
+		return nil, unix.EPERM
+	}
+	info.Signo = int32(sig)
+	return info, nil
+}
+
+// RtSigqueueinfo implements Linux syscall rt_sigqueueinfo(2).
+func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	pid, sig := args.Int(0), int(args.Int(1))
+	if sig != 0 && !kernel.ValidSignal(sig) {
+		return 0, unix.EINVAL
+	}
+	target := t.Kernel().TaskByTID(pid)
+	if pid <= 0 || target == nil || target.ThreadGroup().TGID() != pid {
+		return 0, unix.ESRCH
+	}
+	info, err := queuedSignalInfo(t, sig, args.Pointer(2), t.TID() == pid)
+	if err != nil || sig == 0 {
+		return 0, err
+	}
+	return 0, target.SendSignalInfo(info, true)
+}
+
+// RtTgsigqueueinfo implements Linux syscall rt_tgsigqueueinfo(2).
+func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	tgid, tid, sig := args.Int(0), args.Int(1), int(args.Int(2))
+	if tgid <= 0 || tid <= 0 || (sig != 0 && !kernel.ValidSignal(sig)) {
+		return 0, unix.EINVAL
+	}
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || target.ThreadGroup().TGID() != tgid {
+		return 0, unix.ESRCH
+	}
+	info, err := queuedSignalInfo(t, sig, args.Pointer(3), target == t)
+	if err != nil || sig == 0 {
+		return 0, err
+	}
+	return 0, target.SendSignalInfo(info, false)
 }

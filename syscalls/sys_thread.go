@@ -56,7 +56,14 @@ func Clone3(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			}
 		}
 	}
-	if ca.ExitSignal > 64 || ca.SetTID != 0 || ca.SetTIDSize != 0 || ca.Flags&unix.CLONE_PIDFD != 0 {
+	// clone3 takes the exit signal only from its field, and refuses CLONE_DETACHED and
+	// CSIGNAL bits in flags. set_tid needs CAP_SYS_ADMIN over the pid namespace; pidfds do
+	// not exist.
+	if ca.ExitSignal > 64 || ca.SetTID != 0 || ca.SetTIDSize != 0 || ca.Flags&unix.CLONE_PIDFD != 0 ||
+		ca.Flags&(unix.CLONE_DETACHED|0xff) != 0 {
+		return 0, unix.EINVAL
+	}
+	if ca.Flags&unix.CLONE_THREAD != 0 && ca.ExitSignal != 0 {
 		return 0, unix.EINVAL
 	}
 	stack := uintptr(ca.Stack)
@@ -166,8 +173,9 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// Prctl implements Linux syscall prctl(2) for the options this milestone needs; others
-// return EINVAL, as Linux does for options it does not know.
+// Prctl implements Linux syscall prctl(2) for PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG,
+// PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER and PR_GET_CHILD_SUBREAPER; others return EINVAL,
+// as Linux does for options it does not know.
 func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	switch args.Int(0) {
 	case unix.PR_SET_NAME:
@@ -184,6 +192,25 @@ func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 		t.SetName(name)
 		return 0, nil
+	case unix.PR_SET_PDEATHSIG:
+		sig := int(args[1])
+		if sig != 0 && !kernel.ValidSignal(sig) {
+			return 0, unix.EINVAL
+		}
+		t.SetPdeathSignal(sig)
+		return 0, nil
+	case unix.PR_GET_PDEATHSIG:
+		sig := int32(t.PdeathSignal())
+		return 0, copyOutStruct(t, args.Pointer(1), &sig)
+	case unix.PR_SET_CHILD_SUBREAPER:
+		t.ThreadGroup().SetChildSubreaper(args[1] != 0)
+		return 0, nil
+	case unix.PR_GET_CHILD_SUBREAPER:
+		var v int32
+		if t.ThreadGroup().ChildSubreaper() {
+			v = 1
+		}
+		return 0, copyOutStruct(t, args.Pointer(1), &v)
 	case unix.PR_GET_NAME:
 		var b [16]byte
 		copy(b[:15], t.Name())

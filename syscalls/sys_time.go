@@ -104,7 +104,29 @@ func Nanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Sleep(time.Now().Add(time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)))
+	return 0, sleepRestartable(t, time.Now().Add(time.Duration(ts.Sec)*time.Second+time.Duration(ts.Nsec)), args.Pointer(1))
+}
+
+// sleepRestartable sleeps until deadline for nanosleep and relative clock_nanosleep. When a
+// signal interrupts it, the remaining time is written to rem (if not 0) and the sleep
+// returns ERESTART_RESTARTBLOCK: it fails with EINTR if a handler runs, and otherwise
+// continues, through restart_syscall, until the same deadline.
+func sleepRestartable(t *kernel.Task, deadline time.Time, rem uintptr) error {
+	err := t.Sleep(deadline)
+	if err != kernel.ERESTARTSYS {
+		return err
+	}
+	if rem != 0 {
+		left := max(time.Until(deadline), 0)
+		ts := unix.NsecToTimespec(int64(left))
+		if err := copyOutStruct(t, rem, &ts); err != nil {
+			return err
+		}
+	}
+	t.SetRestartSyscall(func(t *kernel.Task) (uintptr, error) {
+		return 0, sleepRestartable(t, deadline, rem)
+	})
+	return kernel.ERESTART_RESTARTBLOCK
 }
 
 // ClockNanosleep implements Linux syscall clock_nanosleep(2).
@@ -123,11 +145,15 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	var deadline time.Time
 	switch {
 	case flags&unix.TIMER_ABSTIME == 0:
-		deadline = time.Now().Add(time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec))
+		return 0, sleepRestartable(t, time.Now().Add(time.Duration(ts.Sec)*time.Second+time.Duration(ts.Nsec)), args.Pointer(3))
 	case id == unix.CLOCK_REALTIME || id == unix.CLOCK_REALTIME_COARSE || id == unix.CLOCK_TAI:
 		deadline = time.Unix(ts.Sec, ts.Nsec)
 	default:
 		deadline = monotonicToTime(ts)
 	}
-	return 0, t.Sleep(deadline)
+	// An absolute sleep is simply made again if no handler runs.
+	if err := t.Sleep(deadline); err != kernel.ERESTARTSYS {
+		return 0, err
+	}
+	return 0, kernel.ERESTARTNOHAND
 }

@@ -15,7 +15,8 @@
 //     from it. A stub thread is traced by exactly one sentry OS thread for its whole life.
 //   - Task goroutines are locked to their OS threads (runtime.LockOSThread) for their whole
 //     life, so a task always switches into the same stub thread of a given address space and
-//     its FPU state never needs to be transferred: it stays in the stub thread. When a task's
+//     its FPU state stays in the stub thread; it is read and written (FullState,
+//     SetFullState) only to build and unwind signal frames. When a task's
 //     OS thread exits, PTRACE_O_EXITKILL kills its stub threads.
 //   - Mappings change only by injecting mmap/munmap into a stub thread of the calling OS
 //     thread: the application never executes a syscall on the host.
@@ -192,23 +193,17 @@ type context struct {
 	running atomic.Pointer[thread]
 	// interrupt is set by Interrupt and consumed by Switch.
 	interrupt atomic.Bool
+	// fp holds the buffers of FullState and SetFullState. Owned by the task goroutine.
+	fp fpBuffers
 }
 
 var _ platform.Context = (*context)(nil)
 
 // Switch implements platform.Context.
 func (c *context) Switch(pas platform.AddressSpace, regs *arch.Registers) (platform.Event, error) {
-	as := pas.(*addressSpace)
-	t := c.lastThread
-	if as != c.lastAS || t == nil || t.dead {
-		if tid := unix.Gettid(); tid != c.tid {
-			return platform.Event{}, fmt.Errorf("ptrace context used from OS thread %d, owned by %d", tid, c.tid)
-		}
-		var err error
-		if t, err = as.threadFor(c.tid); err != nil {
-			return platform.Event{}, err
-		}
-		c.lastAS, c.lastThread = as, t
+	t, err := c.threadIn(pas)
+	if err != nil {
+		return platform.Event{}, err
 	}
 	c.running.Store(t)
 	defer c.running.Store(nil)
@@ -256,6 +251,23 @@ func (c *context) Switch(pas platform.AddressSpace, regs *arch.Registers) (platf
 		// The interrupt signal, or a stray signal: suppressed (the next resume passes 0).
 		return platform.Event{Kind: platform.EventInterrupted}, nil
 	}
+}
+
+// threadIn returns the stub thread this context runs in pas, seizing one on first use.
+func (c *context) threadIn(pas platform.AddressSpace) (*thread, error) {
+	as := pas.(*addressSpace)
+	t := c.lastThread
+	if as != c.lastAS || t == nil || t.dead {
+		if tid := unix.Gettid(); tid != c.tid {
+			return nil, fmt.Errorf("ptrace context used from OS thread %d, owned by %d", tid, c.tid)
+		}
+		var err error
+		if t, err = as.threadFor(c.tid); err != nil {
+			return nil, err
+		}
+		c.lastAS, c.lastThread = as, t
+	}
+	return t, nil
 }
 
 // Interrupt implements platform.Context.

@@ -157,6 +157,13 @@ func (t *thread) syscall(entry uintptr, sysno uintptr, interrupted *bool, args .
 		if status.Stopped() && status.StopSignal() == interruptSignal && interrupted != nil {
 			*interrupted = true
 		}
+		if status.Stopped() {
+			switch status.StopSignal() {
+			case syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGILL, syscall.SIGFPE:
+				// Resuming would fault again forever: the stub itself is broken.
+				return 0, fmt.Errorf("stub thread %d faulted (%v) running injected syscall %d", t.tid, status.StopSignal(), sysno)
+			}
+		}
 		// Any other stop is suppressed; the injected syscall continues.
 	}
 	if err := t.getRegs(r); err != nil {

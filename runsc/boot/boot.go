@@ -1,8 +1,10 @@
 // Package boot starts a sentry: it builds the platform, the memory file and the kernel from
 // runsc's configuration, starts the container's init, and reports how it exited.
 //
-// In this milestone the sentry runs inside the runsc process that asks for it (`runsc do`);
-// the separate sandbox and gofer processes come with the files and OCI milestones.
+// `runsc do` runs the sentry inside its own process (Run). For OCI containers the sentry
+// runs in the sandbox process, `runsc boot` (runsc/cmd/boot.go), which builds it with New,
+// starts init with Start when `runsc start` asks over the control socket (controller.go),
+// and Waits.
 package boot
 
 import (
@@ -17,35 +19,57 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
 	"github.com/stockade-sandbox/stockade/sentry/strace"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
 // Args describe the program to run.
 type Args struct {
+	// Executable is the program, opened by the caller. If nil, Path is found (PATH search
+	// for a bare name, in Envv's PATH) and opened inside the sandbox, through its VFS.
 	Executable *os.File
 	Path       string
 	Argv, Envv []string
+	// Root is the root filesystem (rootfs.go); the zero value is an empty tmpfs.
+	Root RootFS
 }
 
-// Run runs the program in a new sentry and returns its exit status. Errors are failures to
-// start it (a bad executable included); once it runs, its own fate is the status.
-func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
+// Options shape a sandbox's kernel: from runsc's own identity for `runsc do`, from the
+// container's boot config (runsc/specutil) for OCI containers.
+type Options struct {
+	UID, GID uint32
+	Hostname string
+	Rlimits  map[int]kernel.Rlimit
+}
+
+// Sandbox is one sentry: New builds it, Start starts its init, Wait waits for init and tears
+// the sandbox down. Destroy tears down a sandbox whose init never started.
+type Sandbox struct {
+	Kernel   *kernel.Kernel
+	platform platform.Platform
+}
+
+// New builds the platform, the memory file and the kernel. Nothing runs yet.
+func New(conf *config.Config, o Options) (*Sandbox, error) {
 	dbg, err := conf.DebugWriter("boot")
 	if err != nil {
-		return kernel.ExitStatus{}, err
+		return nil, err
 	}
 	p, err := platform.New(conf.Platform)
 	if err != nil {
-		return kernel.ExitStatus{}, err
+		return nil, err
 	}
 	mf, err := memfile.New("stockade-memory", 0)
 	if err != nil {
-		return kernel.ExitStatus{}, err
+		p.Release()
+		return nil, err
 	}
 	kc := kernel.Config{
 		Platform: p,
 		MemFile:  mf,
-		UID:      uint32(os.Getuid()),
-		GID:      uint32(os.Getgid()),
+		UID:      o.UID,
+		GID:      o.GID,
+		Hostname: o.Hostname,
+		Rlimits:  o.Rlimits,
 	}
 	if conf.Debug {
 		kc.Log = config.Logger(dbg, "sentry: ")
@@ -55,8 +79,15 @@ func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
 	}
 	k, err := kernel.New(kc)
 	if err != nil {
-		return kernel.ExitStatus{}, err
+		p.Release()
+		return nil, err
 	}
+	return &Sandbox{Kernel: k, platform: p}, nil
+}
+
+// Start starts the program as init (pid 1), with this process's descriptors 0-2 as its
+// stdio. A bad executable is reported here, before anything runs.
+func (s *Sandbox) Start(a Args) error {
 	var stdio [3]kernel.File
 	for i := range stdio {
 		fd, err := syscall.Dup(i)
@@ -70,26 +101,68 @@ func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
 		}
 		stdio[i] = f
 	}
-	if err := k.StartInit(kernel.InitArgs{
-		File: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio,
-	}); err != nil {
-		return kernel.ExitStatus{}, err
+	fsc, err := newRootFS(a.Root)
+	if err != nil {
+		return fmt.Errorf("building the root filesystem: %w", err)
 	}
-	// Signals sent to runsc go to the container's init, as a shell's job control expects.
+	ia := kernel.InitArgs{File: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: fsc}
+	if a.Executable == nil {
+		exe, p, err := openInitExecutable(fsc, &vfs.Creds{UID: a.Root.UID, GID: a.Root.GID}, a.Path, a.Envv)
+		if err != nil {
+			return err
+		}
+		// The loader copies what it needs: the file is not used once init is loaded.
+		defer exe.Release()
+		ia.Executable, ia.Path = exe, p
+	}
+	return s.Kernel.StartInit(ia)
+}
+
+// ForwardSignals sends the signals a shell's job control uses, when this process receives
+// them, to the container's init. The returned function stops forwarding.
+func (s *Sandbox) ForwardSignals() (stop func()) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
 	go func() {
-		for s := range sigs {
-			if t := k.TaskByTID(1); t != nil {
-				t.SendSignal(int(s.(syscall.Signal)), true)
+		for s2 := range sigs {
+			if t := s.Kernel.TaskByTID(1); t != nil {
+				t.SendSignal(int(s2.(syscall.Signal)), true)
 			}
 		}
 	}()
-	status := k.Wait()
-	k.KillAll()
-	p.Release()
-	return status, nil
+	return func() { signal.Stop(sigs) }
+}
+
+// Wait blocks until init's thread group has exited, kills every other process and releases
+// the platform.
+//
+// Preconditions: Start succeeded.
+func (s *Sandbox) Wait() kernel.ExitStatus {
+	status := s.Kernel.Wait()
+	s.Destroy()
+	return status
+}
+
+// Destroy kills every process and releases the platform.
+func (s *Sandbox) Destroy() {
+	s.Kernel.KillAll()
+	s.platform.Release()
+}
+
+// Run runs the program in a new sentry and returns its exit status. Errors are failures to
+// start it (a bad executable included); once it runs, its own fate is the status.
+func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
+	s, err := New(conf, Options{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())})
+	if err != nil {
+		return kernel.ExitStatus{}, err
+	}
+	if err := s.Start(a); err != nil {
+		s.Destroy()
+		return kernel.ExitStatus{}, err
+	}
+	// Signals sent to runsc go to the container's init, as a shell's job control expects.
+	defer s.ForwardSignals()()
+	return s.Wait(), nil
 }
 
 // ErrUsage is wrapped by errors in the command line.

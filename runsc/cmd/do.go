@@ -5,12 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/google/subcommands"
+	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
 	"github.com/stockade-sandbox/stockade/runsc/config"
@@ -28,8 +27,11 @@ func (*Do) Usage() string {
 	return `do [flags] CMD [ARG...]
 
 Runs CMD in a new sandbox and exits with its exit code (128+N if a signal N killed it).
-The environment is passed through unchanged. This milestone runs statically linked
-executables; dynamic ones need the filesystem layer.
+The environment is passed through unchanged. The sandbox sees the host's root directory
+read-only, served by a separate gofer process, under a writable in-memory overlay: the
+program may change files, and nothing it writes reaches the host. /dev is the sandbox's
+own, and /tmp a fresh tmpfs when the host's is empty. CMD is found and opened inside the
+sandbox (PATH search included).
 `
 }
 func (d *Do) SetFlags(f *flag.FlagSet) { d.Conf.RegisterSandboxFlags(f) }
@@ -46,68 +48,27 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 		return subcommands.ExitUsageError
 	}
 	argv := f.Args()
-	path, err := resolve(argv[0])
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", err)
-		return 127
-	}
-	exe, err := openExecutable(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", err)
-		return 126
-	}
-	defer exe.Close()
-	status, err := boot.Run(conf, boot.Args{Executable: exe, Path: path, Argv: argv, Envv: os.Environ()})
+	// The host root is served by a separate gofer process and seen through an overlay whose
+	// upper layer is in memory; the program is found and opened inside the sandbox (PATH
+	// search included), so this process opens no host file on the program's behalf.
+	g, err := startGofer("/")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", oneLine(err))
+		return subcommands.ExitFailure
+	}
+	defer g.Stop()
+	cwd, _ := os.Getwd()
+	status, err := boot.Run(conf, boot.Args{Path: argv[0], Argv: argv, Envv: os.Environ(), Root: boot.RootFS{
+		Gofer: g.Client, Overlay: true, Cwd: cwd, UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
+	}})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", oneLine(err))
+		if errors.Is(err, boot.ErrCommandNotFound) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return 127
+		}
 		return 126
 	}
 	return subcommands.ExitStatus(status.ShellCode())
-}
-
-// resolve finds cmd on PATH when it has no slash, as execvp does.
-func resolve(cmd string) (string, error) {
-	if strings.Contains(cmd, "/") {
-		if _, err := os.Stat(cmd); err != nil {
-			return "", fmt.Errorf("%s: %w", cmd, unwrapPathError(err))
-		}
-		return cmd, nil
-	}
-	p, err := exec.LookPath(cmd)
-	if err != nil {
-		return "", fmt.Errorf("%s: command not found", cmd)
-	}
-	return p, nil
-}
-
-// openExecutable opens path and checks that it is a regular, executable file.
-func openExecutable(path string) (*os.File, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Mode().Perm()&0o111 == 0 {
-		return nil, fmt.Errorf("%s: permission denied (not executable)", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
-	}
-	return f, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // oneLine keeps an error message to one line.

@@ -19,6 +19,12 @@ type Config struct {
 	Debug    bool
 	DebugLog string
 	Root     string
+	// Log is the file for runsc's own log (runc's --log; default stderr).
+	Log string
+	// LogFormat is "text" or "json" (runc's --log-format).
+	LogFormat string
+	// SystemdCgroup is accepted for runc compatibility and ignored (no cgroups yet).
+	SystemdCgroup bool
 }
 
 // Register defines the global flags on fs.
@@ -26,6 +32,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c := &Config{Platform: "ptrace", Root: "/run/runsc"}
 	c.RegisterSandboxFlags(fs)
 	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state")
+	c.registerRuntimeFlags(fs)
 	return c
 }
 
@@ -47,6 +54,9 @@ func (c *Config) Validate() error {
 	}
 	if !found {
 		return fmt.Errorf("unknown platform %q (available: %v)", c.Platform, platform.Names())
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("unknown --log-format %q (text or json)", c.LogFormat)
 	}
 	return nil
 }

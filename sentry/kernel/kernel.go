@@ -67,8 +67,12 @@ type Kernel struct {
 	init *ThreadGroup
 	// unimplLogged records syscalls already logged as unimplemented. Guarded by mu.
 	unimplLogged map[uintptr]bool
+	// procs is the process tree: processes by pid (zombies included), process groups and
+	// sessions (process.go). Guarded by mu.
+	procs processTable
 
-	// done is closed when init's thread group has exited.
+	// done is closed when init's thread group has exited and every other task has been
+	// killed (process.go).
 	done chan struct{}
 }
 
@@ -121,7 +125,7 @@ func (k *Kernel) allocTIDLocked() (int32, error) {
 		if k.nextTID >= maxTID {
 			k.nextTID = 2 // 1 is init's; Linux wraps to 300, but nothing here needs that
 		}
-		if _, used := k.tasks[tid]; !used {
+		if _, used := k.tasks[tid]; !used && !k.procs.pidInUseLocked(tid) {
 			return tid, nil
 		}
 	}

@@ -28,6 +28,8 @@ type Task struct {
 	ctx platform.Context
 	// fds is the file descriptor table (shared with CLONE_FILES).
 	fds *FDTable
+	// fsc is the filesystem context (root, cwd, umask; shared with CLONE_FS). Guarded by mu.
+	fsc FSContext
 	// name is the command name (comm, 15 bytes max). Guarded by mu.
 	name string
 
@@ -39,11 +41,13 @@ type Task struct {
 	// altStack is sigaltstack's state. Owned by the task goroutine.
 	altStack linux.SigAltStack
 
+	// sig is the rest of the task's signal state (signal_state.go).
+	sig taskSignals
+
 	mu sync.Mutex
-	// sigMask is the blocked signal set (bit n-1 for signal n). Guarded by mu.
+	// sigMask is the blocked signal set (bit n-1 for signal n). Written with both tg.mu and
+	// mu held; read with either.
 	sigMask uint64
-	// pending holds thread-directed signals not yet delivered. Guarded by mu.
-	pending uint64
 
 	// exiting is set once the task must exit (its own exit, or a group exit).
 	exiting atomic.Bool
@@ -51,6 +55,9 @@ type Task struct {
 	wake chan struct{}
 	// exitCode is the task's own exit status (exit(2)). Owned by the task goroutine.
 	exitCode int
+	// proc is per-task process state: vfork completion, parent-death signal, CPU time
+	// (process.go).
+	proc taskProc
 
 	// scratch is a reusable buffer for copying between application memory and host I/O, so
 	// that the common small read/write does not allocate. Owned by the task goroutine.
@@ -129,8 +136,11 @@ func (t *Task) interrupt() {
 type ThreadGroup struct {
 	k    *Kernel
 	tgid int32
-	// parent is the parent process (nil for init).
+	// parent is the parent process (nil for init). Guarded by Kernel.mu: it changes when
+	// the process is reparented.
 	parent *ThreadGroup
+	// proc is the process's place in the process tree (process.go).
+	proc tgProc
 
 	// creds are the process credentials. They are set at creation and not changed in
 	// this milestone (setuid family comes with processes).
@@ -149,7 +159,10 @@ type ThreadGroup struct {
 	// for CLONE_THREAD). Guarded by mu.
 	actions [linux.NumSignals]linux.SigAction
 	// pending holds process-directed signals not yet delivered. Guarded by mu.
-	pending uint64
+	pending sigQueue
+	// sigQueued counts queued siginfo entries of the group and its tasks, for
+	// RLIMIT_SIGPENDING. Guarded by mu.
+	sigQueued int
 	// rlimits are the resource limits. Guarded by mu.
 	rlimits [linux.RLIM_NLIMITS]Rlimit
 	// exited is closed when the last task has exited.
@@ -160,7 +173,11 @@ type ThreadGroup struct {
 func (tg *ThreadGroup) TGID() int32 { return tg.tgid }
 
 // Parent returns the parent process or nil.
-func (tg *ThreadGroup) Parent() *ThreadGroup { return tg.parent }
+func (tg *ThreadGroup) Parent() *ThreadGroup {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.parent
+}
 
 // Creds returns the process credentials.
 func (tg *ThreadGroup) Creds() Credentials { return tg.creds }

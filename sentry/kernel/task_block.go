@@ -7,13 +7,15 @@ import (
 )
 
 // BlockOn blocks the task until ch is ready (nil), the deadline passes (ETIMEDOUT; a zero
-// deadline never passes), or the task is interrupted (EINTR).
-//
-// Interruption in this milestone means the task must exit (a group exit); with signal
-// delivery it will also mean a signal to handle.
+// deadline never passes), or the task is interrupted: ERESTARTSYS when a signal it can act
+// on is pending (the delivery point then restarts the syscall or makes it fail with EINTR;
+// callers with other restart rules translate it), EINTR when the task must exit.
 func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
 	if t.exiting.Load() {
 		return unix.EINTR
+	}
+	if t.signalPending() {
+		return ERESTARTSYS
 	}
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
@@ -40,11 +42,14 @@ func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
 			if t.exiting.Load() {
 				return unix.EINTR
 			}
+			if t.signalPending() {
+				return ERESTARTSYS
+			}
 		}
 	}
 }
 
-// Sleep blocks the task until the deadline or an interruption (EINTR).
+// Sleep blocks the task until the deadline or an interruption (BlockOn's errors).
 func (t *Task) Sleep(deadline time.Time) error {
 	err := t.BlockOn(nil, deadline)
 	if err == unix.ETIMEDOUT {

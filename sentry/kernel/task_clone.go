@@ -18,13 +18,19 @@ type CloneOptions struct {
 // and Go pass them.
 const threadFlags = unix.CLONE_VM | unix.CLONE_SIGHAND | unix.CLONE_THREAD
 
-// supportedCloneFlags are the flags this milestone accepts.
+// supportedCloneFlags are the flags clone accepts. CLONE_PTRACE and CLONE_UNTRACED are
+// accepted and ignored (there is no ptrace in the sandbox).
 const supportedCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND |
 	unix.CLONE_THREAD | unix.CLONE_SYSVSEM | unix.CLONE_SETTLS | unix.CLONE_PARENT_SETTID |
-	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_IO
+	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_IO |
+	unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_UNTRACED
 
-// Clone creates a new task as clone(2) does. This milestone creates threads; a new process
-// (fork) returns ENOSYS until processes are implemented.
+// namespaceCloneFlags create namespaces, which the sandbox does not offer to applications.
+const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
+	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+
+// Clone creates a new task as clone(2) does: a thread of the caller's process with
+// CLONE_THREAD, else a new process (cloneProcess).
 func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	f := opts.Flags
 	// Linux's own consistency rules first, so that bad combinations get Linux's errno.
@@ -37,9 +43,15 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS {
 		return 0, unix.EINVAL
 	}
-	if f&threadFlags != threadFlags || f&^uint64(supportedCloneFlags) != 0 {
-		t.k.Logf("clone flags %#x: only threads are supported yet", f)
-		return 0, unix.ENOSYS
+	if f&namespaceCloneFlags != 0 {
+		return 0, unix.EPERM
+	}
+	if f&^uint64(supportedCloneFlags) != 0 {
+		t.k.Logf("clone flags %#x: unsupported flags %#x", f, f&^uint64(supportedCloneFlags))
+		return 0, unix.EINVAL
+	}
+	if f&unix.CLONE_THREAD == 0 {
+		return t.cloneProcess(opts)
 	}
 	if t.tg.rlimitReachedThreads() {
 		return 0, unix.EAGAIN
@@ -68,6 +80,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	} else {
 		nt.fds = t.fds.Fork()
 	}
+	nt.fsc = t.cloneFSContext(f)
 	t.mu.Lock()
 	nt.sigMask = t.sigMask
 	t.mu.Unlock()
@@ -103,7 +116,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(opts.ParentTID, tidBuf[:])
 	}
-	go nt.run(nil)
+	go nt.run(func() error { nt.startAccounting(); return nil })
 	return tid, nil
 }
 

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 
@@ -17,11 +18,17 @@ import (
 type InitArgs struct {
 	// File is the executable, opened by the caller (until the gofer serves files).
 	File *os.File
+	// Executable, if set, is used instead of File: the executable opened through the
+	// sandbox's own VFS (runsc/boot opens it; the caller releases it once StartInit returns).
+	Executable io.ReaderAt
 	// Path is the executable's path as given (argv[0] is separate).
 	Path       string
 	Argv, Envv []string
 	// Stdio are files for descriptors 0, 1 and 2 (nil entries are left closed).
 	Stdio [3]File
+	// FS is init's filesystem context (root and cwd in the root mount namespace), built by
+	// the caller; the task takes over the reference. nil: no filesystem.
+	FS FSContext
 }
 
 // StartInit starts the container's init process (pid 1) and returns once its executable is
@@ -44,7 +51,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	for r, l := range k.defaults.Rlimits {
 		tg.rlimits[r] = l
 	}
-	t := &Task{k: k, tid: 1, tg: tg, fds: NewFDTable(), wake: make(chan struct{}, 1)}
+	t := &Task{k: k, tid: 1, tg: tg, fds: NewFDTable(), fsc: a.FS, wake: make(chan struct{}, 1)}
 	t.SetName(basename(a.Path))
 	for i, f := range a.Stdio {
 		if f != nil {
@@ -63,10 +70,12 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	k.init = tg
 	k.tasks[1] = t
 	k.nextTID = 2
+	k.registerProcessLocked(tg, newPGrp(1, &Session{sid: 1}))
 	k.mu.Unlock()
 
 	loaded := make(chan error, 1)
 	go t.run(func() error {
+		t.startAccounting()
 		err := t.execInitial(a)
 		loaded <- err
 		return err
@@ -76,24 +85,40 @@ func (k *Kernel) StartInit(a InitArgs) error {
 
 // execInitial builds the init task's address space and loads the executable into it.
 func (t *Task) execInitial(a InitArgs) error {
+	var file io.ReaderAt = a.File
+	if a.Executable != nil {
+		file = a.Executable
+	}
+	m, regs, err := t.loadExecutable(file, a.Path, a.Argv, a.Envv)
+	if err != nil {
+		return err
+	}
+	t.mm = m
+	t.regs = regs
+	return nil
+}
+
+// loadExecutable creates a new address space and memory manager and loads the executable
+// file into it, returning them and the registers the program starts with. Nothing of the
+// task changes. Loader refusals (*loader.Error: ENOEXEC, E2BIG) are returned as they are.
+func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string) (*mm.MemoryManager, arch.Registers, error) {
 	p := t.k.Platform
 	as, err := p.NewAddressSpace()
 	if err != nil {
-		return fmt.Errorf("creating address space: %w", err)
+		return nil, arch.Registers{}, fmt.Errorf("creating address space: %w", err)
 	}
 	m := mm.New(as, t.k.MemFile, defaultLayout(p.MinUserAddress(), p.MaxUserAddress()))
 	c := t.tg.creds
 	res, err := loader.Load(m, loader.Args{
-		File: a.File, Path: a.Path, Argv: a.Argv, Envv: a.Envv,
+		File: file, Path: path, Argv: argv, Envv: envv,
 		UID: c.RealUID, EUID: c.EffectiveUID, GID: c.RealGID, EGID: c.EffectiveGID,
+		OpenInterp: t.interpOpener(),
 	})
 	if err != nil {
 		m.Release()
-		return err
+		return nil, arch.Registers{}, err
 	}
-	t.mm = m
-	t.regs = arch.InitialRegisters(res.Entry, res.Stack)
-	return nil
+	return m, arch.InitialRegisters(res.Entry, res.Stack), nil
 }
 
 // defaultLayout places the mmap area below the stack, leaving the 128 MiB gap Linux leaves

@@ -50,34 +50,55 @@ func (t *Task) exit() {
 			t.k.futexes.wake(t.futexKey(t.clearChildTID), 1, ^uint32(0))
 		}
 	}
+	cpu := t.ownCPUTime()
 	if t.ctx != nil {
 		t.ctx.Release()
 	}
-	t.fds.DecRef()
+	if t.fds != nil {
+		t.fds.DecRef()
+	}
 
 	tg := t.tg
 	tg.mu.Lock()
 	delete(tg.tasks, t)
 	last := len(tg.tasks) == 0
+	if t == tg.leader {
+		// Without a group exit, the process's status is its leader's exit code, however
+		// long the other threads outlive it (as on Linux).
+		tg.proc.leaderExited, tg.proc.leaderCode = true, t.exitCode&0xff
+	}
+	if w := tg.proc.execWaiter; w != nil && len(tg.tasks) == 1 {
+		close(w)
+		tg.proc.execWaiter = nil
+	}
 	if last && !tg.exiting {
 		tg.exiting = true
 		tg.exitStatus = ExitStatus{Code: t.exitCode & 0xff}
+		if tg.proc.leaderExited {
+			tg.exitStatus.Code = tg.proc.leaderCode
+		}
 	}
 	tg.mu.Unlock()
 
-	t.k.mu.Lock()
-	delete(t.k.tasks, t.tid)
-	t.k.mu.Unlock()
+	k := t.k
+	k.mu.Lock()
+	if k.tasks[t.tid] == t { // an execve may have given the tid to another task
+		delete(k.tasks, t.tid)
+	}
+	tg.proc.cpu = tg.proc.cpu.Add(cpu)
+	k.mu.Unlock()
 
 	if last {
+		// The memory manager goes before the parent hears of the exit, so that a vfork
+		// parent and a waiter see the memory released.
+		// (It may be shared with a vfork parent: each process holds one user of it.)
 		if t.mm != nil {
-			t.mm.Release()
+			t.mm.DecUsers()
 		}
 		close(tg.exited)
-		if tg.tgid == 1 {
-			close(t.k.done)
-		}
+		k.processExited(tg)
 	}
+	k.maybeDone()
 }
 
 // futexKey identifies a futex word for wait/wake: private futexes are keyed by address

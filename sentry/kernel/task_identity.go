@@ -11,6 +11,8 @@ func (t *Task) RobustList() (head, length uintptr) { return t.robustList, t.robu
 
 // PPID returns the parent's process id as the task sees it (0 for init).
 func (t *Task) PPID() int32 {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
 	if p := t.tg.parent; p != nil {
 		return p.tgid
 	}

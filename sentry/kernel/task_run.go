@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/platform"
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +38,11 @@ func (t *Task) run(start func() error) {
 		}
 	}
 	for !t.exiting.Load() {
+		// The delivery point: signals are acted on only here, before every switch into
+		// application code.
+		if t.deliverSignals(); t.exiting.Load() {
+			break
+		}
 		ev, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
 		if err != nil {
 			t.k.Logf("task %d: platform failure: %v", t.tid, err)
@@ -57,14 +63,23 @@ func (t *Task) run(start func() error) {
 // handleFault resolves an application fault: memory that is mapped but not yet populated is
 // mapped in and the access retried; anything else is a signal.
 func (t *Task) handleFault(ev platform.Event) {
-	if ev.Signo == int(syscall.SIGSEGV) || ev.Signo == int(syscall.SIGBUS) {
-		err := t.mm.HandleFaultCode(ev.Addr, ev.Code)
+	// A general protection fault (si_code SI_KERNEL) is not about memory: it is forwarded as
+	// the host reported it.
+	if (ev.Signo == int(syscall.SIGSEGV) || ev.Signo == int(syscall.SIGBUS)) && ev.Code != linux.SI_KERNEL {
+		err := t.mm.HandleFaultIP(ev.Addr, ev.Code, uintptr(t.regs.Rip))
 		if err == nil {
 			return
 		}
-		if errors.Is(err, unix.ENOMEM) {
-			ev.Signo = int(syscall.SIGBUS)
+		// The si_code is the sandbox's view, not the host's: nothing mapped, or a mapping
+		// that forbids the access, or memory that could not be provided.
+		switch {
+		case errors.Is(err, unix.ENOMEM):
+			ev.Signo, ev.Code = int(syscall.SIGBUS), linux.BUS_ADRERR
+		case errors.Is(err, unix.EACCES):
+			ev.Signo, ev.Code = int(syscall.SIGSEGV), linux.SEGV_ACCERR
+		default:
+			ev.Signo, ev.Code = int(syscall.SIGSEGV), linux.SEGV_MAPERR
 		}
 	}
-	t.forceFaultSignal(ev.Signo, ev.Addr)
+	t.forceFaultSignal(ev.Signo, ev.Code, ev.Addr)
 }

@@ -8,15 +8,45 @@ import (
 	"github.com/stockade-sandbox/stockade/abi/linux"
 )
 
-// Signal state in this milestone: dispositions, masks and alternate stacks are recorded and
-// reported exactly; a signal whose action is to ignore it is discarded; one whose default
-// action is to terminate ends the thread group with that signal; one with a handler stays
-// pending (visible through rt_sigpending) because delivery to handlers — building the
-// signal frame — comes with the processes milestone.
+// Signals.
+//
+// A signal is sent to a task (thread-directed: tgkill, faults) or to its thread group
+// (process-directed: kill), and waits, with its siginfo, in the task's or the group's
+// pending queue (sigQueue: standard signals coalesce, real-time signals queue up to
+// RLIMIT_SIGPENDING). Sending interrupts a task that does not block the signal: out of
+// application code (platform Interrupt) or out of a blocking syscall (BlockOn returns
+// ERESTARTSYS).
+//
+// Signals are acted on only by the task goroutine, at the delivery point before each switch
+// into application code (deliverSignals, signal_deliver.go): the lowest unblocked pending
+// signal (synchronous fault signals first, then the task's queue, then the group's) is
+// dequeued and ignored, made fatal, or handed to its handler on a signal frame. The syscall
+// that was interrupted is restarted or fails with EINTR there, per its ERESTART* error and
+// SA_RESTART.
+//
+// Not implemented: job control. A signal whose default action is to stop the process stays
+// pending (rt_sigpending shows it) and interrupts nothing; SIGCONT is ignored.
+//
+// Locking: pending queues and signal actions are guarded by ThreadGroup.mu; Task.sigMask is
+// written with ThreadGroup.mu and Task.mu held.
 
 const (
 	sigDFL = 0
 	sigIGN = 1
+)
+
+// Errors a syscall returns to be restarted after a signal (include/linux/errno.h). The
+// application never sees them: the delivery point turns them into a restart or EINTR.
+const (
+	// ERESTARTSYS restarts the syscall if no handler runs or the handler has SA_RESTART.
+	ERESTARTSYS = unix.Errno(512)
+	// ERESTARTNOINTR always restarts the syscall.
+	ERESTARTNOINTR = unix.Errno(513)
+	// ERESTARTNOHAND restarts the syscall only if no handler runs.
+	ERESTARTNOHAND = unix.Errno(514)
+	// ERESTART_RESTARTBLOCK restarts through restart_syscall(2), which runs the function
+	// the syscall set with SetRestartSyscall, if no handler runs.
+	ERESTART_RESTARTBLOCK = unix.Errno(516)
 )
 
 func sigBit(sig int) uint64 { return 1 << uint(sig-1) }
@@ -35,8 +65,18 @@ var defaultCore = sigBit(int(syscall.SIGQUIT)) | sigBit(int(syscall.SIGILL)) | s
 	sigBit(int(syscall.SIGABRT)) | sigBit(int(syscall.SIGBUS)) | sigBit(int(syscall.SIGFPE)) |
 	sigBit(int(syscall.SIGSEGV)) | sigBit(int(syscall.SIGXCPU)) | sigBit(int(syscall.SIGXFSZ)) | sigBit(int(syscall.SIGSYS))
 
+// synchronousSignals are delivered before any other pending signal, as Linux does, so that
+// a fault is handled with the state that caused it.
+var synchronousSignals = sigBit(int(syscall.SIGSEGV)) | sigBit(int(syscall.SIGBUS)) | sigBit(int(syscall.SIGILL)) |
+	sigBit(int(syscall.SIGTRAP)) | sigBit(int(syscall.SIGFPE)) | sigBit(int(syscall.SIGSYS))
+
 // ValidSignal reports whether sig is a signal number (1..64).
 func ValidSignal(sig int) bool { return sig >= 1 && sig <= linux.NumSignals }
+
+// ignoredAction reports whether act discards sig.
+func ignoredAction(sig int, act *linux.SigAction) bool {
+	return act.Handler == sigIGN || (act.Handler == sigDFL && sigBit(sig)&defaultIgnored != 0)
+}
 
 // SigAction returns the disposition of sig.
 func (tg *ThreadGroup) SigAction(sig int) linux.SigAction {
@@ -61,9 +101,12 @@ func (tg *ThreadGroup) SetSigAction(sig int, act *linux.SigAction) (linux.SigAct
 		a.Mask &^= unblockable
 		tg.actions[sig-1] = a
 		// Setting SIG_IGN (or SIG_DFL for a default-ignored signal) discards pending
-		// instances, as POSIX requires.
-		if a.Handler == sigIGN || (a.Handler == sigDFL && sigBit(sig)&defaultIgnored != 0) {
-			tg.pending &^= sigBit(sig)
+		// instances, blocked or not, as POSIX requires.
+		if ignoredAction(sig, &a) {
+			tg.sigQueued -= tg.pending.discard(sig)
+			for t := range tg.tasks {
+				tg.sigQueued -= t.sig.pending.discard(sig)
+			}
 		}
 	}
 	return old, nil
@@ -77,90 +120,188 @@ func (t *Task) SigMask() uint64 {
 }
 
 // SetSigMask sets the blocked set (SIGKILL and SIGSTOP are silently left unblocked, as
-// Linux does), and acts on signals it unblocks.
+// Linux does). Signals it unblocks are delivered at the next delivery point; pending
+// process-directed signals it blocks are handed to another thread that can take them.
 func (t *Task) SetSigMask(mask uint64) {
+	tg := t.tg
+	tg.mu.Lock()
+	wake := t.setSigMaskLocked(mask)
+	tg.mu.Unlock()
+	if wake != nil {
+		wake.interrupt()
+	}
+}
+
+// setSigMaskLocked sets the mask and returns a task to interrupt for group signals newly
+// blocked here, or nil.
+//
+// Preconditions: t.tg.mu is held.
+func (t *Task) setSigMaskLocked(mask uint64) *Task {
+	mask &^= unblockable
 	t.mu.Lock()
-	t.sigMask = mask &^ unblockable
+	newlyBlocked := mask &^ t.sigMask
+	t.sigMask = mask
 	t.mu.Unlock()
-	t.checkPendingFatal()
+	if shared := t.tg.pending.set & newlyBlocked; shared != 0 {
+		for o := range t.tg.tasks {
+			if o != t && shared&^o.sigMask != 0 {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
+// SetSavedSigMask installs mask for the rest of the current syscall (rt_sigsuspend,
+// epoll_pwait): the mask in force before is restored at the next delivery point, after it
+// has been recorded in any signal frame built there.
+func (t *Task) SetSavedSigMask(mask uint64) {
+	if !t.sig.haveSavedMask {
+		t.sig.savedMask = t.SigMask()
+		t.sig.haveSavedMask = true
+	}
+	t.SetSigMask(mask)
+}
+
+// RestoreSavedSigMask restores the mask SetSavedSigMask replaced, now, for a syscall that
+// ends without being interrupted.
+func (t *Task) RestoreSavedSigMask() {
+	if t.sig.haveSavedMask {
+		t.sig.haveSavedMask = false
+		t.SetSigMask(t.sig.savedMask)
+	}
 }
 
 // PendingSignals returns the signals pending for the task or its process.
 func (t *Task) PendingSignals() uint64 {
 	t.tg.mu.Lock()
-	p := t.tg.pending
-	t.tg.mu.Unlock()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return p | t.pending
+	defer t.tg.mu.Unlock()
+	return t.tg.pending.set | t.sig.pending.set
 }
 
-// AltStack returns sigaltstack's state.
-func (t *Task) AltStack() linux.SigAltStack { return t.altStack }
+// AltStack returns sigaltstack's state: ss_flags is SS_DISABLE when there is none, else
+// SS_AUTODISARM or 0 (SS_ONSTACK is computed by the caller from the stack pointer).
+func (t *Task) AltStack() linux.SigAltStack {
+	s := t.altStack
+	if s.Size == 0 {
+		return linux.SigAltStack{Flags: linux.SS_DISABLE}
+	}
+	return s
+}
 
-// SetAltStack sets sigaltstack's state.
-func (t *Task) SetAltStack(s linux.SigAltStack) { t.altStack = s }
+// SetAltStack sets sigaltstack's state (SS_DISABLE, or a stack with SS_AUTODISARM or 0).
+func (t *Task) SetAltStack(s linux.SigAltStack) {
+	if s.Flags&linux.SS_DISABLE != 0 {
+		s = linux.SigAltStack{Flags: linux.SS_DISABLE}
+	}
+	t.altStack = s
+}
 
-// SendSignal sends sig to a task (thread-directed) or, with group set, to its process.
+// OnAltStack reports whether sp is on the task's alternate signal stack. As on Linux, a
+// stack with SS_AUTODISARM never counts: the task cannot be on it unless it set it up while
+// already there.
+func (t *Task) OnAltStack(sp uintptr) bool {
+	s := t.altStack
+	if s.Size == 0 || uint32(s.Flags)&linux.SS_AUTODISARM != 0 {
+		return false
+	}
+	return uint64(sp) > s.Addr && uint64(sp)-s.Addr <= s.Size
+}
+
+// SendSignal sends sig to a task (thread-directed) or, with group set, to its process, as
+// the kernel does (si_code SI_KERNEL). See SendSignalInfo.
 func (t *Task) SendSignal(sig int, group bool) {
+	info := &linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL}
+	t.SendSignalInfo(info, group)
+}
+
+// SendSignalInfo sends info.Signo with info to t or, with group set, to t's process. A
+// signal the target ignores is dropped (unless the target blocks it); SIGKILL ends the group
+// at once. It returns EAGAIN if a real-time signal sent by sigqueue-like means (si_code not
+// SI_USER) would exceed RLIMIT_SIGPENDING.
+func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
+	sig := int(info.Signo)
+	if !ValidSignal(sig) {
+		return unix.EINVAL
+	}
 	tg := t.tg
-	tg.mu.Lock()
-	act := tg.actions[sig-1]
-	bit := sigBit(sig)
-	switch {
-	case sig == int(syscall.SIGKILL):
-		tg.mu.Unlock()
+	if sig == int(syscall.SIGKILL) {
 		tg.groupExit(ExitStatus{Signo: sig})
-		return
-	case act.Handler == sigIGN, act.Handler == sigDFL && bit&defaultIgnored != 0:
-		tg.mu.Unlock()
-		return
+		return nil
 	}
+	tg.mu.Lock()
+	if tg.exiting {
+		tg.mu.Unlock()
+		return nil
+	}
+	bit := sigBit(sig)
+	if ignoredAction(sig, &tg.actions[sig-1]) && t.sigMask&bit == 0 {
+		tg.mu.Unlock()
+		return nil
+	}
+	q := &t.sig.pending
 	if group {
-		tg.pending |= bit
-	} else {
-		t.mu.Lock()
-		t.pending |= bit
-		t.mu.Unlock()
+		q = &tg.pending
+	}
+	if sig >= linux.SIGRTMIN && info.Code != linux.SI_USER &&
+		uint64(tg.sigQueued) >= tg.rlimits[unix.RLIMIT_SIGPENDING].Cur {
+		tg.mu.Unlock()
+		return unix.EAGAIN
+	}
+	cp := *info
+	if q.push(&cp) {
+		tg.sigQueued++
+	}
+	target := t
+	if group && t.sigMask&bit != 0 {
+		target = nil
+		for o := range tg.tasks {
+			if o.sigMask&bit == 0 {
+				target = o
+				break
+			}
+		}
+	} else if !group && t.sigMask&bit != 0 {
+		target = nil
 	}
 	tg.mu.Unlock()
-	t.checkPendingFatal()
+	if target != nil {
+		target.interrupt()
+	}
+	return nil
 }
 
-// checkPendingFatal ends the thread group if a pending, unblocked signal's action is the
-// default "terminate" (with or without core). Stop signals stay pending (job control comes
-// with processes) and so do signals with handlers.
-func (t *Task) checkPendingFatal() {
+// forceSignal sends a synchronous signal to t as Linux's force_sig does: if t blocks or
+// ignores it, its action is reset to the default and it is unblocked, so that it cannot be
+// lost (a fault the application cannot handle kills it).
+func (t *Task) forceSignal(info *linux.SignalInfo) {
+	sig := int(info.Signo)
 	tg := t.tg
 	tg.mu.Lock()
-	t.mu.Lock()
-	pending := (tg.pending | t.pending) &^ t.sigMask
-	t.mu.Unlock()
-	fatal := 0
-	for sig := 1; sig <= linux.NumSignals && pending != 0; sig++ {
-		bit := sigBit(sig)
-		if pending&bit == 0 {
-			continue
+	act := &tg.actions[sig-1]
+	blocked := t.sigMask&sigBit(sig) != 0
+	if blocked || act.Handler == sigIGN {
+		act.Handler = sigDFL
+		if blocked {
+			t.mu.Lock()
+			t.sigMask &^= sigBit(sig)
+			t.mu.Unlock()
 		}
-		if tg.actions[sig-1].Handler == sigDFL && bit&(defaultIgnored|defaultStop) == 0 {
-			fatal = sig
-			break
-		}
+	}
+	cp := *info
+	if t.sig.pending.push(&cp) {
+		tg.sigQueued++
 	}
 	tg.mu.Unlock()
-	if fatal != 0 {
-		tg.groupExit(exitStatusFromSignal(fatal))
-	}
 }
 
-// forceFaultSignal handles a synchronous fault the memory manager could not resolve. Linux
-// forces such a signal: if it is blocked or ignored the default action applies. Delivery to
-// a handler comes with the processes milestone; until then a fault always terminates.
-func (t *Task) forceFaultSignal(sig int, addr uintptr) {
-	if h := t.tg.SigAction(sig).Handler; h != sigDFL && h != sigIGN {
-		t.k.Logf("task %d: signal %d at %#x has a handler, but handler delivery is not implemented: terminating", t.tid, sig, addr)
-	}
-	t.tg.groupExit(exitStatusFromSignal(sig))
+// forceFaultSignal handles a synchronous fault the memory manager could not resolve: the
+// signal is forced on the task (forceSignal) with the fault's si_code and si_addr, and the
+// delivery point that follows runs its handler or its default action.
+func (t *Task) forceFaultSignal(sig int, code int32, addr uintptr) {
+	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
+	info.SetAddr(uint64(addr))
+	t.forceSignal(info)
 }
 
 // exitStatusFromSignal is the status of a process killed by sig. Core dumps are never

@@ -45,7 +45,13 @@ func (t *Task) doSyscall() {
 		hook.Exit(t, sysno, args, ret, err)
 	}
 	if err != nil {
-		t.regs.SetReturn(uintptr(-int64(errnoOf(err))))
+		e := errnoOf(err)
+		switch e {
+		case ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK:
+			// Settled at the delivery point: restarted, or EINTR for a handler.
+			t.sig.restartErr = e
+		}
+		t.regs.SetReturn(uintptr(-int64(e)))
 		return
 	}
 	t.regs.SetReturn(ret)

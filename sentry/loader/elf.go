@@ -22,8 +22,6 @@ const (
 	phdrSize = 56
 	// maxPhdrBytes bounds the program header table, as Linux does.
 	maxPhdrBytes = 64 << 10
-	// maxInterpLen bounds the PT_INTERP string read for the error message.
-	maxInterpLen = 4096
 	// copyChunk bounds the buffer used to copy segment contents.
 	copyChunk = 1 << 20
 )
@@ -45,6 +43,8 @@ type image struct {
 	phdrVaddr uint64    // from PT_PHDR, if hasPTPhdr
 	hasPTPhdr bool
 	execStack bool   // PT_GNU_STACK with PF_X
+	interp    string // the PT_INTERP path, if hasInterp
+	hasInterp bool
 	align     uint64 // largest power-of-two p_align of the PT_LOADs, at least a page
 }
 
@@ -186,7 +186,11 @@ func parse(r io.ReaderAt, path string) (*image, error) {
 	if interp >= 0 {
 		b := ph[interp*phdrSize:]
 		off, size := le.Uint64(b[8:]), le.Uint64(b[32:])
-		return nil, noexec("dynamically linked (PT_INTERP %s) executables are not supported yet", readInterp(r, off, size))
+		s, err := readInterp(r, path, off, size)
+		if err != nil {
+			return nil, err
+		}
+		img.interp, img.hasInterp = s, true
 	}
 	if img.typ == elf.ET_DYN && img.entry == 0 {
 		return nil, noexec("shared object without entry")
@@ -216,23 +220,24 @@ func parse(r io.ReaderAt, path string) (*image, error) {
 	return img, nil
 }
 
-// readInterp returns the PT_INTERP path for a message, or "?" if it cannot be read.
-func readInterp(r io.ReaderAt, off, size uint64) string {
-	if size == 0 || size > maxInterpLen || off > 1<<62 {
-		return "?"
+// readInterp reads the PT_INTERP string at off: as Linux requires, 2 to PATH_MAX bytes ending
+// in a NUL. The path is what precedes the first NUL.
+func readInterp(r io.ReaderAt, path string, off, size uint64) (string, error) {
+	if size < 2 || size > unix.PathMax || off > 1<<62 {
+		return "", &Error{Path: path, Reason: fmt.Sprintf("bad PT_INTERP size %d", size), Errno: unix.ENOEXEC}
 	}
 	b := make([]byte, size)
 	n, err := readFull(r, b, int64(off))
-	if err != nil || uint64(n) < size {
-		return "?"
+	if err != nil {
+		return "", fmt.Errorf("%s: reading PT_INTERP: %w", oneLine(path), err)
 	}
-	if i := bytes.IndexByte(b, 0); i >= 0 {
-		b = b[:i]
+	if uint64(n) < size {
+		return "", &Error{Path: path, Reason: "PT_INTERP extends past the end of the file", Errno: unix.ENOEXEC}
 	}
-	if len(b) == 0 {
-		return "?"
+	if b[size-1] != 0 {
+		return "", &Error{Path: path, Reason: "PT_INTERP is not NUL-terminated", Errno: unix.ENOEXEC}
 	}
-	return oneLine(string(b))
+	return string(b[:bytes.IndexByte(b, 0)]), nil
 }
 
 // permsOf converts p_flags to access permissions.
@@ -280,7 +285,48 @@ func place(img *image, path string, layout mm.Layout, limit uintptr) (placement,
 		}
 		pl.bias = uintptr(base - start)
 	}
-	bias := uint64(pl.bias)
+	return placeAt(img, path, layout, limit, pl.bias)
+}
+
+// placeInterp places an interpreter as Linux's load_elf_interp does, like an mmap without a
+// hint: an ET_DYN interpreter goes just below layout.MmapBase, aligned to its largest
+// p_align, where top-down mmap allocation would put it (later mmaps then go below it); an
+// ET_EXEC one stays at its addresses. It must not overlap the program's pages [progLo,
+// progHi).
+func placeInterp(img *image, path string, layout mm.Layout, limit, progLo, progHi uintptr) (placement, error) {
+	var bias uintptr
+	lo := img.segs[0].vaddr &^ (linux.PageSize - 1)
+	if img.typ == elf.ET_DYN {
+		top := uint64(layout.MmapBase)
+		align := img.align
+		if align > top {
+			align = linux.PageSize
+		}
+		start := lo &^ (align - 1)
+		last := img.segs[len(img.segs)-1]
+		hi := last.vaddr + last.memsz // parse checked that it does not overflow
+		size := (hi - start + linux.PageSize - 1) &^ (linux.PageSize - 1)
+		if size > top || start > (top-size)&^(align-1) {
+			return placement{}, outOfRange(path, img.segs[0])
+		}
+		bias = uintptr((top-size)&^(align-1) - start)
+	}
+	pl, err := placeAt(img, path, layout, limit, bias)
+	if err != nil {
+		return pl, err
+	}
+	start := uintptr(lo) + bias
+	if start < progHi && progLo < pl.brk {
+		return pl, &Error{Path: path, Reason: fmt.Sprintf("its pages %#x-%#x overlap the program's %#x-%#x", start, pl.brk, progLo, progHi), Errno: unix.ENOEXEC}
+	}
+	return pl, nil
+}
+
+// placeAt checks that img's segments and entry point, moved by bias, fit in
+// [layout.MinAddr, limit), and finds where its program headers and its end are.
+func placeAt(img *image, path string, layout mm.Layout, limit, b uintptr) (placement, error) {
+	pl := placement{bias: b}
+	bias := uint64(b)
 	var end uint64
 	for _, s := range img.segs {
 		start := s.vaddr + bias

@@ -2,11 +2,15 @@
 // initial process stack that the System V x86-64 psABI prescribes (argc, argv, envp, auxv).
 // execve(2) and the container's first process use it; Load is the whole API.
 //
-// Supported: static executables (ET_EXEC) and static-PIE (ET_DYN without PT_INTERP), which are
+// Supported: static executables (ET_EXEC), static-PIE (ET_DYN without PT_INTERP), which are
 // placed at a fixed load bias about 2/3 of the way up the address space, like Linux's
-// ELF_ET_DYN_BASE (there is no address space randomization yet). Anything else is refused with
-// an *Error wrapping unix.ENOEXEC whose message names the file and the reason. Programs that
-// need an interpreter (PT_INTERP) and #! scripts are later work.
+// ELF_ET_DYN_BASE (there is no address space randomization yet), and dynamically linked
+// programs (PT_INTERP, ET_EXEC or PIE): the interpreter, opened through Args.OpenInterp, is
+// loaded too, just below the mmap base as Linux's mmap would place it, and the program starts
+// at the interpreter's entry with AT_BASE and AT_ENTRY telling it where both are. Anything
+// else is refused with an *Error wrapping unix.ENOEXEC whose message names the file and the
+// reason (ELIBBAD for a bad interpreter, or the errno of opening it). #! scripts are the
+// caller's: ParseScript reads their first line with Linux's rules.
 //
 // Segments are not mapped from the file: each PT_LOAD gets fresh private anonymous memory into
 // which its file bytes are copied, so the loaded image never aliases the file. Only the file's
@@ -26,6 +30,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/platform"
+	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/mm"
 )
 
@@ -73,6 +78,12 @@ type Args struct {
 	UID, EUID, GID, EGID uint32
 	// Random supplies the 16 AT_RANDOM bytes; nil means crypto/rand.
 	Random io.Reader
+	// OpenInterp opens the program interpreter named by PT_INTERP, as execve(2) opens it: in
+	// the caller's filesystem, a regular file with execute permission. Its errors are returned
+	// by Load (in an *Error when they are a unix.Errno: ENOENT for a missing interpreter, as
+	// Linux). If the file implements io.Closer, Load closes it before returning. nil: programs
+	// with PT_INTERP are refused with ENOEXEC.
+	OpenInterp func(path string) (io.ReaderAt, error)
 }
 
 // AuxEntry is one auxiliary vector entry.
@@ -82,8 +93,15 @@ type AuxEntry struct {
 
 // Result describes the loaded program.
 type Result struct {
-	// Entry is where the first thread starts (rip), load bias included.
+	// Entry is where the first thread starts (rip), load bias included: the interpreter's
+	// entry point for a dynamically linked program, the program's otherwise.
 	Entry uintptr
+	// ProgramEntry is the program's own entry point (AT_ENTRY), load bias included.
+	ProgramEntry uintptr
+	// Interp is the PT_INTERP path and InterpBase the interpreter's load bias (AT_BASE); ""
+	// and 0 for a program without an interpreter.
+	Interp     string
+	InterpBase uintptr
 	// Stack is the initial stack pointer (rsp): it points at argc and is 16-byte aligned.
 	Stack uintptr
 	// Bias is what was added to every p_vaddr: 0 for ET_EXEC.
@@ -106,8 +124,10 @@ type Result struct {
 	Auxv []AuxEntry
 }
 
-// Error is a refusal to load: the file is not something Load can run (Errno unix.ENOEXEC) or
-// the arguments are too long (unix.E2BIG). errors.Is(err, unix.ENOEXEC) works on it.
+// Error is a refusal to load: the file is not something Load can run (Errno unix.ENOEXEC),
+// its interpreter is not (unix.ELIBBAD) or could not be opened (the errno of
+// Args.OpenInterp: ENOENT, EACCES...), or the arguments are too long (unix.E2BIG).
+// errors.Is(err, unix.ENOEXEC) works on it.
 type Error struct {
 	Path   string
 	Reason string
@@ -133,8 +153,9 @@ func oneLine(s string) string {
 // Load loads the executable a.File into m and builds the initial stack. m must be a fresh
 // address space: Load maps segments with MAP_FIXED semantics over whatever is there.
 //
-// Errors: *Error wrapping unix.ENOEXEC for a file it cannot run, or unix.E2BIG for argument
-// strings beyond Linux's limits — both found before m is touched; otherwise the errors of
+// Errors: *Error wrapping unix.ENOEXEC for a file it cannot run, unix.ELIBBAD for an
+// interpreter it cannot run, the errno of opening the interpreter, or unix.E2BIG for argument
+// strings beyond Linux's limits — all found before m is touched; otherwise the errors of
 // reading the file or of m, wrapped with context. After a failure m may hold partial mappings:
 // the caller discards it (execve has no way back once it has replaced the address space).
 func Load(m Memory, a Args) (Result, error) {
@@ -161,6 +182,13 @@ func Load(m Memory, a Args) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	var interp *interpreter
+	if img.hasInterp {
+		if interp, err = openInterp(a, img, pl, m.Layout(), sl.start); err != nil {
+			return Result{}, err
+		}
+		defer interp.close()
+	}
 
 	var random [16]byte
 	src := a.Random
@@ -177,12 +205,20 @@ func Load(m Memory, a Args) (Result, error) {
 	m.SetBrkStart(pl.brk)
 
 	res := Result{
-		Entry:     uintptr(img.entry) + pl.bias,
-		Bias:      pl.bias,
-		Phdr:      pl.phdr,
-		PhNum:     img.phnum,
-		BrkStart:  pl.brk,
-		ExecStack: img.execStack,
+		Entry:        uintptr(img.entry) + pl.bias,
+		ProgramEntry: uintptr(img.entry) + pl.bias,
+		Bias:         pl.bias,
+		Phdr:         pl.phdr,
+		PhNum:        img.phnum,
+		BrkStart:     pl.brk,
+		ExecStack:    img.execStack,
+	}
+	if interp != nil {
+		if err := mapSegments(m, interp.file, interp.path, interp.img, interp.pl.bias); err != nil {
+			return Result{}, err
+		}
+		res.Entry = uintptr(interp.img.entry) + interp.pl.bias
+		res.Interp, res.InterpBase = interp.path, interp.pl.bias
 	}
 	perms := platform.ReadWrite
 	if img.execStack {
@@ -203,9 +239,9 @@ func Load(m Memory, a Args) (Result, error) {
 		{linux.AT_PHDR, uint64(res.Phdr)},
 		{linux.AT_PHENT, phdrSize},
 		{linux.AT_PHNUM, uint64(img.phnum)},
-		{linux.AT_BASE, 0},
+		{linux.AT_BASE, uint64(res.InterpBase)},
 		{linux.AT_FLAGS, 0},
-		{linux.AT_ENTRY, uint64(res.Entry)},
+		{linux.AT_ENTRY, uint64(res.ProgramEntry)},
 		{linux.AT_UID, uint64(a.UID)},
 		{linux.AT_EUID, uint64(a.EUID)},
 		{linux.AT_GID, uint64(a.GID)},
@@ -236,8 +272,9 @@ func Load(m Memory, a Args) (Result, error) {
 	return res, nil
 }
 
-// minSigStkSz is AT_MINSIGSTKSZ: the smallest signal stack our signal frames fit in.
-const minSigStkSz = 2048
+// minSigStkSz is AT_MINSIGSTKSZ: the largest signal frame the sentry builds (it holds the
+// host's whole XSAVE area), so the smallest signal stack a handler can run on.
+var minSigStkSz = max(2048, uint64(arch.SignalFrameSize(xsaveSize())))
 
 // checkArgLimits applies execve's E2BIG limits and returns why they are exceeded, or "".
 func checkArgLimits(path string, argv, envv []string) string {

@@ -22,6 +22,17 @@ func (mm *MemoryManager) HandleFault(addr uintptr) error {
 // faulted, so a page found mapped now was mapped concurrently (or the host lost it): it is
 // mapped again and the access retried instead of being reported as EACCES.
 func (mm *MemoryManager) HandleFaultCode(addr uintptr, code int32) error {
+	return mm.HandleFaultIP(addr, code, ^uintptr(0))
+}
+
+// HandleFaultIP is HandleFaultCode given also the faulting instruction's address ip (^0 if
+// unknown). A SEGV_ACCERR fault on a page that is now mapped with all of its writable,
+// non-executable mapping's permissions can only be stale (another thread of the address
+// space upgraded the mapping, typically breaking copy-on-write, between the fault and its
+// handling) unless it was an instruction fetch; with ip, a fetch is recognised by addr
+// lying in the instruction's page or the next, and anything else is retried instead of
+// being reported as EACCES.
+func (mm *MemoryManager) HandleFaultIP(addr uintptr, code int32, ip uintptr) error {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
 	if mm.released {
@@ -36,13 +47,24 @@ func (mm *MemoryManager) HandleFaultCode(addr uintptr, code int32) error {
 		return unix.EACCES
 	}
 	force := false
-	if pi := mm.pmaAtLocked(addr); pi >= 0 && mm.pmas[pi].mapped && mm.pmas[pi].perms == v.perms {
-		if code != segvMapErr {
+	ws, we := faultWindowOf(v, addr, addr+1)
+	if pi := mm.pmaAtLocked(addr); pi >= 0 && mm.pmas[pi].mapped && mm.pmas[pi].perms == mapPerms(v.perms, mm.pmas[pi].cow) {
+		switch {
+		case code == segvMapErr:
+			force = true
+		case !mm.pmas[pi].cow && v.perms.Write && !v.perms.Execute && ip != ^uintptr(0) &&
+			pageDown(addr) != pageDown(ip) && pageDown(addr) != pageDown(ip)+pageSize:
+			return nil
+		case mm.pmas[pi].cow && v.perms.Write:
+			// A write to a copy-on-write page (the only access the mapping allows that
+			// the host refused).
+			if err := mm.breakCOWLocked(pageDown(addr), ws, we); err != nil {
+				return err
+			}
+		default:
 			return unix.EACCES
 		}
-		force = true
 	}
-	ws, we := faultWindowOf(v, addr, addr+1)
 	if err := mm.populateLocked(ws, we); err != nil {
 		return err
 	}

@@ -58,6 +58,17 @@ func (mm *MemoryManager) translateLocked(addr, copyEnd uintptr, write, writeLock
 		}
 		pi = mm.pmaAtLocked(addr)
 	}
+	if write && mm.pmas[pi].cow {
+		if !writeLocked {
+			return 0, 0, errSlow
+		}
+		page := pageDown(addr)
+		ws, we := faultWindowOf(v, page, page+1)
+		if err := mm.breakCOWLocked(page, ws, we); err != nil {
+			return 0, 0, unix.EFAULT
+		}
+		pi = mm.pmaAtLocked(addr)
+	}
 	// A pma may extend into the next vma, whose permissions may differ.
 	p := &mm.pmas[pi]
 	return p.off + uint64(addr-p.start), min(p.end, v.end) - addr, nil

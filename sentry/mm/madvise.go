@@ -11,10 +11,11 @@ import (
 // permits). On shared memory MADV_DONTNEED keeps the data, as Linux does for shmem;
 // MADV_FREE there is EINVAL, as on Linux. MADV_REMOVE on shared memory punches the pages
 // out of the shared object (all views then read zeros); on private memory it is EINVAL.
-// The pure hints (NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTFORK, DOFORK, MERGEABLE,
-// UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP, COLD, PAGEOUT) are accepted and have
-// no effect, which Linux's semantics allow. Other advice, including WIPEONFORK/KEEPONFORK
-// and POPULATE_READ/WRITE which are not implemented, is EINVAL, so callers fall back.
+// DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK mark the mappings for Fork (WIPEONFORK on shared
+// memory is EINVAL, as on Linux). The pure hints (NORMAL, RANDOM, SEQUENTIAL, WILLNEED,
+// MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP, COLD, PAGEOUT) are
+// accepted and have no effect, which Linux's semantics allow. Other advice, including
+// POPULATE_READ/WRITE which are not implemented, is EINVAL, so callers fall back.
 //
 // As on Linux, an unaligned addr or a length that overflows is EINVAL, a zero length
 // succeeds, and if part of the range is unmapped the advice is applied to the mapped parts
@@ -25,7 +26,8 @@ func (mm *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 		unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_MERGEABLE, unix.MADV_UNMERGEABLE,
 		unix.MADV_HUGEPAGE, unix.MADV_NOHUGEPAGE, unix.MADV_DONTDUMP, unix.MADV_DODUMP,
 		unix.MADV_COLD, unix.MADV_PAGEOUT,
-		unix.MADV_DONTNEED, unix.MADV_DONTNEED_LOCKED, unix.MADV_FREE, unix.MADV_REMOVE:
+		unix.MADV_DONTNEED, unix.MADV_DONTNEED_LOCKED, unix.MADV_FREE, unix.MADV_REMOVE,
+		unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
 	default:
 		return unix.EINVAL
 	}
@@ -43,6 +45,10 @@ func (mm *MemoryManager) MAdvise(addr, length uintptr, advice int) error {
 
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
+	switch advice {
+	case unix.MADV_DONTFORK, unix.MADV_DOFORK, unix.MADV_WIPEONFORK, unix.MADV_KEEPONFORK:
+		return mm.setForkAdviceLocked(addr, end, advice)
+	}
 	cur := addr
 	hole := false
 	for i := mm.vmaIndexLocked(addr); i < len(mm.vmas) && mm.vmas[i].start < end; i++ {

@@ -18,7 +18,8 @@
 // sparse, so window pages that are never touched cost no host memory. Shared anonymous
 // memory is allocated whole at mmap time. Mapped permissions always equal the VMA's, except
 // after an mprotect that only adds permissions, which leaves existing mappings in place and
-// lets the next fault upgrade them.
+// lets the next fault upgrade them, and for copy-on-write private memory after Fork, which
+// is mapped without write permission until a write copies or takes over the page (cow.go).
 //
 // Locking: MemoryManager.mu guards the VMAs, the PMAs and the program break. Copies
 // (CopyIn, CopyOut, CopyInString, Uint32At) and VMAs take it for reading and retake it for
@@ -40,6 +41,7 @@ package mm
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/platform"
@@ -86,6 +88,9 @@ type MemoryManager struct {
 	lastObj uint64
 	// released is set by Release. Guarded by mu.
 	released bool
+	// extraUsers counts the users beyond the first (processes sharing the memory manager
+	// through CLONE_VM without CLONE_THREAD, as vfork does); see DecUsers.
+	extraUsers atomic.Int64
 }
 
 // New returns an empty memory manager over as, backed by mf.

@@ -16,6 +16,10 @@ type pma struct {
 	// mapped says whether [start, end) is mapped into the AddressSpace (to off, with perms).
 	mapped bool
 	perms  platform.AccessType
+	// cow marks private memory that may be shared with another MemoryManager since a
+	// fork: it is mapped without write permission, and a write first copies the page, or
+	// takes it over if no one else holds a reference any more (cow.go).
+	cow bool
 }
 
 func (p *pma) length() uint64 { return uint64(p.end - p.start) }
@@ -28,7 +32,7 @@ func (p *pma) contiguousWith(n *pma) bool {
 
 // mergeableWith reports whether p and n can be one pma.
 func (p *pma) mergeableWith(n *pma) bool {
-	return p.contiguousWith(n) && p.mapped == n.mapped && (!p.mapped || p.perms == n.perms)
+	return p.contiguousWith(n) && p.cow == n.cow && p.mapped == n.mapped && (!p.mapped || p.perms == n.perms)
 }
 
 // pmaIndexLocked returns the index of the first pma that ends after addr.
@@ -140,10 +144,11 @@ func (mm *MemoryManager) populateLocked(start, end uintptr) error {
 	return nil
 }
 
-// mapLocked maps every pma in [start, end) into the AddressSpace with perms, with one
-// MapFile call per run of pmas that are contiguous both in the address space and in the
-// memory file. A run is skipped if all of it is already mapped with perms, unless force is
-// set.
+// mapLocked maps every pma in [start, end) into the AddressSpace with perms (less write
+// permission for copy-on-write pmas, see mapPerms), with one MapFile call per run of pmas
+// that are contiguous both in the address space and in the memory file and agree on
+// copy-on-write. A run is skipped if all of it is already mapped with those permissions,
+// unless force is set.
 //
 // Preconditions: mm.mu is held for writing; [start, end) is page aligned.
 func (mm *MemoryManager) mapLocked(start, end uintptr, perms platform.AccessType, force bool) error {
@@ -153,20 +158,22 @@ func (mm *MemoryManager) mapLocked(start, end uintptr, perms platform.AccessType
 	k := first
 	for k < len(mm.pmas) && mm.pmas[k].start < end {
 		r := k
-		need := force || !mm.pmas[k].mapped || mm.pmas[k].perms != perms
-		for r+1 < len(mm.pmas) && mm.pmas[r+1].start < end && mm.pmas[r].contiguousWith(&mm.pmas[r+1]) {
+		eff := mapPerms(perms, mm.pmas[k].cow)
+		need := force || !mm.pmas[k].mapped || mm.pmas[k].perms != eff
+		for r+1 < len(mm.pmas) && mm.pmas[r+1].start < end && mm.pmas[r].contiguousWith(&mm.pmas[r+1]) &&
+			mm.pmas[r+1].cow == mm.pmas[k].cow {
 			r++
-			need = need || !mm.pmas[r].mapped || mm.pmas[r].perms != perms
+			need = need || !mm.pmas[r].mapped || mm.pmas[r].perms != eff
 		}
 		if need {
 			p := &mm.pmas[k]
-			if err := mm.as.MapFile(p.start, mm.mf.FD(), int64(p.off), mm.pmas[r].end-p.start, perms); err != nil {
+			if err := mm.as.MapFile(p.start, mm.mf.FD(), int64(p.off), mm.pmas[r].end-p.start, eff); err != nil {
 				mm.mergePMAsLocked(first, r)
 				return err
 			}
 			for q := k; q <= r; q++ {
 				mm.pmas[q].mapped = true
-				mm.pmas[q].perms = perms
+				mm.pmas[q].perms = eff
 			}
 		}
 		k = r + 1

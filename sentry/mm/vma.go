@@ -24,6 +24,9 @@ type vma struct {
 	// parts of one object, as Linux's do.
 	obj    uint64
 	objOff uintptr
+	// dontFork (MADV_DONTFORK) leaves the mapping out of a fork child; wipeOnFork
+	// (MADV_WIPEONFORK) gives the child zero-filled memory there instead of a copy.
+	dontFork, wipeOnFork bool
 }
 
 // startGap is where the room a vma needs below it begins: its start, less the stack guard
@@ -42,6 +45,7 @@ func (v *vma) startGap() uintptr {
 func (v *vma) mergeableWith(n *vma) bool {
 	return v.end == n.start && v.perms == n.perms && v.shared == n.shared &&
 		v.growsDown == n.growsDown && v.name == n.name && v.obj == n.obj &&
+		v.dontFork == n.dontFork && v.wipeOnFork == n.wipeOnFork &&
 		(v.obj == 0 || v.objOff+(v.end-v.start) == n.objOff)
 }
 

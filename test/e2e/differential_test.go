@@ -32,6 +32,22 @@ var differentialCases = []differentialCase{
 	{name: "threads", prog: "threads"},
 	{name: "malloc-1gib", prog: "malloc"},
 	{name: "goprog", prog: "goprog"},
+	// Paths and files in a fresh directory under /tmp (see test/c/fs.c).
+	{name: "fs", prog: "fs"},
+	// mmap of a file written to a fresh directory under /tmp (see test/c/mmapfile.c).
+	{name: "mmap-file", prog: "mmapfile"},
+	{name: "signal-handlers", prog: "sig_basic"},
+	{name: "signal-altstack", prog: "sig_altstack"},
+	{name: "signal-faults", prog: "sig_fault", status: 128 + 11},
+	{name: "signal-fpu", prog: "sig_fpu"},
+	{name: "signal-restart", prog: "sig_restart"},
+	{name: "signal-abort", prog: "sig_abort", status: 128 + 6},
+	{name: "fork-wait", prog: "fork"},
+	{name: "fork-cow", prog: "cow"},
+	{name: "vfork", prog: "vfork"},
+	{name: "fork-orphan", prog: "orphan"},
+	{name: "fork-threads", prog: "forkthreads"},
+	{name: "pgrp", prog: "pgrp"},
 }
 
 // TestDifferential runs each program natively and under runsc do and

@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"hash/crc64"
 	"os"
+	"os/signal"
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -156,6 +159,36 @@ loop:
 	}
 	tick.Stop()
 	check("ticker fired 3 times", ticks == 3)
+
+	// Signals: os/signal receives a SIGUSR1 sent to the process, through the runtime's
+	// handler and its signal-forwarding goroutine.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGUSR1)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	select {
+	case s := <-sigs:
+		check("signal.Notify got SIGUSR1", s == syscall.SIGUSR1)
+	case <-time.After(5 * time.Second):
+		check("signal.Notify got SIGUSR1", false)
+	}
+	signal.Stop(sigs)
+
+	// Asynchronous preemption: with one P, a goroutine spinning without calls is preempted
+	// only by a SIGURG the runtime sends to its thread, so that this goroutine runs again.
+	prev := runtime.GOMAXPROCS(1)
+	var spin sync.WaitGroup
+	var stopSpin atomic.Bool
+	spin.Add(1)
+	go func() {
+		defer spin.Done()
+		for !stopSpin.Load() {
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	stopSpin.Store(true)
+	spin.Wait()
+	runtime.GOMAXPROCS(prev)
+	check("a spinning goroutine was preempted", true)
 
 	if failed {
 		os.Exit(1)

@@ -1,0 +1,721 @@
+// Package gofer is the filesystem the sentry sees through a gofer (gofer/client): the
+// container's root and bind mounts, served by a separate host process.
+//
+// # Inodes and handles
+//
+// Each Inode holds a gofer handle (an O_PATH descriptor in the gofer) and a cached copy of
+// the file's attributes. Lookups are Walk requests of one component; the VFS caches the
+// result in its dentry tree. Opening a regular file asks the gofer once for a host
+// descriptor (Open, donated by SCM_RIGHTS); reads, writes, pread/pwrite, lseek, fsync and
+// fallocate then go straight to that descriptor, with no gofer round trip per I/O. Open
+// files expose the descriptor (HostFD) so that file mappings can use it. Directories are
+// listed with Getdents ("." and ".." are made up by the VFS); symlink targets are read once
+// (a symlink's target never changes) and cached. Every change to the tree (create, mkdir,
+// mknod, symlink, link, unlink, rmdir, rename, setattr) is a request to the gofer.
+//
+// A handle is released (Close) when its Inode is garbage collected: dentries and inodes
+// are garbage collected in this VFS, not reference counted, so a finalizer closes it. The
+// gofer allows 65536 handles per connection; since the VFS never evicts cached dentries
+// yet, a sandbox that touches more distinct files than that gets EMFILE (see "Not done").
+//
+// # Cache policy
+//
+// The sandbox is the only writer through its gofer ("exclusive" access, gVisor's default
+// for a container's root), so the caches are kept coherent by the sandbox's own changes
+// instead of by asking the gofer again:
+//
+//   - Positive entries are cached by the VFS dentry tree and never revalidated: the
+//     filesystem does not implement vfs.Revalidator. A local unlink or rename updates the
+//     dentry tree itself.
+//   - Negative entries are cached per directory (a name that Walk said is missing) and
+//     dropped by every local operation that creates a name in that directory. This matters
+//     for program start-up: dynamic loaders and PATH searches probe many missing names.
+//   - Attributes are cached in the Inode. On a read-only attach point they are trusted
+//     forever. On a writable one, every local change invalidates what it can change (the
+//     setattr response replaces them; a create, link, unlink or rename marks the
+//     directories, and the inode whose link count changed, stale; a write marks the file
+//     stale), and a stale inode asks the gofer (Stat) the next time; a regular file with an
+//     open host descriptor is stat'ed with fstat on that descriptor instead, which is
+//     cheaper and always current.
+//
+// Changes made on the host behind the sandbox's back are therefore not seen in cached
+// entries or attributes (a file's data is always current: reads go to the host file). A
+// shared mode (revalidate each cached dentry with a Walk, as gVisor's "shared" file access
+// does for bind mounts shared with the host) would implement vfs.Revalidator here.
+//
+// A read-only attach point gives EROFS for every change and for opens for writing, before
+// any request is sent; the gofer enforces the same.
+//
+// # Locks
+//
+// Inode.mu guards an inode's cached attributes and, for directories, the negative cache.
+// It is never held across a gofer request, so that a slow request does not block stat of
+// the same file. The VFS calls directory operations with its dentry lock held (package
+// vfs); this package never calls back into the VFS.
+//
+// # Not done
+//
+//   - Dentry eviction and handle limits: nothing evicts cached dentries yet, so handles
+//     accumulate up to the gofer's per-connection limit.
+//   - Hard links give one Inode per name: their cached attributes are independent (and
+//     both marked stale by link and unlink).
+//   - Extended attributes are not plumbed (the VFS has no xattr operations yet).
+//   - Sockets and FIFOs on a gofer mount can be created but not opened (ENXIO).
+package gofer
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
+)
+
+// Name is the filesystem type name.
+const Name = "9p" // as gVisor and Linux name a gofer-backed mount in /proc/mounts
+
+// Options configure a mount; pass them as vfs.MountOptions.Private.
+type Options struct {
+	// Client is the connection to the gofer. The filesystem does not close it.
+	Client *client.Client
+	// Attach is the attach point name ("/" for the container root).
+	Attach string
+	// ReadOnly makes the filesystem read-only even if the attach point is writable.
+	ReadOnly bool
+}
+
+func init() { vfs.RegisterFilesystemType(Name, fsType{}) }
+
+type fsType struct{}
+
+// NewFilesystem implements vfs.FilesystemType.
+func (fsType) NewFilesystem(_ *vfs.VirtualFilesystem, opts vfs.MountOptions) (vfs.FilesystemImpl, vfs.DirInode, error) {
+	o, ok := opts.Private.(Options)
+	if !ok || o.Client == nil {
+		return nil, nil, unix.EINVAL
+	}
+	fs, root, err := New(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fs, root, nil
+}
+
+// Filesystem is one attach point of a gofer.
+type Filesystem struct {
+	c        *client.Client
+	readOnly bool
+	root     *Dir
+}
+
+var _ vfs.FilesystemImpl = (*Filesystem)(nil)
+
+// New attaches to o.Attach and returns the filesystem and its root directory.
+func New(o Options) (*Filesystem, *Dir, error) {
+	in, ro, err := o.Client.Attach(o.Attach)
+	if err != nil {
+		return nil, nil, errno(err)
+	}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly}
+	ino, err := fs.newInode(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, ok := ino.(*Dir)
+	if !ok {
+		return nil, nil, unix.ENOTDIR
+	}
+	fs.root = d
+	return fs, d, nil
+}
+
+// ReadOnly reports whether the filesystem refuses changes.
+func (fs *Filesystem) ReadOnly() bool { return fs.readOnly }
+
+// StatFS implements vfs.FilesystemImpl.
+func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
+	s, err := fs.c.StatFS(fs.root.h)
+	if err != nil {
+		return unix.Statfs_t{}, errno(err)
+	}
+	return unix.Statfs_t{
+		Type: int64(s.Type), Bsize: int64(s.Bsize), Blocks: s.Blocks, Bfree: s.Bfree,
+		Bavail: s.Bavail, Files: s.Files, Ffree: s.Ffree, Namelen: int64(s.Namelen),
+		Frsize: int64(s.Frsize),
+	}, nil
+}
+
+// Sync implements vfs.FilesystemImpl: data goes to host files directly, so the host's own
+// writeback applies; fsync on an open file syncs it.
+func (fs *Filesystem) Sync() error { return nil }
+
+// errno turns a client error into an errno: operation failures are already unix.Errno; a
+// broken connection is EIO.
+func errno(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return unix.EIO
+}
+
+// inode is what every gofer file has.
+type inode struct {
+	fs *Filesystem
+	// h is the gofer handle, owned by this inode; closed by a finalizer.
+	h client.Handle
+
+	mu sync.Mutex
+	// st is the cached attributes. Guarded by mu.
+	st client.Stat
+	// stale means st may be out of date after a local change: ask again. Guarded by mu.
+	stale bool
+	// openFDs are host descriptors of this file's open descriptions, used to stat it
+	// cheaply. Guarded by mu.
+	openFDs map[int]struct{}
+}
+
+// newInode wraps a handle the gofer returned. The inode owns it from now on.
+func (fs *Filesystem) newInode(in client.Inode) (vfs.Inode, error) {
+	var ino vfs.Inode
+	var bp *inode
+	switch in.Stat.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		d := &Dir{}
+		ino, bp = d, &d.inode
+	case unix.S_IFLNK:
+		s := &Symlink{}
+		ino, bp = s, &s.inode
+	case unix.S_IFREG:
+		r := &Regular{}
+		ino, bp = r, &r.inode
+	default:
+		s := &Special{}
+		ino, bp = s, &s.inode
+	}
+	bp.fs, bp.h, bp.st = fs, in.Handle, in.Stat
+	c, h := fs.c, in.Handle
+	runtime.AddCleanup(bp, func(h client.Handle) {
+		// Off the finalizer goroutine: a close is a round trip.
+		go c.CloseHandles(h)
+	}, h)
+	return ino, nil
+}
+
+// Handle returns the gofer handle (for tests and diagnostics).
+func (i *inode) Handle() client.Handle { return i.h }
+
+// Stat implements vfs.Inode.
+func (i *inode) Stat() (vfs.Stat, error) {
+	st, err := i.stat()
+	if err != nil {
+		return vfs.Stat{}, err
+	}
+	return toVFS(&st), nil
+}
+
+// stat returns current attributes: cached, or refreshed if stale.
+func (i *inode) stat() (client.Stat, error) {
+	i.mu.Lock()
+	if !i.stale {
+		st := i.st
+		i.mu.Unlock()
+		return st, nil
+	}
+	hostFD := -1
+	for fd := range i.openFDs {
+		hostFD = fd
+		break
+	}
+	if hostFD >= 0 {
+		// The descriptor stays open while mu is held (release takes mu first).
+		var hs unix.Stat_t
+		err := unix.Fstat(hostFD, &hs)
+		if err == nil {
+			i.st = fromHost(&hs)
+			st := i.st
+			i.mu.Unlock()
+			return st, nil
+		}
+	}
+	i.mu.Unlock()
+	st, err := i.fs.c.Stat(i.h)
+	if err != nil {
+		return client.Stat{}, errno(err)
+	}
+	i.mu.Lock()
+	i.st, i.stale = st, false
+	i.mu.Unlock()
+	return st, nil
+}
+
+// invalidate marks the cached attributes stale after a local change (never needed on a
+// read-only filesystem, which does not change).
+func (i *inode) invalidate() {
+	i.mu.Lock()
+	i.stale = true
+	i.mu.Unlock()
+}
+
+func (i *inode) ifmt() uint32 {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.st.Mode & unix.S_IFMT
+}
+
+// SetStat implements vfs.Inode.
+func (i *inode) SetStat(s *vfs.SetStat) error {
+	if i.fs.readOnly {
+		return unix.EROFS
+	}
+	var a client.SetAttr
+	if s.Mask&vfs.SetMode != 0 {
+		m := s.Mode & 07777
+		a.Mode = &m
+	}
+	if s.Mask&vfs.SetUID != 0 {
+		u := s.UID
+		a.UID = &u
+	}
+	if s.Mask&vfs.SetGID != 0 {
+		g := s.GID
+		a.GID = &g
+	}
+	if s.Mask&vfs.SetSize != 0 {
+		sz := s.Size
+		a.Size = &sz
+	}
+	if s.Mask&vfs.SetAtime != 0 {
+		ts := toTimespec(s.Atime)
+		a.Atime = &ts
+	}
+	if s.Mask&vfs.SetMtime != 0 {
+		ts := toTimespec(s.Mtime)
+		a.Mtime = &ts
+	}
+	if a == (client.SetAttr{}) {
+		return nil
+	}
+	st, err := i.fs.c.SetAttr(i.h, a)
+	if err != nil {
+		return errno(err)
+	}
+	i.mu.Lock()
+	i.st, i.stale = st, false
+	i.mu.Unlock()
+	return nil
+}
+
+// Open implements vfs.Inode for types that cannot be opened here.
+func (i *inode) Open(uint32) (vfs.FileDescriptionImpl, error) { return nil, unix.ENXIO }
+
+func toTimespec(t time.Time) client.Timespec {
+	return client.Timespec{Sec: t.Unix(), Nsec: uint32(t.Nanosecond())}
+}
+
+func fromTimespec(ts client.Timespec) time.Time { return time.Unix(ts.Sec, int64(ts.Nsec)) }
+
+func toVFS(s *client.Stat) vfs.Stat {
+	return vfs.Stat{
+		Mode: s.Mode, Nlink: uint32(min(s.Nlink, uint64(^uint32(0)))), UID: s.UID, GID: s.GID,
+		Size: s.Size, Blocks: s.Blocks, Ino: s.Ino, Blksize: s.Blksize, Rdev: s.Rdev,
+		Atime: fromTimespec(s.Atime), Mtime: fromTimespec(s.Mtime), Ctime: fromTimespec(s.Ctime),
+	}
+}
+
+func fromHost(h *unix.Stat_t) client.Stat {
+	return client.Stat{
+		Mode: h.Mode, Nlink: h.Nlink, UID: h.Uid, GID: h.Gid, Size: uint64(h.Size),
+		Blocks: uint64(h.Blocks), Blksize: uint32(h.Blksize),
+		Atime: client.Timespec{Sec: h.Atim.Sec, Nsec: uint32(h.Atim.Nsec)},
+		Mtime: client.Timespec{Sec: h.Mtim.Sec, Nsec: uint32(h.Mtim.Nsec)},
+		Ctime: client.Timespec{Sec: h.Ctim.Sec, Nsec: uint32(h.Ctim.Nsec)},
+		Ino:   h.Ino, Dev: h.Dev, Rdev: h.Rdev,
+	}
+}
+
+// Dir is a directory.
+type Dir struct {
+	inode
+	// negative holds names known not to exist. Guarded by inode.mu.
+	negative map[string]struct{}
+}
+
+var _ vfs.DirInode = (*Dir)(nil)
+
+// maxNegative bounds a directory's negative cache; past it the cache is cleared.
+const maxNegative = 1024
+
+// Open implements vfs.Inode (the VFS opens directories itself).
+func (d *Dir) Open(uint32) (vfs.FileDescriptionImpl, error) { return nil, unix.EISDIR }
+
+// Lookup implements vfs.DirInode.
+func (d *Dir) Lookup(name string) (vfs.Inode, error) {
+	d.mu.Lock()
+	_, neg := d.negative[name]
+	d.mu.Unlock()
+	if neg {
+		return nil, unix.ENOENT
+	}
+	ins, err := d.fs.c.Walk(d.h, []string{name})
+	if len(ins) == 1 {
+		return d.fs.newInode(ins[0])
+	}
+	for _, in := range ins { // cannot happen for one name; never leak a handle
+		d.fs.c.CloseHandles(in.Handle)
+	}
+	if err == nil {
+		err = unix.EIO
+	}
+	err = errno(err)
+	if err == unix.ENOENT {
+		d.mu.Lock()
+		if len(d.negative) >= maxNegative {
+			d.negative = nil
+		}
+		if d.negative == nil {
+			d.negative = make(map[string]struct{})
+		}
+		d.negative[name] = struct{}{}
+		d.mu.Unlock()
+	}
+	return nil, err
+}
+
+// created forgets a negative entry for name and marks the directory changed.
+func (d *Dir) created(name string) {
+	d.mu.Lock()
+	delete(d.negative, name)
+	d.stale = true
+	d.mu.Unlock()
+}
+
+// Readdir implements vfs.DirInode.
+func (d *Dir) Readdir() ([]vfs.Dirent, error) {
+	var out []vfs.Dirent
+	var off uint64
+	for {
+		ents, err := d.fs.c.Getdents(d.h, off, 0)
+		if err != nil {
+			return nil, errno(err)
+		}
+		if len(ents) == 0 {
+			return out, nil
+		}
+		for _, e := range ents {
+			out = append(out, vfs.Dirent{Name: e.Name, Ino: e.Ino, Type: e.Type})
+		}
+		off = ents[len(ents)-1].Off
+	}
+}
+
+// Mknod implements vfs.DirInode.
+func (d *Dir) Mknod(name string, a vfs.CreateArgs) (vfs.Inode, error) {
+	if d.fs.readOnly {
+		return nil, unix.EROFS
+	}
+	c := d.fs.c
+	var in client.Inode
+	err := withOwner(a.UID, a.GID, func(uid, gid uint32) error {
+		var err error
+		switch a.Mode & unix.S_IFMT {
+		case unix.S_IFREG:
+			var fd int
+			in, fd, err = c.Create(d.h, name, unix.O_RDONLY, a.Mode&07777, uid, gid)
+			if err == nil {
+				unix.Close(fd)
+			}
+		case unix.S_IFDIR:
+			in, err = c.Mkdir(d.h, name, a.Mode&07777, uid, gid)
+		case unix.S_IFLNK:
+			in, err = c.Symlink(d.h, name, a.Target, uid, gid)
+		default:
+			in, err = c.Mknod(d.h, name, a.Mode, uid, gid)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.created(name)
+	return d.fs.newInode(in)
+}
+
+// withOwner runs a creating request with the owner the sentry asks for and, if the gofer
+// may not give files away (it runs unprivileged), again with the gofer's own identity.
+func withOwner(uid, gid uint32, f func(uid, gid uint32) error) error {
+	err := errno(f(uid, gid))
+	if err == unix.EPERM && (uid != client.NoID || gid != client.NoID) {
+		err = errno(f(client.NoID, client.NoID))
+	}
+	return err
+}
+
+// Link implements vfs.DirInode.
+func (d *Dir) Link(name string, target vfs.Inode) error {
+	if d.fs.readOnly {
+		return unix.EROFS
+	}
+	tb := base(target)
+	if tb == nil || tb.fs != d.fs {
+		return unix.EXDEV
+	}
+	in, err := d.fs.c.Link(d.h, name, tb.h)
+	if err != nil {
+		return errno(err)
+	}
+	// The target's inode already holds a handle for the file.
+	go d.fs.c.CloseHandles(in.Handle)
+	d.created(name)
+	tb.invalidate()
+	return nil
+}
+
+// Unlink implements vfs.DirInode.
+func (d *Dir) Unlink(name string, child vfs.Inode) error {
+	return d.remove(name, child, 0)
+}
+
+// Rmdir implements vfs.DirInode.
+func (d *Dir) Rmdir(name string, child vfs.Inode) error {
+	return d.remove(name, child, unix.AT_REMOVEDIR)
+}
+
+func (d *Dir) remove(name string, child vfs.Inode, flags int) error {
+	if d.fs.readOnly {
+		return unix.EROFS
+	}
+	if err := d.fs.c.Unlink(d.h, name, flags); err != nil {
+		return errno(err)
+	}
+	d.invalidate()
+	if cb := base(child); cb != nil {
+		cb.invalidate()
+	}
+	return nil
+}
+
+// Rename implements vfs.DirInode.
+func (d *Dir) Rename(oldName string, child vfs.Inode, newDir vfs.DirInode, newName string, replaced vfs.Inode, flags uint32) error {
+	if d.fs.readOnly {
+		return unix.EROFS
+	}
+	nd, ok := newDir.(*Dir)
+	if !ok || nd.fs != d.fs {
+		return unix.EXDEV
+	}
+	if err := d.fs.c.Rename(d.h, oldName, nd.h, newName, uint(flags)); err != nil {
+		return errno(err)
+	}
+	d.invalidate()
+	nd.created(newName)
+	if flags&unix.RENAME_EXCHANGE != 0 {
+		d.created(oldName)
+	}
+	for _, x := range []vfs.Inode{child, replaced} {
+		if b := base(x); b != nil {
+			b.invalidate()
+		}
+	}
+	return nil
+}
+
+// base returns the common part of a gofer inode, or nil for another filesystem's.
+func base(ino vfs.Inode) *inode {
+	switch x := ino.(type) {
+	case *Dir:
+		return &x.inode
+	case *Regular:
+		return &x.inode
+	case *Symlink:
+		return &x.inode
+	case *Special:
+		return &x.inode
+	}
+	return nil
+}
+
+// Symlink is a symbolic link.
+type Symlink struct {
+	inode
+	once   sync.Once
+	target string
+	err    error
+}
+
+var _ vfs.SymlinkInode = (*Symlink)(nil)
+
+// Open implements vfs.Inode.
+func (s *Symlink) Open(uint32) (vfs.FileDescriptionImpl, error) { return nil, unix.ELOOP }
+
+// Readlink implements vfs.SymlinkInode. A symlink's target never changes: it is read once.
+func (s *Symlink) Readlink() (string, error) {
+	s.once.Do(func() {
+		t, err := s.fs.c.Readlink(s.h)
+		s.target, s.err = t, errno(err)
+	})
+	return s.target, s.err
+}
+
+// Special is a FIFO, socket or device node: it exists, but the gofer opens none of them.
+type Special struct {
+	inode
+}
+
+// Open implements vfs.Inode: the gofer refuses (EPERM for devices, ENXIO for FIFOs and
+// sockets, which the sentry would implement itself).
+func (s *Special) Open(uint32) (vfs.FileDescriptionImpl, error) {
+	if t := s.ifmt(); t == unix.S_IFCHR || t == unix.S_IFBLK {
+		return nil, unix.EPERM
+	}
+	return nil, unix.ENXIO
+}
+
+// Regular is a regular file.
+type Regular struct {
+	inode
+	// appendMu serialises appending writes, which read the size and then write there.
+	appendMu sync.Mutex
+}
+
+// openFlags are the flags passed through to the gofer's open: the access mode and flags
+// that change how the host file does I/O. O_APPEND and O_TRUNC are the VFS's business.
+const openFlags = unix.O_ACCMODE | unix.O_DSYNC | unix.O_SYNC | unix.O_DIRECT | unix.O_NOATIME
+
+// Open implements vfs.Inode: the gofer donates a host descriptor for this description.
+func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
+	if r.fs.readOnly && flags&unix.O_ACCMODE != unix.O_RDONLY {
+		return nil, unix.EROFS
+	}
+	fd, err := r.fs.c.Open(r.h, int(flags&openFlags))
+	if err != nil {
+		return nil, errno(err)
+	}
+	if !r.fs.readOnly {
+		r.mu.Lock()
+		if r.openFDs == nil {
+			r.openFDs = make(map[int]struct{})
+		}
+		r.openFDs[fd] = struct{}{}
+		r.mu.Unlock()
+	}
+	return &regularFD{r: r, fd: fd}, nil
+}
+
+// regularFD is an open regular file: I/O on the donated host descriptor.
+type regularFD struct {
+	vfs.DefaultImpl
+	r *Regular
+	// fd is the host descriptor, owned by this description until Release.
+	fd int
+}
+
+var (
+	_ vfs.FileDescriptionImpl = (*regularFD)(nil)
+	_ vfs.HostFDProvider      = (*regularFD)(nil)
+)
+
+// HostFD returns the host descriptor (for file mappings). It stays valid until the file
+// description is released; a user that outlives it must dup it.
+func (f *regularFD) HostFD() (int, bool) { return f.fd, true }
+
+// Read implements vfs.FileDescriptionImpl.
+func (f *regularFD) Read(_ *kernel.Task, dst []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	for {
+		n, err := unix.Pread(f.fd, dst, off)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// Write implements vfs.FileDescriptionImpl.
+func (f *regularFD) Write(_ *kernel.Task, src []byte, off int64, appendMode bool) (int, int64, error) {
+	if appendMode {
+		f.r.appendMu.Lock()
+		defer f.r.appendMu.Unlock()
+		var st unix.Stat_t
+		if err := unix.Fstat(f.fd, &st); err != nil {
+			return 0, off, err
+		}
+		off = st.Size
+	}
+	if off < 0 {
+		return 0, off, unix.EINVAL
+	}
+	done := 0
+	for done < len(src) {
+		n, err := unix.Pwrite(f.fd, src[done:], off+int64(done))
+		if err == unix.EINTR {
+			continue
+		}
+		if n > 0 {
+			done += n
+		}
+		if err != nil {
+			if done > 0 {
+				err = nil
+			}
+			f.r.invalidate()
+			return done, off + int64(done), err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	f.r.invalidate()
+	return done, off + int64(done), nil
+}
+
+// Seek implements vfs.FileDescriptionImpl: the host computes it (SEEK_DATA and SEEK_HOLE
+// see the host file's holes). The host descriptor's own offset is otherwise unused.
+func (f *regularFD) Seek(_ *kernel.Task, cur, off int64, whence int) (int64, error) {
+	switch whence {
+	case unix.SEEK_CUR:
+		n := cur + off
+		if (off > 0 && n < cur) || (off < 0 && n > cur) {
+			return 0, unix.EOVERFLOW
+		}
+		off, whence = n, unix.SEEK_SET
+	case unix.SEEK_SET, unix.SEEK_END, unix.SEEK_DATA, unix.SEEK_HOLE:
+	default:
+		return 0, unix.EINVAL
+	}
+	return unix.Seek(f.fd, off, whence)
+}
+
+// Allocate implements vfs.FileDescriptionImpl.
+func (f *regularFD) Allocate(off, length int64) error {
+	err := unix.Fallocate(f.fd, 0, off, length)
+	f.r.invalidate()
+	return err
+}
+
+// Sync implements vfs.FileDescriptionImpl.
+func (f *regularFD) Sync() error { return unix.Fsync(f.fd) }
+
+// Release implements vfs.FileDescriptionImpl.
+func (f *regularFD) Release() {
+	f.r.mu.Lock()
+	delete(f.r.openFDs, f.fd)
+	f.r.mu.Unlock()
+	unix.Close(f.fd)
+}

@@ -1,0 +1,207 @@
+package boot
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/stockade-sandbox/stockade/runsc/control"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+)
+
+// Controller serves a container's control socket in the sandbox process: it starts init
+// when `runsc start` asks, delivers signals, and answers waits. Protocol: runsc/control.
+type Controller struct {
+	sb *Sandbox
+
+	mu sync.Mutex
+	// args is init's program, consumed by start. Guarded by mu.
+	args Args
+	// started is set once init runs. Guarded by mu.
+	started bool
+	// exit is set once, when the container has ended. Guarded by mu.
+	exit *control.Exit
+	// done is closed when exit is set.
+	done chan struct{}
+	// onExit is called with the exit status before done is closed (and so before any
+	// waiter hears of it).
+	onExit func(control.Exit)
+
+	// handlers counts connections being answered.
+	handlers sync.WaitGroup
+}
+
+// NewController returns a controller for sb that will start a as init. onExit records the
+// exit status (in the state directory) before anyone is told the container has stopped.
+func NewController(sb *Sandbox, a Args, onExit func(control.Exit)) *Controller {
+	return &Controller{sb: sb, args: a, done: make(chan struct{}), onExit: onExit}
+}
+
+// Done is closed when the container has ended (init exited, or it was killed before start).
+func (c *Controller) Done() <-chan struct{} { return c.done }
+
+// Exit returns how the container ended.
+//
+// Preconditions: Done is closed.
+func (c *Controller) Exit() control.Exit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *c.exit
+}
+
+// Started reports whether init was started.
+func (c *Controller) Started() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
+// Serve answers connections on l until l is closed.
+func (c *Controller) Serve(l *control.Listener) {
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		c.handlers.Add(1)
+		go func() {
+			defer c.handlers.Done()
+			c.handle(conn)
+		}()
+	}
+}
+
+// Drain waits up to d for connections being answered (waiters told of the exit).
+func (c *Controller) Drain(d time.Duration) {
+	ch := make(chan struct{})
+	go func() { c.handlers.Wait(); close(ch) }()
+	select {
+	case <-ch:
+	case <-time.After(d):
+	}
+}
+
+func (c *Controller) handle(conn *os.File) {
+	defer conn.Close()
+	if !control.PeerAllowed(conn) {
+		json.NewEncoder(conn).Encode(control.Response{Error: "permission denied"})
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var req control.Request
+	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&req); err != nil {
+		json.NewEncoder(conn).Encode(control.Response{Error: "malformed request: " + err.Error()})
+		return
+	}
+	var resp control.Response
+	switch req.Cmd {
+	case control.CmdStart:
+		if err := c.start(); err != nil {
+			resp.Error = err.Error()
+		}
+	case control.CmdSignal:
+		if err := c.signal(req.Signal, req.All); err != nil {
+			resp.Error = err.Error()
+		}
+	case control.CmdWait:
+		<-c.done
+		e := c.Exit()
+		resp.Exit = &e
+	default:
+		resp.Error = fmt.Sprintf("unknown request %q", req.Cmd)
+	}
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	json.NewEncoder(conn).Encode(resp)
+}
+
+// ErrStartFailed is the exit code recorded when init could not be started (a bad
+// executable): 127, as a shell reports a command it could not run.
+const ErrStartFailed = 127
+
+func (c *Controller) start() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.exit != nil:
+		return errors.New("container has stopped")
+	case c.started:
+		return errors.New("container is already running")
+	}
+	c.started = true
+	if err := c.sb.Start(c.args); err != nil {
+		c.finishLocked(control.Exit{Code: ErrStartFailed})
+		return fmt.Errorf("starting init: %w", err)
+	}
+	c.sb.ForwardSignals()
+	go func() {
+		st := c.sb.Kernel.Wait()
+		c.mu.Lock()
+		c.finishLocked(control.Exit{Code: st.Code, Signal: st.Signo})
+		c.mu.Unlock()
+	}()
+	return nil
+}
+
+// finishLocked records how the container ended, once.
+//
+// Preconditions: c.mu is held.
+func (c *Controller) finishLocked(e control.Exit) {
+	if c.exit != nil {
+		return
+	}
+	c.exit = &e
+	if c.onExit != nil {
+		c.onExit(e)
+	}
+	close(c.done)
+}
+
+func (c *Controller) signal(sig int, all bool) error {
+	if sig < 0 || (sig != 0 && !kernel.ValidSignal(sig)) {
+		return fmt.Errorf("invalid signal %d", sig)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.exit != nil {
+		return errors.New("container is not running")
+	}
+	if !c.started {
+		// Init is not running yet: a signal whose default action is to terminate ends the
+		// container as it would have ended init; others (ignore, stop) do nothing.
+		if sig != 0 && terminatesByDefault(syscall.Signal(sig)) {
+			c.finishLocked(control.Exit{Signal: sig})
+		}
+		return nil
+	}
+	if all {
+		for _, tg := range c.sb.Kernel.ThreadGroups() {
+			if t := tg.Leader(); t != nil && sig != 0 {
+				t.SendSignal(sig, true)
+			}
+		}
+		return nil
+	}
+	t := c.sb.Kernel.TaskByTID(1)
+	if t == nil {
+		return errors.New("container is not running")
+	}
+	if sig != 0 {
+		t.SendSignal(sig, true)
+	}
+	return nil
+}
+
+// terminatesByDefault reports whether sig's default action ends a process.
+func terminatesByDefault(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGURG, syscall.SIGWINCH,
+		syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		return false
+	}
+	return true
+}

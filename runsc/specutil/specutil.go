@@ -1,0 +1,276 @@
+// Package specutil is where runsc reads OCI bundles: it loads and validates config.json and
+// converts the spec into boot.ContainerConfig, runsc's own description of a container. It is
+// the only package that imports runtime-spec (the sentry never sees specs.Spec).
+//
+// Every error names the problem and the field, in one line, so that `runsc create` can
+// print it as is.
+package specutil
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/runsc/boot"
+)
+
+// ConfigName is the name of the spec file in a bundle.
+const ConfigName = "config.json"
+
+// Load reads and validates bundle/config.json. bundle must be absolute.
+func Load(bundle string) (*specs.Spec, error) {
+	name := filepath.Join(bundle, ConfigName)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("bundle %s has no %s", bundle, ConfigName)
+		}
+		return nil, fmt.Errorf("reading %s: %w", name, unwrapPathError(err))
+	}
+	spec, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := Validate(spec, bundle); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+// Parse decodes config.json's content. Syntax and type errors say where they are.
+func Parse(data []byte) (*specs.Spec, error) {
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(data, se.Offset)
+			return nil, fmt.Errorf("%s: malformed JSON at line %d, column %d (offset %d): %s", ConfigName, line, col, se.Offset, se.Error())
+		case errors.As(err, &te):
+			line, col := position(data, te.Offset)
+			field := te.Field
+			if field == "" {
+				field = "the document"
+			}
+			return nil, fmt.Errorf("%s: line %d, column %d: %s is a JSON %s, want %s", ConfigName, line, col, field, te.Value, te.Type)
+		default:
+			return nil, fmt.Errorf("%s: %w", ConfigName, err)
+		}
+	}
+	// The pre-1.0 "platform" object is gone from specs.Spec, but a bundle for another
+	// platform should still be refused by name.
+	var legacy struct {
+		Platform *struct {
+			OS   string `json:"os"`
+			Arch string `json:"arch"`
+		} `json:"platform"`
+	}
+	if json.Unmarshal(data, &legacy) == nil && legacy.Platform != nil {
+		if os := legacy.Platform.OS; os != "" && os != "linux" {
+			return nil, fmt.Errorf("%s: platform.os is %q: runsc runs only linux containers", ConfigName, os)
+		}
+		if a := legacy.Platform.Arch; a != "" && a != runtime.GOARCH {
+			return nil, fmt.Errorf("%s: platform.arch is %q: this runsc runs only %s containers", ConfigName, a, runtime.GOARCH)
+		}
+	}
+	return &spec, nil
+}
+
+// position converts a byte offset in data into a 1-based line and column.
+func position(data []byte, off int64) (line, col int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1)
+	if col < 1 {
+		col = 1
+	}
+	return line, col
+}
+
+// namespaceTypes are the namespace types the spec defines.
+var namespaceTypes = map[specs.LinuxNamespaceType]bool{
+	specs.PIDNamespace: true, specs.NetworkNamespace: true, specs.MountNamespace: true,
+	specs.IPCNamespace: true, specs.UTSNamespace: true, specs.UserNamespace: true,
+	specs.CgroupNamespace: true, specs.TimeNamespace: true,
+}
+
+// Validate checks what runsc needs of a spec. bundle is the absolute bundle directory.
+func Validate(spec *specs.Spec, bundle string) error {
+	if v := spec.Version; v != "" && !strings.HasPrefix(v, "1.") {
+		return fmt.Errorf("%s: unsupported ociVersion %q (runsc implements 1.x)", ConfigName, v)
+	}
+	for name, set := range map[string]bool{
+		"windows": spec.Windows != nil, "solaris": spec.Solaris != nil, "vm": spec.VM != nil,
+		"zos": spec.ZOS != nil, "freebsd": spec.FreeBSD != nil,
+	} {
+		if set && spec.Linux == nil {
+			return fmt.Errorf("%s: the spec is for %s (it has a %q section and no \"linux\"): runsc runs only linux containers", ConfigName, name, name)
+		}
+	}
+	if runtime.GOARCH != "amd64" {
+		return fmt.Errorf("unsupported host architecture %s: runsc runs only on amd64", runtime.GOARCH)
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil && len(spec.Linux.Seccomp.Architectures) > 0 {
+		ok := false
+		for _, a := range spec.Linux.Seccomp.Architectures {
+			ok = ok || a == specs.ArchX86_64
+		}
+		if !ok {
+			return fmt.Errorf("%s: linux.seccomp.architectures %v does not include %s: runsc runs only x86-64 programs", ConfigName, spec.Linux.Seccomp.Architectures, specs.ArchX86_64)
+		}
+	}
+
+	// process
+	p := spec.Process
+	if p == nil {
+		return fmt.Errorf("%s: \"process\" is missing (it says what the container runs)", ConfigName)
+	}
+	if len(p.Args) == 0 {
+		return fmt.Errorf("%s: \"process.args\" is missing or empty", ConfigName)
+	}
+	if p.Terminal {
+		return fmt.Errorf("%s: \"process.terminal\" is true: terminal not supported yet", ConfigName)
+	}
+	if p.Args[0] == "" {
+		return fmt.Errorf("%s: \"process.args[0]\" is empty", ConfigName)
+	}
+	if !filepath.IsAbs(p.Cwd) {
+		if p.Cwd == "" {
+			return fmt.Errorf("%s: \"process.cwd\" is missing (it must be an absolute path)", ConfigName)
+		}
+		return fmt.Errorf("%s: \"process.cwd\" %q must be an absolute path", ConfigName, p.Cwd)
+	}
+	for i, kv := range p.Env {
+		if !strings.Contains(kv, "=") {
+			return fmt.Errorf("%s: \"process.env[%d]\" %q is not of the form NAME=VALUE", ConfigName, i, kv)
+		}
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Rlimits {
+		if _, ok := rlimitNumbers[r.Type]; !ok {
+			return fmt.Errorf("%s: \"process.rlimits[%d]\": unknown rlimit type %q", ConfigName, i, r.Type)
+		}
+		if seen[r.Type] {
+			return fmt.Errorf("%s: \"process.rlimits[%d]\": %s is set twice", ConfigName, i, r.Type)
+		}
+		seen[r.Type] = true
+		if r.Soft > r.Hard {
+			return fmt.Errorf("%s: \"process.rlimits[%d]\": %s soft limit %d is above the hard limit %d", ConfigName, i, r.Type, r.Soft, r.Hard)
+		}
+	}
+
+	// root
+	if spec.Root == nil || spec.Root.Path == "" {
+		return fmt.Errorf("%s: \"root.path\" is missing", ConfigName)
+	}
+	root := RootPath(spec, bundle)
+	st, err := os.Stat(root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: root.path %q: %s does not exist", ConfigName, spec.Root.Path, root)
+		}
+		return fmt.Errorf("%s: root.path %q: %w", ConfigName, spec.Root.Path, unwrapPathError(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: root.path %q: %s is not a directory", ConfigName, spec.Root.Path, root)
+	}
+
+	// mounts
+	for i, m := range spec.Mounts {
+		if !filepath.IsAbs(m.Destination) {
+			return fmt.Errorf("%s: \"mounts[%d].destination\" %q must be an absolute path", ConfigName, i, m.Destination)
+		}
+	}
+
+	// linux
+	uts := false
+	if l := spec.Linux; l != nil {
+		seenNS := map[specs.LinuxNamespaceType]bool{}
+		for i, ns := range l.Namespaces {
+			if !namespaceTypes[ns.Type] {
+				return fmt.Errorf("%s: \"linux.namespaces[%d]\": unknown namespace type %q", ConfigName, i, ns.Type)
+			}
+			if seenNS[ns.Type] {
+				return fmt.Errorf("%s: \"linux.namespaces[%d]\": namespace type %q is listed twice", ConfigName, i, ns.Type)
+			}
+			seenNS[ns.Type] = true
+			uts = uts || (ns.Type == specs.UTSNamespace && ns.Path == "")
+		}
+	}
+	if spec.Hostname != "" && !uts {
+		return fmt.Errorf("%s: \"hostname\" is set but there is no new uts namespace in linux.namespaces", ConfigName)
+	}
+	return nil
+}
+
+// RootPath is the spec's root.path resolved against the bundle (a relative root.path is
+// relative to the bundle directory, as the OCI spec says).
+func RootPath(spec *specs.Spec, bundle string) string {
+	p := spec.Root.Path
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(bundle, p)
+	}
+	return filepath.Clean(p)
+}
+
+// rlimitNumbers maps the spec's rlimit names to Linux resource numbers.
+var rlimitNumbers = map[string]int{
+	"RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_STACK": unix.RLIMIT_STACK,
+	"RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_AS": unix.RLIMIT_AS,
+	"RLIMIT_LOCKS": unix.RLIMIT_LOCKS, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+}
+
+// ContainerConfig converts a validated spec into runsc's own container description.
+func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.ContainerConfig {
+	p := spec.Process
+	c := &boot.ContainerConfig{
+		ID:              id,
+		Root:            RootPath(spec, bundle),
+		RootReadonly:    spec.Root.Readonly,
+		Args:            append([]string(nil), p.Args...),
+		Env:             append([]string(nil), p.Env...),
+		Cwd:             p.Cwd,
+		UID:             p.User.UID,
+		GID:             p.User.GID,
+		AdditionalGIDs:  append([]uint32(nil), p.User.AdditionalGids...),
+		NoNewPrivileges: p.NoNewPrivileges,
+		Hostname:        spec.Hostname,
+		Annotations:     spec.Annotations,
+	}
+	for _, r := range p.Rlimits {
+		c.Rlimits = append(c.Rlimits, boot.Rlimit{Resource: rlimitNumbers[r.Type], Cur: r.Soft, Max: r.Hard})
+	}
+	for _, m := range spec.Mounts {
+		c.Mounts = append(c.Mounts, boot.Mount{
+			Destination: m.Destination, Type: m.Type, Source: m.Source,
+			Options: append([]string(nil), m.Options...),
+		})
+	}
+	return c
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

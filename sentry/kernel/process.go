@@ -1,0 +1,549 @@
+package kernel
+
+import (
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/abi/linux"
+)
+
+// The process tree.
+//
+// Every process (ThreadGroup) but init has a parent; a process that exits becomes a zombie,
+// holding its pid and exit status, until its parent reaps it with wait4/waitid (task_wait.go)
+// or, if the parent ignores SIGCHLD or set SA_NOCLDWAIT, at once. The children of an exiting
+// process are reparented to its nearest living ancestor that is a child subreaper
+// (PR_SET_CHILD_SUBREAPER), or to init. When init exits every other process is killed, and
+// the kernel is done once they are all gone.
+//
+// Processes belong to process groups, which belong to sessions. There is one pid namespace:
+// pids, process group ids and session ids share one number space, and a number stays in use
+// while a process, a zombie, a group or a session holds it.
+//
+// Locking: the tree (ThreadGroup.parent, ThreadGroup.proc, processTable) is guarded by
+// Kernel.mu, which is taken before ThreadGroup.mu. Signals to parents are sent after
+// Kernel.mu is dropped.
+
+// processTable indexes processes, process groups and sessions. Guarded by Kernel.mu; its
+// maps are made on first use.
+type processTable struct {
+	// tgs holds every process that has not been reaped, by tgid.
+	tgs map[int32]*ThreadGroup
+	// pgrps holds every process group with a member, by pgid.
+	pgrps map[int32]*ProcessGroup
+	// initExited is set once init's thread group has exited.
+	initExited bool
+	// doneOnce closes Kernel.done.
+	doneOnce sync.Once
+}
+
+// pidInUseLocked reports whether n is a live or zombie process's pid, or a process group's
+// or session's id.
+//
+// Preconditions: Kernel.mu is held.
+func (pt *processTable) pidInUseLocked(n int32) bool {
+	if _, ok := pt.tgs[n]; ok {
+		return true
+	}
+	if _, ok := pt.pgrps[n]; ok {
+		return true
+	}
+	for _, pg := range pt.pgrps {
+		if pg.session.sid == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is a session: a set of process groups (setsid(2)).
+type Session struct {
+	// sid is immutable.
+	sid int32
+}
+
+// SID is the session id.
+func (s *Session) SID() int32 { return s.sid }
+
+// ProcessGroup is a process group (setpgid(2)).
+type ProcessGroup struct {
+	// pgid and session are immutable.
+	pgid    int32
+	session *Session
+	// members are the processes (zombies included) in the group. Guarded by Kernel.mu.
+	members map[*ThreadGroup]struct{}
+}
+
+// PGID is the process group id.
+func (pg *ProcessGroup) PGID() int32 { return pg.pgid }
+
+// tgProc is a process's place in the process tree. Guarded by Kernel.mu unless noted.
+type tgProc struct {
+	// children are the processes this one is the parent of, zombies included.
+	children map[*ThreadGroup]struct{}
+	// exitSignal is sent to the parent when the process exits (SIGCHLD for fork; 0 or
+	// another signal with clone). A child whose exit signal is not SIGCHLD is a "clone"
+	// child for wait's __WCLONE.
+	exitSignal int
+	// pgrp is the process group.
+	pgrp *ProcessGroup
+	// zombie is set when the process has exited and waits to be reaped.
+	zombie bool
+	// execed is set once the process has called execve (setpgid on it fails then).
+	execed bool
+	// subreaper is PR_SET_CHILD_SUBREAPER.
+	subreaper bool
+	// stopSignal is a stop to report to wait(WUNTRACED) (0: none); continued is a
+	// continuation to report to wait(WCONTINUED). Set by the job-control code through
+	// NotifyStopped and NotifyContinued.
+	stopSignal int
+	continued  bool
+	// childWait is closed and replaced whenever a child changes state, waking waiters.
+	childWait chan struct{}
+	// vforkDone, if non-nil, is closed when the process execs or exits (the vfork parent
+	// waits on it).
+	vforkDone chan struct{}
+	// execWaiter, if non-nil, is closed when the process is down to one task (execve's
+	// de-threading waits on it). Guarded by ThreadGroup.mu.
+	execWaiter chan struct{}
+	// leaderExited and leaderCode record the leader's exit(2) code, the process's status
+	// if it ends without a group exit. Guarded by ThreadGroup.mu.
+	leaderExited bool
+	leaderCode   int
+	// cpu is the CPU time of the process's exited tasks; childCPU that of its reaped
+	// children (and theirs), for times(2) and RUSAGE_CHILDREN.
+	cpu, childCPU CPUTime
+}
+
+// taskProc is per-task process state.
+type taskProc struct {
+	// pdeathSig is PR_SET_PDEATHSIG's signal (0: none). Read by other tasks when the
+	// parent exits.
+	pdeathSig atomic.Int32
+	// osTID is the task goroutine's OS thread, and cpuBase that thread's CPU time (ns)
+	// when the task started on it (startAccounting); 0 until then.
+	osTID   atomic.Int32
+	cpuBase atomic.Int64
+}
+
+// CPUTime is user and system CPU time.
+type CPUTime struct {
+	User, Sys time.Duration
+}
+
+// Add returns c + d.
+func (c CPUTime) Add(d CPUTime) CPUTime { return CPUTime{c.User + d.User, c.Sys + d.Sys} }
+
+// registerProcessLocked enters tg into the pid table and process group pg.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) registerProcessLocked(tg *ThreadGroup, pg *ProcessGroup) {
+	pt := &k.procs
+	if pt.tgs == nil {
+		pt.tgs = make(map[int32]*ThreadGroup)
+		pt.pgrps = make(map[int32]*ProcessGroup)
+	}
+	pt.tgs[tg.tgid] = tg
+	tg.proc.childWait = make(chan struct{})
+	tg.proc.children = make(map[*ThreadGroup]struct{})
+	k.joinPGrpLocked(tg, pg)
+}
+
+// joinPGrpLocked moves tg into pg, deleting its old group if it empties.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) joinPGrpLocked(tg *ThreadGroup, pg *ProcessGroup) {
+	if old := tg.proc.pgrp; old != nil {
+		delete(old.members, tg)
+		if len(old.members) == 0 {
+			delete(k.procs.pgrps, old.pgid)
+		}
+	}
+	tg.proc.pgrp = pg
+	pg.members[tg] = struct{}{}
+	k.procs.pgrps[pg.pgid] = pg
+}
+
+func newPGrp(pgid int32, s *Session) *ProcessGroup {
+	return &ProcessGroup{pgid: pgid, session: s, members: make(map[*ThreadGroup]struct{})}
+}
+
+// notifyParentLocked wakes the parent's waiters.
+//
+// Preconditions: Kernel.mu is held.
+func (tg *ThreadGroup) notifyChildWaitLocked() {
+	close(tg.proc.childWait)
+	tg.proc.childWait = make(chan struct{})
+}
+
+// sendChildSignal sends sig (SIGCHLD, or a clone child's exit signal) to tg, reporting a
+// state change of child with code and status.
+func (tg *ThreadGroup) sendChildSignal(sig int, child *ThreadGroup, code, status int32) {
+	if sig == 0 {
+		return
+	}
+	l := tg.Leader()
+	if l == nil {
+		return
+	}
+	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
+	info.SetPID(child.tgid)
+	info.SetUID(child.creds.RealUID)
+	info.SetStatus(status)
+	l.SendSignalInfo(info, true)
+}
+
+// ignoresChildren reports whether tg's children are reaped without wait: SIGCHLD is
+// ignored or has SA_NOCLDWAIT. sendSig reports whether SIGCHLD is still sent (it is not
+// when ignored).
+func (tg *ThreadGroup) ignoresChildren() (autoReap, sendSig bool) {
+	a := tg.SigAction(int(syscall.SIGCHLD))
+	if a.Handler == sigIGN {
+		return true, false
+	}
+	return a.Flags&saNoCldWait != 0, true
+}
+
+// saNoCldWait is SA_NOCLDWAIT.
+const saNoCldWait = 2
+
+// processExited runs when the last task of tg has exited: it reparents tg's children,
+// makes tg a zombie (or reaps it if its parent does not wait), notifies the parent, and,
+// for init, kills every other process.
+func (k *Kernel) processExited(tg *ThreadGroup) {
+	k.mu.Lock()
+	if vf := tg.proc.vforkDone; vf != nil {
+		close(vf)
+		tg.proc.vforkDone = nil
+	}
+	var deathSigs []*Task
+	var notify []*ThreadGroup
+	isInit := tg == k.init
+	if !isInit {
+		reaper := k.reaperForLocked(tg)
+		for c := range tg.proc.children {
+			delete(tg.proc.children, c)
+			c.parent = reaper
+			c.proc.exitSignal = int(syscall.SIGCHLD)
+			reaper.proc.children[c] = struct{}{}
+			if c.proc.zombie {
+				notify = append(notify, c)
+			}
+			// Children whose parent died get their parent-death signal. (Linux sends it
+			// when the parent thread dies; here when the parent process does, which is
+			// what programs see of it from a single-threaded parent.)
+			c.mu.Lock()
+			for ct := range c.tasks {
+				if ct.proc.pdeathSig.Load() != 0 {
+					deathSigs = append(deathSigs, ct)
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+	tg.proc.zombie = true
+	if isInit {
+		k.procs.initExited = true
+	}
+	k.mu.Unlock()
+
+	for _, t := range deathSigs {
+		if sig := int(t.proc.pdeathSig.Load()); sig != 0 {
+			t.SendSignal(sig, true)
+		}
+	}
+	for _, c := range notify {
+		k.childExited(c)
+	}
+	if isInit {
+		k.KillAll()
+		k.maybeDone()
+		// A task stuck where a kill cannot reach it must not keep the sandbox up forever.
+		time.AfterFunc(5*time.Second, func() { k.procs.doneOnce.Do(func() { close(k.done) }) })
+		return
+	}
+	k.childExited(tg)
+}
+
+// maybeDone closes Kernel.done if init has exited and no task is left.
+func (k *Kernel) maybeDone() {
+	k.mu.Lock()
+	done := k.procs.initExited && len(k.tasks) == 0
+	k.mu.Unlock()
+	if done {
+		k.procs.doneOnce.Do(func() { close(k.done) })
+	}
+}
+
+// childExited tells tg's parent that tg, a zombie, has exited: the parent's waiters wake
+// and it gets tg's exit signal, or, if it does not wait for children, tg is reaped.
+func (k *Kernel) childExited(tg *ThreadGroup) {
+	k.mu.Lock()
+	p := tg.parent
+	if p == nil || !tg.proc.zombie {
+		k.mu.Unlock()
+		return
+	}
+	sig := tg.proc.exitSignal
+	autoReap, send := false, true
+	if sig == int(syscall.SIGCHLD) {
+		autoReap, send = p.ignoresChildren()
+	}
+	tg.mu.Lock()
+	code, status := childCode(tg.exitStatus)
+	tg.mu.Unlock()
+	if autoReap {
+		k.reapLocked(tg)
+	}
+	p.notifyChildWaitLocked()
+	k.mu.Unlock()
+	if send {
+		p.sendChildSignal(sig, tg, code, status)
+	}
+}
+
+// reaperForLocked returns the process that adopts tg's children: the nearest living
+// ancestor that is a child subreaper, else init.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
+	for a := tg.parent; a != nil; a = a.parent {
+		if a.proc.subreaper && !a.proc.zombie {
+			return a
+		}
+	}
+	return k.init
+}
+
+// reapLocked removes the zombie tg from the process tree, adding its CPU time to its
+// parent's children's time.
+//
+// Preconditions: Kernel.mu is held; tg is a zombie.
+func (k *Kernel) reapLocked(tg *ThreadGroup) {
+	if p := tg.parent; p != nil {
+		delete(p.proc.children, tg)
+		p.proc.childCPU = p.proc.childCPU.Add(tg.proc.cpu).Add(tg.proc.childCPU)
+	}
+	delete(k.procs.tgs, tg.tgid)
+	if pg := tg.proc.pgrp; pg != nil {
+		delete(pg.members, tg)
+		if len(pg.members) == 0 {
+			delete(k.procs.pgrps, pg.pgid)
+		}
+	}
+	tg.proc.zombie = false
+}
+
+// NotifyStopped records that tg stopped with sig, for its parent's wait(WUNTRACED), and
+// sends the parent SIGCHLD (unless it set SA_NOCLDSTOP). For the job-control code.
+func (tg *ThreadGroup) NotifyStopped(sig int) {
+	k := tg.k
+	k.mu.Lock()
+	tg.proc.stopSignal, tg.proc.continued = sig, false
+	p := tg.parent
+	if p != nil {
+		p.notifyChildWaitLocked()
+	}
+	k.mu.Unlock()
+	if p != nil && p.SigAction(int(syscall.SIGCHLD)).Flags&saNoCldStop == 0 {
+		p.sendChildSignal(int(syscall.SIGCHLD), tg, cldStopped, int32(sig))
+	}
+}
+
+// NotifyContinued records that tg was continued, for its parent's wait(WCONTINUED).
+func (tg *ThreadGroup) NotifyContinued() {
+	k := tg.k
+	k.mu.Lock()
+	tg.proc.stopSignal, tg.proc.continued = 0, true
+	p := tg.parent
+	if p != nil {
+		p.notifyChildWaitLocked()
+	}
+	k.mu.Unlock()
+	if p != nil && p.SigAction(int(syscall.SIGCHLD)).Flags&saNoCldStop == 0 {
+		p.sendChildSignal(int(syscall.SIGCHLD), tg, cldContinued, int32(syscall.SIGCONT))
+	}
+}
+
+// saNoCldStop is SA_NOCLDSTOP.
+const saNoCldStop = 1
+
+// ProcessByPID returns the process (live or zombie) with pid, or nil.
+func (k *Kernel) ProcessByPID(pid int32) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.procs.tgs[pid]
+}
+
+// PGID returns the process group id.
+func (tg *ThreadGroup) PGID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if pg := tg.proc.pgrp; pg != nil {
+		return pg.pgid
+	}
+	return 0
+}
+
+// SID returns the session id.
+func (tg *ThreadGroup) SID() int32 {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	if pg := tg.proc.pgrp; pg != nil {
+		return pg.session.sid
+	}
+	return 0
+}
+
+// lookupForIDs returns the process pid (0: the caller's), for getpgid/getsid.
+func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
+	if pid == 0 {
+		return t.tg, nil
+	}
+	if pid < 0 {
+		return nil, unix.EINVAL
+	}
+	tg := t.k.ProcessByPID(pid)
+	if tg == nil {
+		return nil, unix.ESRCH
+	}
+	return tg, nil
+}
+
+// GetPGID implements getpgid(2).
+func (t *Task) GetPGID(pid int32) (int32, error) {
+	tg, err := t.lookupProcess(pid)
+	if err != nil {
+		return 0, err
+	}
+	return tg.PGID(), nil
+}
+
+// GetSID implements getsid(2).
+func (t *Task) GetSID(pid int32) (int32, error) {
+	tg, err := t.lookupProcess(pid)
+	if err != nil {
+		return 0, err
+	}
+	return tg.SID(), nil
+}
+
+// SetSID implements setsid(2).
+func (t *Task) SetSID() (int32, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	tg := t.tg
+	if _, ok := k.procs.pgrps[tg.tgid]; ok {
+		return 0, unix.EPERM // already a process group leader
+	}
+	k.joinPGrpLocked(tg, newPGrp(tg.tgid, &Session{sid: tg.tgid}))
+	return tg.tgid, nil
+}
+
+// SetPGID implements setpgid(2).
+func (t *Task) SetPGID(pid, pgid int32) error {
+	if pid < 0 || pgid < 0 {
+		return unix.EINVAL
+	}
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	target := t.tg
+	if pid != 0 && pid != t.tg.tgid {
+		target = k.procs.tgs[pid]
+		if target == nil || target.parent != t.tg || target.proc.zombie {
+			return unix.ESRCH
+		}
+		if target.proc.pgrp.session != t.tg.proc.pgrp.session {
+			return unix.EPERM
+		}
+		if target.proc.execed {
+			return unix.EACCES
+		}
+	}
+	if pgid == 0 {
+		pgid = target.tgid
+	}
+	cur := target.proc.pgrp
+	if cur.session.sid == target.tgid {
+		return unix.EPERM // a session leader cannot move
+	}
+	if cur.pgid == pgid {
+		return nil
+	}
+	pg := k.procs.pgrps[pgid]
+	switch {
+	case pg != nil:
+		if pg.session != t.tg.proc.pgrp.session {
+			return unix.EPERM
+		}
+	case pgid == target.tgid:
+		pg = newPGrp(pgid, cur.session)
+	default:
+		return unix.EPERM
+	}
+	k.joinPGrpLocked(target, pg)
+	return nil
+}
+
+// SignalTargets returns the processes kill(2) with pid reaches: pid > 0 is that process,
+// 0 the caller's process group, -1 every process but init and the caller, and less than
+// -1 the process group -pid. ESRCH if there are none. Zombies are included (signalling one
+// succeeds and does nothing).
+func (t *Task) SignalTargets(pid int32) ([]*ThreadGroup, error) {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []*ThreadGroup
+	switch {
+	case pid > 0:
+		if tg := k.procs.tgs[pid]; tg != nil {
+			out = append(out, tg)
+		}
+	case pid == -1:
+		for _, tg := range k.procs.tgs {
+			if tg != t.tg && tg != k.init {
+				out = append(out, tg)
+			}
+		}
+	default:
+		pgid := -pid
+		if pid == 0 {
+			pgid = t.tg.proc.pgrp.pgid
+		}
+		if pg := k.procs.pgrps[pgid]; pg != nil {
+			for tg := range pg.members {
+				out = append(out, tg)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, unix.ESRCH
+	}
+	return out, nil
+}
+
+// SetChildSubreaper implements PR_SET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) SetChildSubreaper(v bool) {
+	tg.k.mu.Lock()
+	tg.proc.subreaper = v
+	tg.k.mu.Unlock()
+}
+
+// ChildSubreaper implements PR_GET_CHILD_SUBREAPER.
+func (tg *ThreadGroup) ChildSubreaper() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.proc.subreaper
+}
+
+// SetPdeathSignal implements PR_SET_PDEATHSIG.
+func (t *Task) SetPdeathSignal(sig int) { t.proc.pdeathSig.Store(int32(sig)) }
+
+// PdeathSignal implements PR_GET_PDEATHSIG.
+func (t *Task) PdeathSignal() int { return int(t.proc.pdeathSig.Load()) }

@@ -1,0 +1,243 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/mm"
+)
+
+// cloneProcess creates a new process as clone(2) without CLONE_THREAD does (fork, vfork and
+// their clone/clone3 spellings): a copy-on-write copy of the address space (or the same
+// one with CLONE_VM), a copy of the fd table (shared with CLONE_FILES), copied signal
+// actions, the caller's mask, process group and session, and the caller (or its parent,
+// with CLONE_PARENT) as parent. With CLONE_VFORK the caller waits until the child execs or
+// exits.
+//
+// Preconditions: Clone's flag checks passed; opts.Flags has no CLONE_THREAD.
+func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
+	f := opts.Flags
+	k := t.k
+	if f&unix.CLONE_SIGHAND != 0 {
+		// Signal actions live in the thread group: two processes cannot share them.
+		k.Logf("clone flags %#x: CLONE_SIGHAND without CLONE_THREAD is not supported", f)
+		return 0, unix.EINVAL
+	}
+	if f&unix.CLONE_PARENT != 0 && t.tg == k.init {
+		return 0, unix.EINVAL // init has no parent to give away
+	}
+	if t.tg.rlimitReachedThreads() {
+		return 0, unix.EAGAIN
+	}
+
+	var m *mm.MemoryManager
+	if f&unix.CLONE_VM != 0 {
+		m = t.mm
+		m.IncUsers()
+	} else {
+		as, err := k.Platform.NewAddressSpace()
+		if err != nil {
+			k.Logf("fork: creating address space: %v", err)
+			return 0, unix.ENOMEM
+		}
+		if m, err = t.mm.Fork(as); err != nil {
+			as.Release()
+			k.Logf("fork: copying address space: %v", err)
+			return 0, unix.ENOMEM
+		}
+	}
+
+	tg := &ThreadGroup{k: k, creds: t.tg.creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	t.tg.mu.Lock()
+	tg.actions = t.tg.actions
+	tg.rlimits = t.tg.rlimits
+	t.tg.mu.Unlock()
+
+	nt := &Task{
+		k:    k,
+		tg:   tg,
+		regs: t.regs,
+		mm:   m,
+		name: t.Name(),
+		wake: make(chan struct{}, 1),
+	}
+	nt.regs.SetReturn(0)
+	if opts.Stack != 0 {
+		nt.regs.SetStack(opts.Stack)
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		nt.regs.SetTLS(opts.TLS)
+	}
+	if f&unix.CLONE_FILES != 0 {
+		nt.fds = t.fds
+		nt.fds.IncRef()
+	} else {
+		nt.fds = t.fds.Fork()
+	}
+	nt.fsc = t.cloneFSContext(f)
+	nt.sigMask = t.SigMask()
+	nt.altStack = t.altStack
+	if f&unix.CLONE_CHILD_CLEARTID != 0 {
+		nt.clearChildTID = opts.ChildTID
+	}
+	var vforkDone chan struct{}
+	if f&unix.CLONE_VFORK != 0 {
+		vforkDone = make(chan struct{})
+	}
+	// The child starts with the caller's floating point state, as fork copies it.
+	var fpState []byte
+	if t.ctx != nil {
+		if st, err := t.ctx.FullState(t.mm.AddressSpace()); err == nil {
+			fpState = append([]byte(nil), st...)
+		}
+	}
+
+	undo := func() {
+		nt.fds.DecRef()
+		nt.SetFSContext(nil)
+		m.DecUsers()
+	}
+	k.mu.Lock()
+	tid, err := k.allocTIDLocked()
+	if err != nil {
+		k.mu.Unlock()
+		undo()
+		return 0, unix.EAGAIN
+	}
+	t.tg.mu.Lock()
+	exiting := t.tg.exiting
+	t.tg.mu.Unlock()
+	parent := t.tg
+	exitSignal := int(opts.ExitSignal)
+	if f&unix.CLONE_PARENT != 0 {
+		parent = t.tg.parent
+		exitSignal = t.tg.proc.exitSignal
+	}
+	if exiting || parent == nil || parent.proc.zombie {
+		k.mu.Unlock()
+		undo()
+		return 0, ErrExited
+	}
+	nt.tid, tg.tgid = tid, tid
+	tg.leader = nt
+	tg.tasks[nt] = struct{}{}
+	tg.parent = parent
+	k.registerProcessLocked(tg, t.tg.proc.pgrp)
+	tg.proc.exitSignal = exitSignal
+	tg.proc.vforkDone = vforkDone
+	parent.proc.children[tg] = struct{}{}
+	k.tasks[tid] = nt
+	k.mu.Unlock()
+
+	if f&unix.CLONE_PARENT_SETTID != 0 {
+		var b [4]byte
+		putUint32(b[:], uint32(tid))
+		t.CopyOut(opts.ParentTID, b[:])
+	}
+	childSetTID := f&unix.CLONE_CHILD_SETTID != 0
+	go nt.run(func() error {
+		nt.startAccounting()
+		if fpState != nil {
+			// Best effort: a platform may not accept the state before the child's first
+			// switch (ptrace does not), and the child then starts with the default FP
+			// state, which only a parent that changed MXCSR or the x87 control word sees.
+			_ = nt.ctx.SetFullState(nt.mm.AddressSpace(), fpState)
+		}
+		// In the child's own memory, as Linux writes it from the child.
+		if childSetTID {
+			var b [4]byte
+			putUint32(b[:], uint32(nt.tid))
+			nt.CopyOut(opts.ChildTID, b[:])
+		}
+		return nil
+	})
+	if vforkDone != nil {
+		// Only the caller's death ends the wait early: the child runs on the caller's
+		// memory and stack until it execs or exits.
+		for t.BlockOn(vforkDone, time.Time{}) != nil && !t.exiting.Load() {
+		}
+	}
+	return tid, nil
+}
+
+// ownCPUTime returns the host CPU time the calling task has used so far: the sentry
+// thread's time serving it as system time and, if the platform can tell, the time of its
+// application thread as user time.
+//
+// Preconditions: called by the task goroutine.
+func (t *Task) ownCPUTime() CPUTime {
+	var c CPUTime
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) == nil {
+		c.Sys = max(0, time.Duration(ts.Nano()-t.proc.cpuBase.Load()))
+	}
+	if ct, ok := t.ctx.(appCPUTimer); ok {
+		if d, ok := ct.AppCPUTime(); ok {
+			c.User = d
+		}
+	}
+	return c
+}
+
+// appCPUTimer is implemented by platform Contexts that can measure the host CPU time of the
+// application thread they run.
+type appCPUTimer interface {
+	// AppCPUTime returns that time; ok is false if it cannot be measured. Called by the
+	// owning goroutine.
+	AppCPUTime() (d time.Duration, ok bool)
+}
+
+// threadCPUTime returns the CPU time of another task's sentry thread (0 if unknown).
+func (t *Task) threadCPUTime() time.Duration {
+	tid := t.proc.osTID.Load()
+	if tid == 0 {
+		return 0
+	}
+	// A thread CPU clock id: ~tid << 3 | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED.
+	clk := int32(^uint32(tid)<<3) | 4 | 2
+	var ts unix.Timespec
+	if unix.ClockGettime(clk, &ts) != nil {
+		return 0
+	}
+	return max(0, time.Duration(ts.Nano()-t.proc.cpuBase.Load()))
+}
+
+// CPUTimes returns the CPU time of the calling task's process (live and exited tasks) and
+// of its reaped children, for times(2) and getrusage(2). Other live tasks contribute the
+// time of their sentry threads only.
+func (t *Task) CPUTimes() (self, children CPUTime) {
+	own := t.ownCPUTime()
+	k := t.k
+	k.mu.Lock()
+	self, children = t.tg.proc.cpu, t.tg.proc.childCPU
+	k.mu.Unlock()
+	t.tg.mu.Lock()
+	var others []*Task
+	for o := range t.tg.tasks {
+		if o != t {
+			others = append(others, o)
+		}
+	}
+	t.tg.mu.Unlock()
+	self = self.Add(own)
+	for _, o := range others {
+		self.Sys += o.threadCPUTime()
+	}
+	return self, children
+}
+
+// ThreadCPUTime returns the calling task's own CPU time (RUSAGE_THREAD).
+func (t *Task) ThreadCPUTime() CPUTime { return t.ownCPUTime() }
+
+// startAccounting records the task's OS thread and its CPU time so far, so that the task's
+// CPU time counts from here.
+//
+// Preconditions: called by the task goroutine, locked to its OS thread.
+func (t *Task) startAccounting() {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) == nil {
+		t.proc.cpuBase.Store(ts.Nano())
+	}
+	t.proc.osTID.Store(int32(unix.Gettid()))
+}

@@ -1,0 +1,154 @@
+package kernel
+
+import (
+	"slices"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/abi/linux"
+)
+
+// waitid's idtype values.
+const (
+	PAll  = 0 // P_ALL
+	PPID  = 1 // P_PID
+	PPGID = 2 // P_PGID
+)
+
+// Child state change codes (si_code of SIGCHLD and waitid) beyond those in abi/linux.
+const (
+	cldStopped   = 5 // CLD_STOPPED
+	cldContinued = 6 // CLD_CONTINUED
+)
+
+// WaitOptions select what Wait waits for: wait4(2) and waitid(2) after decoding.
+type WaitOptions struct {
+	// Which is PAll, PPID or PPGID, and ID the pid or process group id (for PPGID, 0 is the
+	// caller's group).
+	Which int
+	ID    int32
+	// Exited, Stopped and Continued are WEXITED, WSTOPPED (WUNTRACED) and WCONTINUED.
+	Exited, Stopped, Continued bool
+	// NoHang is WNOHANG; NoWait (WNOWAIT) leaves the child waitable.
+	NoHang, NoWait bool
+	// Clone (__WCLONE) waits for children whose exit signal is not SIGCHLD instead of the
+	// others; All (__WALL) for both.
+	Clone, All bool
+}
+
+// WaitResult is a child's state change.
+type WaitResult struct {
+	PID int32
+	UID uint32
+	// Code is CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED or CLD_CONTINUED, and Status
+	// the exit code or the signal (waitid's si_code and si_status).
+	Code, Status int32
+	// WaitStatus is the status as wait4 encodes it.
+	WaitStatus uint32
+	// CPU is the child's CPU time and its reaped children's (wait4's rusage).
+	CPU CPUTime
+}
+
+// Wait waits for a state change of a child of the caller's process as wait4 and waitid do.
+// It returns nil and no error if NoHang is set and no child has changed state, ECHILD if no
+// child matches, and EINTR if the task is interrupted. A child that has exited is reaped
+// unless NoWait is set.
+func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
+	k := t.k
+	for {
+		k.mu.Lock()
+		res, matched := t.tg.waitOnceLocked(o)
+		ch := t.tg.proc.childWait
+		k.mu.Unlock()
+		switch {
+		case res != nil:
+			return res, nil
+		case !matched:
+			return nil, unix.ECHILD
+		case o.NoHang:
+			return nil, nil
+		}
+		if err := t.BlockOn(ch, time.Time{}); err != nil {
+			return nil, unix.EINTR
+		}
+	}
+}
+
+// waitOnceLocked looks for a waitable child of tg, reaping it if it has exited and NoWait
+// is not set. matched reports whether any child matches o's selection at all. Children are
+// examined in pid order, so that the result does not depend on map order.
+//
+// Preconditions: Kernel.mu is held.
+func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched bool) {
+	k := tg.k
+	kids := make([]*ThreadGroup, 0, len(tg.proc.children))
+	for c := range tg.proc.children {
+		kids = append(kids, c)
+	}
+	slices.SortFunc(kids, func(a, b *ThreadGroup) int { return int(a.tgid - b.tgid) })
+	for _, c := range kids {
+		switch o.Which {
+		case PPID:
+			if c.tgid != o.ID {
+				continue
+			}
+		case PPGID:
+			id := o.ID
+			if id == 0 {
+				id = tg.proc.pgrp.pgid
+			}
+			if c.proc.pgrp == nil || c.proc.pgrp.pgid != id {
+				continue
+			}
+		}
+		if isClone := c.proc.exitSignal != int(syscall.SIGCHLD); !o.All && isClone != o.Clone {
+			continue
+		}
+		matched = true
+		r := &WaitResult{PID: c.tgid, UID: c.creds.RealUID}
+		switch {
+		case c.proc.zombie:
+			if !o.Exited {
+				continue
+			}
+			c.mu.Lock()
+			st := c.exitStatus
+			c.mu.Unlock()
+			r.Code, r.Status = childCode(st)
+			r.WaitStatus = st.WaitStatus()
+			r.CPU = c.proc.cpu.Add(c.proc.childCPU)
+			if !o.NoWait {
+				k.reapLocked(c)
+			}
+			return r, true
+		case o.Stopped && c.proc.stopSignal != 0:
+			r.Code, r.Status = cldStopped, int32(c.proc.stopSignal)
+			r.WaitStatus = uint32(c.proc.stopSignal)<<8 | 0x7f
+			if !o.NoWait {
+				c.proc.stopSignal = 0
+			}
+			return r, true
+		case o.Continued && c.proc.continued:
+			r.Code, r.Status = cldContinued, int32(syscall.SIGCONT)
+			r.WaitStatus = 0xffff
+			if !o.NoWait {
+				c.proc.continued = false
+			}
+			return r, true
+		}
+	}
+	return nil, matched
+}
+
+// childCode returns the si_code and si_status that report an exit with st.
+func childCode(st ExitStatus) (code, status int32) {
+	switch {
+	case st.Signo != 0 && st.CoreDumped:
+		return linux.CLD_DUMPED, int32(st.Signo)
+	case st.Signo != 0:
+		return linux.CLD_KILLED, int32(st.Signo)
+	}
+	return linux.CLD_EXITED, int32(st.Code & 0xff)
+}

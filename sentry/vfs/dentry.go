@@ -1,0 +1,177 @@
+package vfs
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Filesystem is a filesystem instance: its implementation, root and device number.
+type Filesystem struct {
+	vfs      *VirtualFilesystem
+	typeName string
+	impl     FilesystemImpl
+	root     *Dentry
+	dev      uint64
+
+	// renameMu serialises renames against each other and guards every Dentry's parent and
+	// name in this filesystem: rename holds it for writing, `..` and getcwd for reading.
+	renameMu sync.RWMutex
+}
+
+// Impl returns the filesystem's implementation.
+func (fs *Filesystem) Impl() FilesystemImpl { return fs.impl }
+
+// TypeName returns the filesystem type's name.
+func (fs *Filesystem) TypeName() string { return fs.typeName }
+
+// Dev returns the filesystem's device number.
+func (fs *Filesystem) Dev() uint64 { return fs.dev }
+
+// Root returns the filesystem's root dentry.
+func (fs *Filesystem) Root() *Dentry { return fs.root }
+
+// Dentry is a name bound to an Inode, and the cache of a directory's looked-up children.
+type Dentry struct {
+	fs    *Filesystem
+	inode Inode
+	// ifmt is the inode's S_IFMT type, fixed at creation.
+	ifmt uint32
+
+	// parent and name locate the dentry (nil and "" for a filesystem root). Guarded by
+	// fs.renameMu.
+	parent *Dentry
+	name   string
+
+	// dead is set once the dentry has been unlinked or replaced; a dead directory can hold
+	// no new entries.
+	dead atomic.Bool
+	// mounts counts the mounts whose mount point this dentry is (in any namespace), so that
+	// the walk only consults the mount table where it must.
+	mounts atomic.Int32
+
+	mu sync.Mutex
+	// children caches looked-up children by name. Guarded by mu.
+	children map[string]*Dentry
+}
+
+func newDentry(fs *Filesystem, inode Inode, ifmt uint32) *Dentry {
+	return &Dentry{fs: fs, inode: inode, ifmt: ifmt}
+}
+
+// Inode returns the dentry's inode.
+func (d *Dentry) Inode() Inode { return d.inode }
+
+// Filesystem returns the dentry's filesystem.
+func (d *Dentry) Filesystem() *Filesystem { return d.fs }
+
+// IsDir reports whether d is a directory.
+func (d *Dentry) IsDir() bool { return d.ifmt == unix.S_IFDIR }
+
+// IsSymlink reports whether d is a symlink.
+func (d *Dentry) IsSymlink() bool { return d.ifmt == unix.S_IFLNK }
+
+// Type returns the S_IFMT bits.
+func (d *Dentry) Type() uint32 { return d.ifmt }
+
+// IsDead reports whether d has been unlinked.
+func (d *Dentry) IsDead() bool { return d.dead.Load() }
+
+// Stat returns the inode's attributes with the device filled in.
+func (d *Dentry) Stat() (Stat, error) {
+	st, err := d.inode.Stat()
+	st.Dev = d.fs.dev
+	return st, err
+}
+
+// dir returns d's DirInode, or ENOTDIR.
+func (d *Dentry) dir() (DirInode, error) {
+	di, ok := d.inode.(DirInode)
+	if !ok || d.ifmt != unix.S_IFDIR {
+		return nil, unix.ENOTDIR
+	}
+	return di, nil
+}
+
+// childLocked returns the child called name, from the cache (revalidated if the filesystem
+// asks for it) or by a lookup that it caches.
+//
+// Preconditions: d.mu is held; d is a directory; name is a plain component.
+func (d *Dentry) childLocked(name string) (*Dentry, error) {
+	di, err := d.dir()
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := d.children[name]; ok {
+		rv, isRV := di.(Revalidator)
+		if !isRV || rv.Revalidate(name, c.inode) {
+			return c, nil
+		}
+		if c.mounts.Load() == 0 {
+			delete(d.children, name)
+			c.dead.Store(true)
+		} else {
+			// A mount point stays as the VFS knows it, as Linux keeps a mount point's dentry.
+			return c, nil
+		}
+	}
+	if d.dead.Load() {
+		return nil, unix.ENOENT
+	}
+	ino, err := di.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := ino.Stat()
+	if err != nil {
+		return nil, err
+	}
+	c := newDentry(d.fs, ino, st.Mode&unix.S_IFMT)
+	d.insertChildLocked(name, c)
+	return c, nil
+}
+
+// insertChildLocked caches c as d's child name.
+//
+// Preconditions: d.mu is held.
+func (d *Dentry) insertChildLocked(name string, c *Dentry) {
+	if d.children == nil {
+		d.children = make(map[string]*Dentry)
+	}
+	c.parent, c.name = d, name
+	d.children[name] = c
+}
+
+// lookupNoCreate returns the child name if it exists, or (nil, nil).
+//
+// Preconditions: d.mu is held.
+func (d *Dentry) lookupExistingLocked(name string) (*Dentry, error) {
+	c, err := d.childLocked(name)
+	if err == unix.ENOENT {
+		return nil, nil
+	}
+	return c, err
+}
+
+// Parent returns d's parent in its filesystem (d itself for a root).
+func (d *Dentry) Parent() *Dentry {
+	d.fs.renameMu.RLock()
+	defer d.fs.renameMu.RUnlock()
+	if d.parent == nil {
+		return d
+	}
+	return d.parent
+}
+
+// isAncestorLocked reports whether a is d or one of d's ancestors.
+//
+// Preconditions: d.fs.renameMu is held.
+func isAncestorLocked(a, d *Dentry) bool {
+	for ; d != nil; d = d.parent {
+		if d == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,150 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
+)
+
+// positionalFile returns fd for pread/pwrite: ESPIPE for files without positions (host
+// stdio, eventfds...), EISDIR is left to the read itself.
+func positionalFile(t *kernel.Task, fd int32) (*vfs.FileDescription, *kernel.FileRef, error) {
+	return vfsFile(t, fd, false, unix.ESPIPE)
+}
+
+func preadTo(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
+	n = min(n, maxIOChunk)
+	buf := t.Scratch(int(n))
+	got, err := f.PRead(t, buf, off)
+	if got > 0 {
+		c, cerr := t.CopyOut(addr, buf[:got])
+		if cerr != nil && c == 0 {
+			return 0, unix.EFAULT
+		}
+		return uintptr(c), nil
+	}
+	return 0, err
+}
+
+func pwriteFrom(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
+	n = min(n, maxIOChunk)
+	buf := t.Scratch(int(n))
+	c, err := t.CopyIn(addr, buf)
+	if err != nil && c == 0 && n > 0 {
+		return 0, unix.EFAULT
+	}
+	w, err := f.PWrite(t, buf[:c], off)
+	if w > 0 {
+		return uintptr(w), nil
+	}
+	return 0, err
+}
+
+// Pread64 implements Linux syscall pread64(2).
+func Pread64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	off := args.Int64(3)
+	if off < 0 || int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	f, ref, err := positionalFile(t, args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer ref.DecRef()
+	if !f.Readable() {
+		return 0, unix.EBADF
+	}
+	return preadTo(t, f, args.Pointer(1), min(args[2], maxRW), off)
+}
+
+// Pwrite64 implements Linux syscall pwrite64(2).
+func Pwrite64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	off := args.Int64(3)
+	if off < 0 || int64(args[2]) < 0 {
+		return 0, unix.EINVAL
+	}
+	f, ref, err := positionalFile(t, args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer ref.DecRef()
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	return pwriteFrom(t, f, args.Pointer(1), min(args[2], maxRW), off)
+}
+
+// prwv runs preadv/pwritev: segment by segment from off (or, with off -1 for the v2 calls,
+// like readv/writev at the file offset).
+func prwv(t *kernel.Task, args arch.SyscallArguments, off int64, flags uint32, write bool) (uintptr, error) {
+	if flags&^uint32(unix.RWF_HIPRI|unix.RWF_DSYNC|unix.RWF_SYNC|unix.RWF_NOWAIT|unix.RWF_APPEND) != 0 {
+		return 0, unix.EOPNOTSUPP
+	}
+	if off == -1 {
+		if write {
+			return Writev(t, args)
+		}
+		return Readv(t, args)
+	}
+	if off < 0 {
+		return 0, unix.EINVAL
+	}
+	f, ref, err := positionalFile(t, args.Int(0))
+	if err != nil {
+		return 0, err
+	}
+	defer ref.DecRef()
+	if (write && !f.Writable()) || (!write && !f.Readable()) {
+		return 0, unix.EBADF
+	}
+	iovs, err := readIovecs(t, args.Pointer(1), args.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	var done uintptr
+	for _, iov := range iovs {
+		if iov.Len == 0 {
+			continue
+		}
+		var n uintptr
+		if write {
+			n, err = pwriteFrom(t, f, iov.Base, iov.Len, off+int64(done))
+		} else {
+			n, err = preadTo(t, f, iov.Base, iov.Len, off+int64(done))
+		}
+		done += n
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		if n < iov.Len {
+			break
+		}
+	}
+	return done, nil
+}
+
+// Preadv implements Linux syscall preadv(2). The offset comes split in two registers
+// (pos_l, pos_h), which on x86-64 means pos_l holds all of it.
+func Preadv(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return prwv(t, args, args.Int64(3), 0, false)
+}
+
+// Pwritev implements Linux syscall pwritev(2).
+func Pwritev(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return prwv(t, args, args.Int64(3), 0, true)
+}
+
+// Preadv2 implements Linux syscall preadv2(2).
+func Preadv2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return prwv(t, args, args.Int64(3), args.Uint(5), false)
+}
+
+// Pwritev2 implements Linux syscall pwritev2(2).
+func Pwritev2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return prwv(t, args, args.Int64(3), args.Uint(5), true)
+}
