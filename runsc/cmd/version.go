@@ -9,13 +9,15 @@ import (
 	"runtime/debug"
 
 	"github.com/google/subcommands"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // Version is the version of the runtime.
 const RuntimeVersion = "0.1.0"
 
-// SpecVersion is the OCI runtime-spec version runsc implements.
-const SpecVersion = "1.2.0"
+// SpecVersion is the OCI runtime-spec version runsc implements: the version of the spec
+// package it is built against.
+var SpecVersion = specs.Version
 
 // PrintVersion prints the version lines, as `runc --version` does.
 func PrintVersion(w io.Writer) {
