@@ -14,7 +14,7 @@ all: build
 
 # Always delegate to go build: it knows when the binary is up to date.
 build:
-	$(GO) build -o $(RUNSC) ./runsc
+	$(GO) build -ldflags "-X github.com/stockade-sandbox/stockade/runsc/cmd.commit=$$(git rev-parse --short HEAD 2>/dev/null)" -o $(RUNSC) ./runsc
 
 # The e2e tests run $(RUNSC); -count=1 because they depend on files go test
 # does not track (the runsc binary's behaviour, gcc output).

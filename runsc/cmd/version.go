@@ -19,10 +19,17 @@ const RuntimeVersion = "0.1.0"
 // package it is built against.
 var SpecVersion = specs.Version
 
+// commit is stamped by the Makefile (-ldflags -X), since builds with -buildvcs=false carry
+// no VCS information.
+var commit = ""
+
 // PrintVersion prints the version lines, as `runc --version` does.
 func PrintVersion(w io.Writer) {
-	commit := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	commit := commit
+	if commit == "" {
+		commit = "unknown"
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && commit == "unknown" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
 				commit = s.Value
