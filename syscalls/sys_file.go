@@ -91,6 +91,8 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	case unix.F_SETFL:
 		f.SetStatusFlags(args.Uint(2))
 		return 0, nil
+	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
+		return pipeFcntl(t, f, cmd, args[2])
 	}
 	return 0, unix.EINVAL
 }

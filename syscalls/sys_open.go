@@ -9,7 +9,7 @@ import (
 )
 
 // noteFifos explains what path-based syscalls leave out.
-const noteFifos = "fifos can be created but opening one returns ENOSYS until pipes exist"
+const noteFifos = "fifos open as pipes (fifo(7)); sockets and unknown devices return ENXIO"
 
 // copyInPath reads a path argument: ENAMETOOLONG beyond PATH_MAX, EFAULT on a bad pointer.
 func copyInPath(t *kernel.Task, addr uintptr) (string, error) {
@@ -141,6 +141,9 @@ func openAt(t *kernel.Task, dirfd int32, pathAddr uintptr, flags uint64, mode ui
 	}
 	ref := kernel.NewFileRef(f)
 	defer ref.DecRef()
+	if err := vfs.WaitOpen(t, f); err != nil {
+		return 0, err
+	}
 	fd, err := t.FDTable().NewFD(ref, 0, fl&unix.O_CLOEXEC != 0, fdLimit(t))
 	return uintptr(fd), err
 }

@@ -200,7 +200,7 @@ func readlinkat(t *kernel.Task, dirfd int32, addr, buf uintptr, size int32) (uin
 	if err != nil {
 		return 0, err
 	}
-	target, err := vfs.Readlink(vd.Dentry)
+	target, err := vfs.ReadlinkTask(t, vd.Dentry)
 	if err != nil {
 		if path == "" {
 			return 0, unix.ENOENT

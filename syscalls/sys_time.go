@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -10,9 +11,10 @@ import (
 )
 
 // Wall and monotonic clocks are the host's: reading them needs no state, and the
-// application cannot tell them apart from Linux's. CPU-time clocks need per-task accounting
-// of time spent in application code, which the platform does not report yet: they return
-// EINVAL (an unsupported clock) rather than a made-up value.
+// application cannot tell them apart from Linux's. CPU-time clocks (the process's, the
+// thread's, and those of clock_getcpuclockid/pthread_getcpuclockid) are the kernel's
+// per-task accounting: host CPU time of the application thread plus the sentry's
+// (sentry/kernel/timer_cpuclock.go); their resolution is 1 ns, as on Linux.
 
 func readClock(id int32) (unix.Timespec, error) {
 	switch id {
@@ -35,9 +37,14 @@ func monotonicToTime(ts unix.Timespec) time.Time {
 
 // ClockGettime implements Linux syscall clock_gettime(2).
 func ClockGettime(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	ts, err := readClock(args.Int(0))
+	id := args.Int(0)
+	ts, err := readClock(id)
 	if err != nil {
-		return 0, err
+		c, err := t.ResolveClock(id, false)
+		if err != nil {
+			return 0, err
+		}
+		ts = unix.NsecToTimespec(c.Now())
 	}
 	return 0, copyOutStruct(t, args.Pointer(1), &ts)
 }
@@ -45,11 +52,14 @@ func ClockGettime(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // ClockGetres implements Linux syscall clock_getres(2).
 func ClockGetres(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	id := args.Int(0)
-	if _, err := readClock(id); err != nil {
+	c, err := t.ResolveClock(id, false)
+	if err != nil {
 		return 0, err
 	}
 	var ts unix.Timespec
-	if err := unix.ClockGetres(id, &ts); err != nil {
+	if _, cpu := c.(kernel.CPUClock); cpu {
+		ts.Nsec = 1
+	} else if err := unix.ClockGetres(id, &ts); err != nil {
 		return 0, err
 	}
 	if p := args.Pointer(1); p != 0 {
@@ -132,11 +142,21 @@ func sleepRestartable(t *kernel.Task, deadline time.Time, rem uintptr) error {
 // ClockNanosleep implements Linux syscall clock_nanosleep(2).
 func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	id, flags := args.Int(0), args.Int(1)
+	if id == unix.CLOCK_THREAD_CPUTIME_ID || (id < 0 && id&4 != 0) {
+		return 0, unix.EINVAL // thread CPU clocks cannot be slept on
+	}
 	if _, err := readClock(id); err != nil {
-		if id == unix.CLOCK_THREAD_CPUTIME_ID {
-			return 0, unix.EINVAL
+		c, err := t.ResolveClock(id, false)
+		if err != nil {
+			if id >= 0 {
+				return 0, unix.EOPNOTSUPP
+			}
+			return 0, err
 		}
-		return 0, unix.EOPNOTSUPP
+		if _, cpu := c.(kernel.CPUClock); !cpu {
+			return 0, unix.EOPNOTSUPP
+		}
+		return cpuClockNanosleep(t, c, flags&unix.TIMER_ABSTIME != 0, args.Pointer(2), args.Pointer(3))
 	}
 	ts, err := readTimespec(t, args.Pointer(2))
 	if err != nil {
@@ -156,4 +176,49 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 		return 0, err
 	}
 	return 0, kernel.ERESTARTNOHAND
+}
+
+// cpuClockNanosleep sleeps until process CPU clock c reaches the requested time, with a
+// one-shot timer on c (sampled, so the sleep may last about 5 ms more than asked).
+func cpuClockNanosleep(t *kernel.Task, c kernel.Clock, abs bool, req, rem uintptr) (uintptr, error) {
+	ts, err := readTimespec(t, req)
+	if err != nil {
+		return 0, err
+	}
+	target := ts.Nano()
+	if !abs {
+		if now := c.Now(); target > math.MaxInt64-now {
+			target = math.MaxInt64
+		} else {
+			target += now
+		}
+	}
+	return 0, cpuSleepUntil(t, c, target, abs, rem)
+}
+
+func cpuSleepUntil(t *kernel.Task, c kernel.Clock, target int64, abs bool, rem uintptr) error {
+	if c.Now() >= target {
+		return nil
+	}
+	done := make(chan struct{})
+	tm := kernel.NewTimer(c, func(uint64) { close(done) })
+	tm.Set(time.Duration(target), 0, true)
+	err := t.BlockOn(done, time.Time{})
+	tm.Destroy()
+	if err != kernel.ERESTARTSYS {
+		return err
+	}
+	if abs {
+		return kernel.ERESTARTNOHAND
+	}
+	if rem != 0 {
+		left := unix.NsecToTimespec(max(target-c.Now(), 0))
+		if err := copyOutStruct(t, rem, &left); err != nil {
+			return err
+		}
+	}
+	t.SetRestartSyscall(func(t *kernel.Task) (uintptr, error) {
+		return 0, cpuSleepUntil(t, c, target, false, rem)
+	})
+	return kernel.ERESTART_RESTARTBLOCK
 }

@@ -12,11 +12,14 @@ func init() {
 
 // Notes shared by several entries.
 const (
-	noteOpen    = "O_TMPFILE returns EOPNOTSUPP; fifos return ENOSYS until pipes exist"
-	noteFiles   = "filesystem access comes with the VFS and the gofer"
-	noteClone   = "threads and processes; namespaces (CLONE_NEW*) return EPERM, CLONE_SIGHAND without CLONE_THREAD returns EINVAL"
-	noteCPUTime = "CPU time measured on the host: the sentry's time serving a task, plus its application thread's where the platform measures it"
-	noteSignals = "job control is not implemented: default-stop signals stay pending"
+	noteXattr     = "arguments and files checked as Linux does; no filesystem stores xattrs yet: EOPNOTSUPP"
+	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
+	noteFiles     = "filesystem access comes with the VFS and the gofer"
+	noteClone     = "threads and processes; namespaces (CLONE_NEW*) return EPERM, CLONE_SIGHAND without CLONE_THREAD returns EINVAL"
+	noteCPUTime   = "CPU time measured on the host: the sentry's time serving a task, plus its application thread's where the platform measures it"
+	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
+	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
+	noteSignals   = "job control is not implemented: default-stop signals stay pending"
 )
 
 func full(fn kernel.SyscallFn) kernel.Syscall {
@@ -32,6 +35,18 @@ func missing(note string) kernel.Syscall { return kernel.Syscall{Note: note} }
 // Table is the syscall table: every syscall with an implementation, and notable missing ones
 // with the reason. Syscalls absent here return ENOSYS.
 var Table = map[uintptr]kernel.Syscall{
+	unix.SYS_GETXATTR:          partial(Getxattr, noteXattr),
+	unix.SYS_LGETXATTR:         partial(Lgetxattr, noteXattr),
+	unix.SYS_FGETXATTR:         partial(Fgetxattr, noteXattr),
+	unix.SYS_SETXATTR:          partial(Setxattr, noteXattr),
+	unix.SYS_LSETXATTR:         partial(Lsetxattr, noteXattr),
+	unix.SYS_FSETXATTR:         partial(Fsetxattr, noteXattr),
+	unix.SYS_LISTXATTR:         partial(Listxattr, noteXattr),
+	unix.SYS_LLISTXATTR:        partial(Llistxattr, noteXattr),
+	unix.SYS_FLISTXATTR:        partial(Flistxattr, noteXattr),
+	unix.SYS_REMOVEXATTR:       partial(Removexattr, noteXattr),
+	unix.SYS_LREMOVEXATTR:      partial(Lremovexattr, noteXattr),
+	unix.SYS_FREMOVEXATTR:      partial(Fremovexattr, noteXattr),
 	unix.SYS_READ:              full(Read),
 	unix.SYS_WRITE:             full(Write),
 	unix.SYS_OPEN:              partial(Open, noteOpen),
@@ -95,9 +110,22 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_SCHED_GETAFFINITY: full(SchedGetaffinity),
 	unix.SYS_EPOLL_CREATE:      full(EpollCreate),
 	unix.SYS_SET_TID_ADDRESS:   full(SetTidAddress),
-	unix.SYS_CLOCK_GETTIME:     partial(ClockGettime, "wall and monotonic clocks; CPU-time clocks return EINVAL"),
-	unix.SYS_CLOCK_GETRES:      partial(ClockGetres, "wall and monotonic clocks"),
-	unix.SYS_CLOCK_NANOSLEEP:   partial(ClockNanosleep, "wall and monotonic clocks"),
+	unix.SYS_CLOCK_GETTIME:     partial(ClockGettime, "wall, monotonic and CPU-time clocks; "+noteCPUTime),
+	unix.SYS_CLOCK_GETRES:      full(ClockGetres),
+	unix.SYS_CLOCK_NANOSLEEP:   partial(ClockNanosleep, "process CPU clocks are sampled every 5 ms"),
+	unix.SYS_ALARM:             full(Alarm),
+	unix.SYS_GETITIMER:         full(Getitimer),
+	unix.SYS_SETITIMER:         partial(Setitimer, noteCPUTimers),
+	unix.SYS_TIMER_CREATE:      partial(TimerCreate, noteCPUTimers),
+	unix.SYS_TIMER_SETTIME:     full(TimerSettime),
+	unix.SYS_TIMER_GETTIME:     full(TimerGettime),
+	unix.SYS_TIMER_GETOVERRUN:  full(TimerGetoverrun),
+	unix.SYS_TIMER_DELETE:      full(TimerDelete),
+	unix.SYS_TIMERFD_CREATE:    partial(TimerfdCreate, "the *_ALARM clocks return EPERM (no CAP_WAKE_ALARM); TFD_TIMER_CANCEL_ON_SET never cancels: the clock cannot be set"),
+	unix.SYS_TIMERFD_SETTIME:   full(TimerfdSettime),
+	unix.SYS_TIMERFD_GETTIME:   full(TimerfdGettime),
+	unix.SYS_SIGNALFD:          partial(Signalfd, noteSignalfd),
+	unix.SYS_SIGNALFD4:         partial(Signalfd4, noteSignalfd),
 	unix.SYS_EXIT_GROUP:        full(ExitGroup),
 	unix.SYS_EPOLL_WAIT:        full(EpollWait),
 	unix.SYS_EPOLL_CTL:         full(EpollCtl),
@@ -171,6 +199,18 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_CLOSE_RANGE: partial(CloseRange, "CLOSE_RANGE_UNSHARE does not unshare the table"),
 	unix.SYS_OPENAT2:     partial(Openat2, noteOpen+"; RESOLVE_NO_MAGICLINKS has no magic links to refuse yet"),
 	unix.SYS_FACCESSAT2:  full(Faccessat2),
+
+	// Pipes, poll and splice: sys_pipe.go, sys_poll.go, sys_splice.go.
+	unix.SYS_PIPE:     full(Pipe),
+	unix.SYS_PIPE2:    full(Pipe2),
+	unix.SYS_POLL:     full(Poll),
+	unix.SYS_PPOLL:    full(Ppoll),
+	unix.SYS_SELECT:   full(Select),
+	unix.SYS_PSELECT6: full(Pselect6),
+	unix.SYS_SPLICE:   partial(Splice, "data is copied through the sentry; offsets only on regular files"),
+	unix.SYS_TEE:      full(Tee),
+	unix.SYS_VMSPLICE: partial(Vmsplice, "data is copied; SPLICE_F_GIFT is ignored"),
+	unix.SYS_SENDFILE: partial(Sendfile, "data is copied through the sentry; offsets only on regular files"),
 
 	unix.SYS_SET_ROBUST_LIST: partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
 	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),

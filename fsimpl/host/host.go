@@ -4,6 +4,8 @@
 package host
 
 import (
+	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +18,10 @@ import (
 type File struct {
 	kernel.FileBase
 	fd int
+
+	mu sync.Mutex
+	// pollers holds the stop channel of each registered entry's host poller. Guarded by mu.
+	pollers map[*waiter.Entry]chan struct{}
 }
 
 var _ kernel.File = (*File)(nil)
@@ -107,5 +113,73 @@ func (f *File) Readiness(mask waiter.EventMask) waiter.EventMask {
 	return waiter.EventMask(fds[0].Revents) & (mask | waiter.EventErr | waiter.EventHUp)
 }
 
+// EventRegister implements kernel.File. The host says nothing when a descriptor becomes
+// ready, so each entry gets a goroutine that polls the host descriptor (with a short
+// timeout, to notice EventUnregister) and calls the entry back when its events are ready.
+func (f *File) EventRegister(e *waiter.Entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pollers == nil {
+		f.pollers = make(map[*waiter.Entry]chan struct{})
+	}
+	if _, ok := f.pollers[e]; ok {
+		return
+	}
+	stop := make(chan struct{})
+	f.pollers[e] = stop
+	go f.pollHost(e, stop)
+}
+
+// EventUnregister implements kernel.File.
+func (f *File) EventUnregister(e *waiter.Entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if stop, ok := f.pollers[e]; ok {
+		close(stop)
+		delete(f.pollers, e)
+	}
+}
+
+// pollHost is an entry's poller: it runs until stop is closed.
+func (f *File) pollHost(e *waiter.Entry, stop chan struct{}) {
+	const slice = 50 // ms per host poll, the delay before an unregistered poller exits
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		fds := []unix.PollFd{{Fd: int32(f.fd), Events: int16(e.Mask)}}
+		n, err := unix.Poll(fds, slice)
+		if err != nil && err != unix.EINTR {
+			return
+		}
+		if n > 0 {
+			if ev := waiter.EventMask(fds[0].Revents) & (e.Mask | waiter.EventErr | waiter.EventHUp); ev != 0 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				e.Callback(ev)
+			}
+			// Level-triggered: do not spin while the descriptor stays ready.
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+}
+
 // Release implements kernel.File.
-func (f *File) Release() { unix.Close(f.fd) }
+func (f *File) Release() {
+	f.mu.Lock()
+	for e, stop := range f.pollers {
+		close(stop)
+		delete(f.pollers, e)
+	}
+	f.mu.Unlock()
+	unix.Close(f.fd)
+}

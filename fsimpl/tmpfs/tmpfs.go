@@ -23,6 +23,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
@@ -541,6 +542,9 @@ type Opener func(flags uint32) (vfs.FileDescriptionImpl, error)
 type Special struct {
 	inode
 	open Opener
+	// fifo is a fifo's pipe, made at its first open; it lives as long as the inode.
+	fifoOnce sync.Once
+	fifo     *pipe.Pipe
 }
 
 // NewSpecial makes a special file; open (may be nil) is how it opens.
@@ -561,14 +565,15 @@ func (s *Special) SetStat(ss *vfs.SetStat) error {
 	return nil
 }
 
-// Open implements vfs.Inode: devices open with their Opener; fifos are not implemented yet
-// (they come with pipes, ENOSYS); sockets and unknown devices give ENXIO, as Linux's do.
+// Open implements vfs.Inode: devices open with their Opener; fifos open their pipe (the
+// open is finished by vfs.WaitOpen); sockets and unknown devices give ENXIO, as Linux's do.
 func (s *Special) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	if s.open != nil {
 		return s.open(flags)
 	}
 	if s.mode&unix.S_IFMT == unix.S_IFIFO {
-		return nil, unix.ENOSYS
+		s.fifoOnce.Do(func() { s.fifo = pipe.NewFifo() })
+		return s.fifo.Open(flags)
 	}
 	return nil, unix.ENXIO
 }

@@ -85,12 +85,17 @@ func TestDirectoryLinkCounts(t *testing.T) {
 	}
 }
 
-func TestFifoOpenIsENOSYS(t *testing.T) {
+func TestFifoOpensAsPipeAndSocketIsENXIO(t *testing.T) {
 	_, root := newFS(t, "")
 	ff, _ := root.Mknod("p", vfs.CreateArgs{Mode: unix.S_IFIFO | 0644})
-	if _, err := ff.Open(unix.O_RDONLY); err != unix.ENOSYS {
-		t.Errorf("fifo open: %v", err)
+	if _, err := ff.Open(unix.O_WRONLY | unix.O_NONBLOCK); err != unix.ENXIO {
+		t.Errorf("fifo open for writing without readers: %v, want ENXIO", err)
 	}
+	r, err := ff.Open(unix.O_RDONLY | unix.O_NONBLOCK)
+	if err != nil {
+		t.Fatalf("fifo open for reading: %v", err)
+	}
+	defer r.Release()
 	s, _ := root.Mknod("s", vfs.CreateArgs{Mode: unix.S_IFSOCK | 0644})
 	if _, err := s.Open(unix.O_RDONLY); err != unix.ENXIO {
 		t.Errorf("socket open: %v", err)

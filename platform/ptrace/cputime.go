@@ -25,3 +25,15 @@ func (c *context) AppCPUTime() (d time.Duration, ok bool) {
 	}
 	return time.Duration(ts.Nano()), true
 }
+
+// AppThreadID returns the host id of the stub thread the context last ran the application
+// in (a host process of its own, whose CPU clock any thread may read), or 0.
+//
+// Preconditions: called by the owning goroutine.
+func (c *context) AppThreadID() int32 {
+	t := c.lastThread
+	if t == nil || t.dead {
+		return 0
+	}
+	return int32(t.tid)
+}

@@ -101,6 +101,7 @@ func (s *Sandbox) Start(a Args) error {
 		}
 		stdio[i] = f
 	}
+	a.Root.Kernel = s.Kernel
 	fsc, err := newRootFS(a.Root)
 	if err != nil {
 		return fmt.Errorf("building the root filesystem: %w", err)

@@ -3,7 +3,6 @@ package boot
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
-	"github.com/stockade-sandbox/stockade/syscalls"
 )
 
 // RootFS says what the container's root filesystem is. The zero value is an empty tmpfs
@@ -31,6 +29,9 @@ type RootFS struct {
 	Cwd string
 	// UID and GID are init's identity, for the execute permission check of the program.
 	UID, GID uint32
+	// Kernel is given to the filesystems built from kernel state (proc) as
+	// vfs.MountOptions.Private.
+	Kernel *kernel.Kernel
 }
 
 // Optional filesystem types mounted when their package is linked in (registered): the hook
@@ -82,7 +83,7 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
-		fs, err := v.NewFilesystem(m.fstype, vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds})
+		fs, err := v.NewFilesystem(m.fstype, vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel})
 		if err != nil {
 			return nil, fmt.Errorf("creating %s for %s: %w", m.fstype, m.path, err)
 		}
@@ -238,17 +239,4 @@ func openInSandbox(fsc *vfs.FSContext, creds *vfs.Creds, p string) (*vfs.FileDes
 		return nil, err
 	}
 	return fd, nil
-}
-
-// execve(2) opens its file through the task's VFS (vfs.OpenExecutable). syscalls cannot
-// import vfs's users and vfs cannot import syscalls, so the binding is made here, where
-// both are linked.
-func init() {
-	syscalls.OpenExecutable = func(t *kernel.Task, p string) (io.ReaderAt, func(), error) {
-		fd, err := vfs.OpenExecutable(t, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		return fd, fd.Release, nil
-	}
 }

@@ -128,6 +128,10 @@ type taskProc struct {
 	// when the task started on it (startAccounting); 0 until then.
 	osTID   atomic.Int32
 	cpuBase atomic.Int64
+	// started is the kernel uptime (ns) when the task started (startAccounting), and
+	// blocked is set while the task sleeps in BlockOn: for /proc's starttime and state.
+	started atomic.Int64
+	blocked atomic.Bool
 }
 
 // CPUTime is user and system CPU time.

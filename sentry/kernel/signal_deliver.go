@@ -66,6 +66,9 @@ func (t *Task) dequeueLocked(allowed uint64) *linux.SignalInfo {
 	info := q.pop(bits.TrailingZeros64(set) + 1)
 	if info != nil {
 		tg.sigQueued--
+		if info.Code == linux.SI_TIMER {
+			tg.timerSignalDequeuedLocked(info)
+		}
 	}
 	return info
 }

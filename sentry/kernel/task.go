@@ -8,6 +8,7 @@ import (
 	"github.com/stockade-sandbox/stockade/platform"
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/mm"
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
 // Task is one application thread.
@@ -40,6 +41,9 @@ type Task struct {
 	robustList, robustListLen uintptr
 	// altStack is sigaltstack's state. Owned by the task goroutine.
 	altStack linux.SigAltStack
+
+	// cpuClock is the task's CPU clock state (timer_cpuclock.go).
+	cpuClock taskCPUClock
 
 	// sig is the rest of the task's signal state (signal_state.go).
 	sig taskSignals
@@ -165,6 +169,11 @@ type ThreadGroup struct {
 	sigQueued int
 	// rlimits are the resource limits. Guarded by mu.
 	rlimits [linux.RLIM_NLIMITS]Rlimit
+	// timers are the process's itimers and POSIX timers (timer.go).
+	timers tgTimers
+	// signalfds is notified when a signal is queued for the process or one of its tasks
+	// (signalfd readiness).
+	signalfds waiter.Queue
 	// exited is closed when the last task has exited.
 	exited chan struct{}
 }

@@ -17,6 +17,8 @@ func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
 	if t.signalPending() {
 		return ERESTARTSYS
 	}
+	t.proc.blocked.Store(true)
+	defer t.proc.blocked.Store(false)
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
 		d := time.Until(deadline)

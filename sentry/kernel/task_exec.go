@@ -108,9 +108,53 @@ func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string
 		return nil, arch.Registers{}, fmt.Errorf("creating address space: %w", err)
 	}
 	m := mm.New(as, t.k.MemFile, defaultLayout(p.MinUserAddress(), p.MaxUserAddress()))
+	// "#!" scripts: run the interpreter with the script's path as an argument, up to
+	// Linux's four levels of nesting. AT_EXECFN stays the path execve was given.
+	execPath := path
+	var releases []func()
+	defer func() {
+		for _, r := range releases {
+			r()
+		}
+	}()
+	for depth := 0; ; depth++ {
+		var head [loader.ScriptBufSize]byte
+		n, _ := file.ReadAt(head[:], 0)
+		if n < 2 || head[0] != '#' || head[1] != '!' {
+			break
+		}
+		if depth == maxScriptDepth {
+			m.Release()
+			return nil, arch.Registers{}, &loader.Error{Path: execPath, Reason: "too many levels of #! interpreters", Errno: unix.ELOOP}
+		}
+		sc, err := loader.ParseScript(path, head[:n])
+		if err != nil {
+			m.Release()
+			return nil, arch.Registers{}, err
+		}
+		if OpenInterpreter == nil {
+			m.Release()
+			return nil, arch.Registers{}, &loader.Error{Path: path, Reason: "no filesystem to open the interpreter", Errno: unix.ENOEXEC}
+		}
+		f, release, err := OpenInterpreter(t, sc.Interp)
+		if err != nil {
+			m.Release()
+			return nil, arch.Registers{}, err
+		}
+		releases = append(releases, release)
+		nargv := []string{sc.Interp}
+		if sc.Arg != "" {
+			nargv = append(nargv, sc.Arg)
+		}
+		nargv = append(nargv, path)
+		if len(argv) > 1 {
+			nargv = append(nargv, argv[1:]...)
+		}
+		file, path, argv = f, sc.Interp, nargv
+	}
 	c := t.tg.creds
 	res, err := loader.Load(m, loader.Args{
-		File: file, Path: path, Argv: argv, Envv: envv,
+		File: file, Path: execPath, Argv: argv, Envv: envv,
 		UID: c.RealUID, EUID: c.EffectiveUID, GID: c.RealGID, EGID: c.EffectiveGID,
 		OpenInterp: t.interpOpener(),
 	})
@@ -118,8 +162,12 @@ func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string
 		m.Release()
 		return nil, arch.Registers{}, err
 	}
+	m.SetExecInfo(mm.ExecInfo{Path: path, File: file, ArgStart: res.ArgStart, ArgEnd: res.ArgEnd, EnvStart: res.EnvStart, EnvEnd: res.EnvEnd})
 	return m, arch.InitialRegisters(res.Entry, res.Stack), nil
 }
+
+// maxScriptDepth is how many "#!" interpreters may be chained (Linux's BINPRM_MAX_RECURSION).
+const maxScriptDepth = 4
 
 // defaultLayout places the mmap area below the stack, leaving the 128 MiB gap Linux leaves
 // for a stack rlimit of 8 MiB.

@@ -41,6 +41,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	}
 	t.clearChildTID = 0
 	t.robustList, t.robustListLen = 0, 0
+	t.foldAppCPU()
 	t.mm = m
 	t.regs = regs
 	old.DecUsers()
@@ -57,6 +58,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	}
 	tg.mu.Unlock()
 	t.SetAltStack(linux.SigAltStack{})
+	tg.deletePosixTimers()
 
 	if t.fds.refs.Load() > 1 {
 		fds := t.fds.Fork()

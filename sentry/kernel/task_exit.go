@@ -89,6 +89,7 @@ func (t *Task) exit() {
 	k.mu.Unlock()
 
 	if last {
+		tg.stopTimers()
 		// The memory manager goes before the parent hears of the exit, so that a vfork
 		// parent and a waiter see the memory released.
 		// (It may be shared with a vfork parent: each process holds one user of it.)

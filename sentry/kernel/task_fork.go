@@ -162,50 +162,14 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 }
 
 // ownCPUTime returns the host CPU time the calling task has used so far: the sentry
-// thread's time serving it as system time and, if the platform can tell, the time of its
-// application thread as user time.
-//
-// Preconditions: called by the task goroutine.
+// thread's time serving it as system time and the time of its application thread as user
+// time (timer_cpuclock.go).
 func (t *Task) ownCPUTime() CPUTime {
-	var c CPUTime
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) == nil {
-		c.Sys = max(0, time.Duration(ts.Nano()-t.proc.cpuBase.Load()))
-	}
-	if ct, ok := t.ctx.(appCPUTimer); ok {
-		if d, ok := ct.AppCPUTime(); ok {
-			c.User = d
-		}
-	}
-	return c
-}
-
-// appCPUTimer is implemented by platform Contexts that can measure the host CPU time of the
-// application thread they run.
-type appCPUTimer interface {
-	// AppCPUTime returns that time; ok is false if it cannot be measured. Called by the
-	// owning goroutine.
-	AppCPUTime() (d time.Duration, ok bool)
-}
-
-// threadCPUTime returns the CPU time of another task's sentry thread (0 if unknown).
-func (t *Task) threadCPUTime() time.Duration {
-	tid := t.proc.osTID.Load()
-	if tid == 0 {
-		return 0
-	}
-	// A thread CPU clock id: ~tid << 3 | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED.
-	clk := int32(^uint32(tid)<<3) | 4 | 2
-	var ts unix.Timespec
-	if unix.ClockGettime(clk, &ts) != nil {
-		return 0
-	}
-	return max(0, time.Duration(ts.Nano()-t.proc.cpuBase.Load()))
+	return t.CPUClock()
 }
 
 // CPUTimes returns the CPU time of the calling task's process (live and exited tasks) and
-// of its reaped children, for times(2) and getrusage(2). Other live tasks contribute the
-// time of their sentry threads only.
+// of its reaped children, for times(2) and getrusage(2).
 func (t *Task) CPUTimes() (self, children CPUTime) {
 	own := t.ownCPUTime()
 	k := t.k
@@ -222,7 +186,7 @@ func (t *Task) CPUTimes() (self, children CPUTime) {
 	t.tg.mu.Unlock()
 	self = self.Add(own)
 	for _, o := range others {
-		self.Sys += o.threadCPUTime()
+		self = self.Add(o.CPUClock())
 	}
 	return self, children
 }
@@ -240,4 +204,5 @@ func (t *Task) startAccounting() {
 		t.proc.cpuBase.Store(ts.Nano())
 	}
 	t.proc.osTID.Store(int32(unix.Gettid()))
+	t.proc.started.Store(int64(t.k.Uptime()))
 }

@@ -44,6 +44,7 @@ func (t *Task) run(start func() error) {
 			break
 		}
 		ev, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
+		t.noteAppThread()
 		if err != nil {
 			t.k.Logf("task %d: platform failure: %v", t.tid, err)
 			t.tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
 // Signals.
@@ -243,7 +244,8 @@ func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
 	if group {
 		q = &tg.pending
 	}
-	if sig >= linux.SIGRTMIN && info.Code != linux.SI_USER &&
+	// POSIX timer signals are exempt: a timer queues at most one (timer_posix.go).
+	if sig >= linux.SIGRTMIN && info.Code != linux.SI_USER && info.Code != linux.SI_TIMER &&
 		uint64(tg.sigQueued) >= tg.rlimits[unix.RLIMIT_SIGPENDING].Cur {
 		tg.mu.Unlock()
 		return unix.EAGAIN
@@ -268,6 +270,7 @@ func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
 	if target != nil {
 		target.interrupt()
 	}
+	tg.signalfds.Notify(waiter.EventIn)
 	return nil
 }
 

@@ -46,6 +46,7 @@ func (mm *MemoryManager) Fork(as platform.AddressSpace) (*MemoryManager, error) 
 	}
 	c := New(as, mm.mf, mm.layout)
 	c.brkStart, c.brk, c.lastObj = mm.brkStart, mm.brk, mm.lastObj
+	c.execInfo.Store(mm.execInfo.Load())
 	for i := range mm.vmas {
 		v := mm.vmas[i]
 		if v.dontFork {

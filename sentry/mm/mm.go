@@ -91,6 +91,8 @@ type MemoryManager struct {
 	// extraUsers counts the users beyond the first (processes sharing the memory manager
 	// through CLONE_VM without CLONE_THREAD, as vfork does); see DecUsers.
 	extraUsers atomic.Int64
+	// execInfo describes the program loaded into the address space (exec_info.go).
+	execInfo atomic.Pointer[ExecInfo]
 }
 
 // New returns an empty memory manager over as, backed by mf.

@@ -149,7 +149,7 @@ func TaskPathOperation(t *kernel.Task, dirfd int32, path string, follow bool) (*
 	if fsc == nil {
 		return nil, unix.ENOENT
 	}
-	pop := &PathOperation{Root: fsc.Root(), Start: fsc.Cwd(), Path: path, FollowFinal: follow}
+	pop := &PathOperation{Root: fsc.Root(), Start: fsc.Cwd(), Path: path, FollowFinal: follow, Task: t}
 	if dirfd == unix.AT_FDCWD {
 		return pop, nil
 	}

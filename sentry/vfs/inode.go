@@ -108,6 +108,26 @@ type SymlinkInode interface {
 	Readlink() (string, error)
 }
 
+// TaskSymlinkInode is a symlink whose target depends on the task reading or following it
+// (/proc/self). Path walks that know their task (PathOperation.Task) call ReadlinkTask;
+// others fall back to Readlink.
+type TaskSymlinkInode interface {
+	SymlinkInode
+	ReadlinkTask(t *kernel.Task) (string, error)
+}
+
+// ReadlinkTask is readlink(2) of d by t (nil: no task): EINVAL if d is not a symlink.
+func ReadlinkTask(t *kernel.Task, d *Dentry) (string, error) { return readlinkFor(t, d) }
+
+func readlinkFor(t *kernel.Task, d *Dentry) (string, error) {
+	if t != nil {
+		if ts, ok := d.inode.(TaskSymlinkInode); ok && d.IsSymlink() {
+			return ts.ReadlinkTask(t)
+		}
+	}
+	return Readlink(d)
+}
+
 // Revalidator is implemented by directories whose children can change outside the sentry
 // (a remote filesystem). Before a cached child is used, Revalidate reports whether it still
 // names child; if not, the VFS drops it and looks the name up again.

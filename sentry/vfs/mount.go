@@ -21,6 +21,8 @@ type Mount struct {
 	flags atomic.Uint32
 	// children counts mounts attached below this one. Guarded by VirtualFilesystem.mountMu.
 	children int
+	// id is the mount ID (/proc/pid/mountinfo), assigned on first use (mount_list.go).
+	id atomic.Uint64
 }
 
 // Filesystem returns the mounted filesystem.
@@ -93,6 +95,7 @@ func (v *VirtualFilesystem) NewMountNamespace(typeName string, opts MountOptions
 	ns := &MountNamespace{vfs: v}
 	ns.root = &Mount{fs: fs, root: fs.root, ns: ns}
 	ns.root.SetFlags(flags)
+	ns.root.ID()
 	return ns, nil
 }
 
@@ -126,6 +129,7 @@ func (v *VirtualFilesystem) attach(fs *Filesystem, root *Dentry, target VirtualD
 	}
 	m := &Mount{fs: fs, root: root, ns: target.Mount.ns, parent: target.Mount, point: target.Dentry}
 	m.SetFlags(flags)
+	m.ID()
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
 	k := mountKey{target.Mount, target.Dentry}

@@ -80,7 +80,7 @@ func (v *VirtualFilesystem) OpenAt(c *Creds, pop *PathOperation, flags, mode uin
 			return nil, unix.ELOOP
 		}
 		r.symlinks++
-		target, err := vd.Dentry.inode.(SymlinkInode).Readlink()
+		target, err := readlinkFor(r.task, vd.Dentry)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +282,7 @@ func (v *VirtualFilesystem) ReadlinkAt(c *Creds, pop *PathOperation) (string, er
 	if err != nil {
 		return "", err
 	}
-	return Readlink(vd.Dentry)
+	return readlinkFor(pop.Task, vd.Dentry)
 }
 
 // Readlink returns d's target, or EINVAL if it is not a symlink.

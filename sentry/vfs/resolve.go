@@ -3,6 +3,8 @@ package vfs
 import (
 	"strings"
 
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +30,9 @@ type PathOperation struct {
 	FollowFinal bool
 	// Resolve holds openat2's RESOLVE_* flags.
 	Resolve uint64
+	// Task is the resolving task, if any: symlinks whose target depends on the reader
+	// (TaskSymlinkInode, /proc/self) are read for it.
+	Task *kernel.Task
 }
 
 // resolver is the state of one path walk.
@@ -38,10 +43,11 @@ type resolver struct {
 	cur      VirtualDentry
 	flags    uint64
 	symlinks int
+	task     *kernel.Task
 }
 
 func (v *VirtualFilesystem) newResolver(c *Creds, pop *PathOperation) *resolver {
-	r := &resolver{v: v, creds: c, root: pop.Root, cur: pop.Start, flags: pop.Resolve}
+	r := &resolver{v: v, creds: c, root: pop.Root, cur: pop.Start, flags: pop.Resolve, task: pop.Task}
 	if r.flags&(ResolveBeneath|ResolveInRoot) != 0 {
 		// The starting point is the root the walk must stay under.
 		r.root = pop.Start
@@ -151,11 +157,7 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 		return unix.ELOOP
 	}
 	r.symlinks++
-	sl, ok := link.Dentry.inode.(SymlinkInode)
-	if !ok {
-		return unix.EINVAL
-	}
-	target, err := sl.Readlink()
+	target, err := readlinkFor(r.task, link.Dentry)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ var differentialCases = []differentialCase{
 	{name: "goprog", prog: "goprog"},
 	// Paths and files in a fresh directory under /tmp (see test/c/fs.c).
 	{name: "fs", prog: "fs"},
+	// The host's root through the gofer and the overlay (see test/c/hostfs.c).
+	{name: "host-root", prog: "hostfs", args: []string{"read"}},
 	// mmap of a file written to a fresh directory under /tmp (see test/c/mmapfile.c).
 	{name: "mmap-file", prog: "mmapfile"},
 	{name: "signal-handlers", prog: "sig_basic"},
@@ -42,12 +44,21 @@ var differentialCases = []differentialCase{
 	{name: "signal-fpu", prog: "sig_fpu"},
 	{name: "signal-restart", prog: "sig_restart"},
 	{name: "signal-abort", prog: "sig_abort", status: 128 + 6},
+	// Timers and clocks (test/c/itimer.c, posix_timer.c, timerfd.c, signalfd.c, cpuclock.c).
+	{name: "itimer", prog: "itimer"},
+	{name: "posix-timer", prog: "posix_timer"},
+	{name: "timerfd", prog: "timerfd"},
+	{name: "signalfd", prog: "signalfd"},
+	{name: "cpu-clocks", prog: "cpuclock"},
 	{name: "fork-wait", prog: "fork"},
+	{name: "execve", prog: "execve"},
 	{name: "fork-cow", prog: "cow"},
 	{name: "vfork", prog: "vfork"},
 	{name: "fork-orphan", prog: "orphan"},
 	{name: "fork-threads", prog: "forkthreads"},
 	{name: "pgrp", prog: "pgrp"},
+	// /proc/self and /proc/<pid> against the process's own view (see test/c/procfs.c).
+	{name: "procfs", prog: "procfs", args: []string{"first", "with space", ""}},
 }
 
 // TestDifferential runs each program natively and under runsc do and

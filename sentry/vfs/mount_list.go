@@ -1,0 +1,71 @@
+package vfs
+
+import (
+	"sort"
+	"sync/atomic"
+)
+
+// lastMountID numbers mounts for /proc/pid/mountinfo.
+var lastMountID atomic.Uint64
+
+// ID returns the mount's ID, unique in the sentry and stable for the mount's life.
+func (m *Mount) ID() uint64 {
+	if id := m.id.Load(); id != 0 {
+		return id
+	}
+	m.id.CompareAndSwap(0, lastMountID.Add(1))
+	return m.id.Load()
+}
+
+// MountEntry describes one mount of a namespace for /proc/pid/mounts and mountinfo.
+type MountEntry struct {
+	Mount *Mount
+	// Parent is the mount it is attached to (itself for the namespace root) and Point the
+	// dentry of Parent it is attached at.
+	Parent *Mount
+	Point  VirtualDentry
+}
+
+// Mounts returns the namespace's mounts, the root first and each mount before the ones
+// attached below it (children in mount order), as /proc/pid/mounts lists them.
+func (ns *MountNamespace) Mounts() []MountEntry {
+	v := ns.vfs
+	v.mountMu.RLock()
+	byParent := map[*Mount][]*Mount{}
+	for k, stack := range v.mounts {
+		if k.parent.ns != ns {
+			continue
+		}
+		byParent[k.parent] = append(byParent[k.parent], stack...)
+	}
+	type attach struct {
+		parent *Mount
+		point  *Dentry
+	}
+	where := map[*Mount]attach{}
+	for _, kids := range byParent {
+		for _, m := range kids {
+			where[m] = attach{m.parent, m.point}
+		}
+	}
+	v.mountMu.RUnlock()
+
+	var out []MountEntry
+	var visit func(m *Mount)
+	visit = func(m *Mount) {
+		kids := byParent[m]
+		sort.Slice(kids, func(i, j int) bool { return kids[i].ID() < kids[j].ID() })
+		for _, c := range kids {
+			a := where[c]
+			out = append(out, MountEntry{Mount: c, Parent: a.parent, Point: VirtualDentry{a.parent, a.point}})
+			visit(c)
+		}
+	}
+	root := ns.root
+	out = append(out, MountEntry{Mount: root, Parent: root, Point: VirtualDentry{root, root.root}})
+	visit(root)
+	return out
+}
+
+// Namespace returns the mount namespace the mount belongs to.
+func (m *Mount) Namespace() *MountNamespace { return m.ns }
