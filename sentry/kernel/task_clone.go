@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 )
 
 // CloneOptions are the decoded arguments of clone(2)/clone3(2).
@@ -58,32 +60,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 
 	k := t.k
-	nt := &Task{
-		k:    k,
-		tg:   t.tg,
-		regs: t.regs,
-		mm:   t.mm,
-		name: t.Name(),
-		wake: make(chan struct{}, 1),
-	}
-	// The child returns 0 from clone on the new stack.
-	nt.regs.SetReturn(0)
-	if opts.Stack != 0 {
-		nt.regs.SetStack(opts.Stack)
-	}
-	if f&unix.CLONE_SETTLS != 0 {
-		nt.regs.SetTLS(opts.TLS)
-	}
-	if f&unix.CLONE_FILES != 0 {
-		nt.fds = t.fds
-		nt.fds.IncRef()
-	} else {
-		nt.fds = t.fds.Fork()
-	}
-	nt.fsc = t.cloneFSContext(f)
-	t.mu.Lock()
-	nt.sigMask = t.sigMask
-	t.mu.Unlock()
+	nt := t.newChild(t.tg, t.mm, opts)
 
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
@@ -118,6 +95,42 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	go nt.run(func() error { nt.startAccounting(); return nil })
 	return tid, nil
+}
+
+// newChild builds the task that clone(2) creates in tg with address space m: the caller's
+// registers with clone returning 0 on the new stack and TLS, its fd table and filesystem
+// context shared or copied as the flags say, and its signal mask. A new thread starts
+// without the caller's alternate signal stack (Linux clears it for CLONE_VM without
+// CLONE_VFORK); a new process keeps it.
+func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions) *Task {
+	f := opts.Flags
+	nt := &Task{
+		k:    t.k,
+		tg:   tg,
+		regs: t.regs,
+		mm:   m,
+		name: t.Name(),
+		wake: make(chan struct{}, 1),
+	}
+	nt.regs.SetReturn(0)
+	if opts.Stack != 0 {
+		nt.regs.SetStack(opts.Stack)
+	}
+	if f&unix.CLONE_SETTLS != 0 {
+		nt.regs.SetTLS(opts.TLS)
+	}
+	if f&unix.CLONE_FILES != 0 {
+		nt.fds = t.fds
+		nt.fds.IncRef()
+	} else {
+		nt.fds = t.fds.Fork()
+	}
+	nt.fsc = t.cloneFSContext(f)
+	nt.sigMask = t.SigMask()
+	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
+		nt.altStack = t.altStack
+	}
+	return nt
 }
 
 // rlimitReachedThreads reports whether RLIMIT_NPROC forbids another task. (Linux counts

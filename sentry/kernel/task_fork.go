@@ -54,30 +54,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	tg.rlimits = t.tg.rlimits
 	t.tg.mu.Unlock()
 
-	nt := &Task{
-		k:    k,
-		tg:   tg,
-		regs: t.regs,
-		mm:   m,
-		name: t.Name(),
-		wake: make(chan struct{}, 1),
-	}
-	nt.regs.SetReturn(0)
-	if opts.Stack != 0 {
-		nt.regs.SetStack(opts.Stack)
-	}
-	if f&unix.CLONE_SETTLS != 0 {
-		nt.regs.SetTLS(opts.TLS)
-	}
-	if f&unix.CLONE_FILES != 0 {
-		nt.fds = t.fds
-		nt.fds.IncRef()
-	} else {
-		nt.fds = t.fds.Fork()
-	}
-	nt.fsc = t.cloneFSContext(f)
-	nt.sigMask = t.SigMask()
-	nt.altStack = t.altStack
+	nt := t.newChild(tg, m, opts)
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		nt.clearChildTID = opts.ChildTID
 	}
