@@ -60,13 +60,10 @@ func Getgroups(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // utsname is struct utsname: six 65-byte fields.
 type utsname [6][65]byte
 
-// Release is the Linux version the sandbox reports.
-const Release = "6.1.0"
-
 // Uname implements Linux syscall uname(2).
 func Uname(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	var u utsname
-	for i, s := range []string{"Linux", t.Kernel().Hostname(), Release, "#1 SMP Stockade", "x86_64", "(none)"} {
+	for i, s := range []string{"Linux", t.Kernel().Hostname(), kernel.LinuxRelease, kernel.LinuxVersion, "x86_64", "(none)"} {
 		copy(u[i][:64], s)
 	}
 	return 0, copyOutStruct(t, args.Pointer(0), &u)

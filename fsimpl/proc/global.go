@@ -13,10 +13,10 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
-// Identity the sandbox reports; keep in step with syscalls/sys_identity.go (uname).
+// Identity the sandbox reports (the same constants feed uname).
 const (
-	osRelease = "6.1.0"
-	osVersion = "#1 SMP Stockade"
+	osRelease = kernel.LinuxRelease
+	osVersion = kernel.LinuxVersion
 )
 
 // clockTicks is USER_HZ: the unit of times in stat files.

@@ -27,6 +27,12 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
 )
 
+// The Linux the sandbox reports (uname(2), /proc/version, /proc/sys/kernel/osrelease).
+const (
+	LinuxRelease = "6.1.0"
+	LinuxVersion = "#1 SMP Stockade"
+)
+
 // Config is what the kernel needs to start; it is built by runsc from its flags or the OCI
 // spec (the sentry never sees runtime-spec types).
 type Config struct {
