@@ -49,12 +49,27 @@ func Getresgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// Getgroups implements Linux syscall getgroups(2): no supplementary groups.
+// Getgroups implements Linux syscall getgroups(2): the supplementary groups the process
+// started with (the container's additionalGids).
 func Getgroups(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	if args.Int(0) < 0 {
+	size := args.Int(0)
+	if size < 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, nil
+	groups := t.ThreadGroup().Creds().Groups
+	if size == 0 {
+		return uintptr(len(groups)), nil
+	}
+	if int(size) < len(groups) {
+		return 0, unix.EINVAL
+	}
+	for i, g := range groups {
+		v := g
+		if err := copyOutStruct(t, args.Pointer(1)+uintptr(4*i), &v); err != nil {
+			return 0, err
+		}
+	}
+	return uintptr(len(groups)), nil
 }
 
 // utsname is struct utsname: six 65-byte fields.

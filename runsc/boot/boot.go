@@ -3,11 +3,13 @@
 //
 // `runsc do` runs the sentry inside its own process (Run). For OCI containers the sentry
 // runs in the sandbox process, `runsc boot` (runsc/cmd/boot.go), which builds it with New,
-// starts init with Start when `runsc start` asks over the control socket (controller.go),
-// and Waits.
+// builds the root filesystem (served by the container's gofer, gofer.go and rootfs.go) and
+// opens init's executable with Prepare, starts init with Start when `runsc start` asks over
+// the control socket (controller.go), and Waits.
 package boot
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -37,6 +39,7 @@ type Args struct {
 // container's boot config (runsc/specutil) for OCI containers.
 type Options struct {
 	UID, GID uint32
+	Groups   []uint32
 	Hostname string
 	Rlimits  map[int]kernel.Rlimit
 }
@@ -46,6 +49,8 @@ type Options struct {
 type Sandbox struct {
 	Kernel   *kernel.Kernel
 	platform platform.Platform
+	// prep is set by Prepare.
+	prep *prepared
 }
 
 // New builds the platform, the memory file and the kernel. Nothing runs yet.
@@ -68,6 +73,7 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		MemFile:  mf,
 		UID:      o.UID,
 		GID:      o.GID,
+		Groups:   o.Groups,
 		Hostname: o.Hostname,
 		Rlimits:  o.Rlimits,
 	}
@@ -85,9 +91,51 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 	return &Sandbox{Kernel: k, platform: p}, nil
 }
 
+// prepared is init's filesystem context and executable, made by Prepare.
+type prepared struct {
+	fsc  *vfs.FSContext
+	exe  *vfs.FileDescription
+	path string
+}
+
+// Prepare builds init's root filesystem and finds and opens its executable through it
+// (a.Executable, if set, is used as it is), so that a bad rootfs or executable is reported
+// before anything runs (by `runsc create`, for a container). Start then uses them.
+func (s *Sandbox) Prepare(a Args) error {
+	if s.prep != nil {
+		return errors.New("init already prepared")
+	}
+	a.Root.Kernel = s.Kernel
+	fsc, err := newRootFS(a.Root)
+	if err != nil {
+		return &rootFSError{err}
+	}
+	p := &prepared{fsc: fsc, path: a.Path}
+	if a.Executable == nil {
+		exe, path, err := openInitExecutable(fsc, a.Root.creds(), a.Path, a.Envv)
+		if err != nil {
+			return err
+		}
+		p.exe, p.path = exe, path
+	}
+	s.prep = p
+	return nil
+}
+
 // Start starts the program as init (pid 1), with this process's descriptors 0-2 as its
-// stdio. A bad executable is reported here, before anything runs.
+// stdio, after Prepare if the caller has not called it. A bad executable is reported here,
+// before anything runs.
 func (s *Sandbox) Start(a Args) error {
+	if s.prep == nil {
+		if err := s.Prepare(a); err != nil {
+			return err
+		}
+	}
+	p := s.prep
+	if p.exe != nil {
+		// The loader copies what it needs: the file is not used once init is loaded.
+		defer p.exe.Release()
+	}
 	var stdio [3]kernel.File
 	for i := range stdio {
 		fd, err := syscall.Dup(i)
@@ -101,20 +149,9 @@ func (s *Sandbox) Start(a Args) error {
 		}
 		stdio[i] = f
 	}
-	a.Root.Kernel = s.Kernel
-	fsc, err := newRootFS(a.Root)
-	if err != nil {
-		return fmt.Errorf("building the root filesystem: %w", err)
-	}
-	ia := kernel.InitArgs{File: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: fsc}
-	if a.Executable == nil {
-		exe, p, err := openInitExecutable(fsc, &vfs.Creds{UID: a.Root.UID, GID: a.Root.GID}, a.Path, a.Envv)
-		if err != nil {
-			return err
-		}
-		// The loader copies what it needs: the file is not used once init is loaded.
-		defer exe.Release()
-		ia.Executable, ia.Path = exe, p
+	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc}
+	if p.exe != nil {
+		ia.Executable = p.exe
 	}
 	return s.Kernel.StartInit(ia)
 }

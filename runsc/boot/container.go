@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 )
 
@@ -16,6 +17,11 @@ type ContainerConfig struct {
 	Root string `json:"root"`
 	// RootReadonly is the spec's root.readonly.
 	RootReadonly bool `json:"rootReadonly,omitempty"`
+	// Overlay puts a writable in-memory layer over the root, which the gofer then serves
+	// read-only (--overlay=root:memory, the default); without it the root is the gofer's
+	// directly, writable unless RootReadonly. runsc create sets it from its flags, so that
+	// the gofer and the sandbox agree.
+	Overlay bool `json:"overlay,omitempty"`
 
 	// Args, Env and Cwd describe the init process.
 	Args []string `json:"args"`
@@ -25,6 +31,8 @@ type ContainerConfig struct {
 	UID            uint32   `json:"uid"`
 	GID            uint32   `json:"gid"`
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Umask is init's umask (nil: 022).
+	Umask *uint32 `json:"umask,omitempty"`
 	// Rlimits are init's resource limits.
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
 	// NoNewPrivileges is process.noNewPrivileges.
@@ -53,9 +61,38 @@ type Mount struct {
 	Options     []string `json:"options,omitempty"`
 }
 
+// hasOption reports whether the mount has option o.
+func (m *Mount) hasOption(o string) bool {
+	for _, x := range m.Options {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// IsBind reports whether m is a bind mount (type "bind", or a "bind"/"rbind" option).
+func (m *Mount) IsBind() bool {
+	return m.Type == "bind" || m.hasOption("bind") || m.hasOption("rbind")
+}
+
+// ReadOnly reports whether m has the "ro" option (the last of ro/rw wins).
+func (m *Mount) ReadOnly() bool {
+	ro := false
+	for _, x := range m.Options {
+		switch x {
+		case "ro":
+			ro = true
+		case "rw":
+			ro = false
+		}
+	}
+	return ro
+}
+
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Hostname: c.Hostname}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {
@@ -63,4 +100,12 @@ func (c *ContainerConfig) Options() Options {
 		}
 	}
 	return o
+}
+
+// RootFS returns the container's root filesystem description, served by gofer g.
+func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
+	return RootFS{
+		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts,
+		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
+	}
 }

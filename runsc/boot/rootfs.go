@@ -20,18 +20,42 @@ import (
 // RootFS says what the container's root filesystem is. The zero value is an empty tmpfs
 // root (with /dev and /tmp), for callers that have no gofer yet.
 type RootFS struct {
-	// Gofer serves the root as attach point "/".
+	// Gofer serves the root as attach point "/", and each bind mount's source directory as
+	// an attach point named by its host path.
 	Gofer *client.Client
 	// Overlay puts a writable in-memory layer over the gofer's root, which is then used
 	// read-only: nothing the sandbox changes reaches the host (runsc do's mode).
 	Overlay bool
-	// Cwd is init's working directory; "/" if empty or if it does not exist in the sandbox.
+	// Container says that the mounts are the spec's (Mounts, in order, after /dev) rather
+	// than runsc do's defaults (/dev, /tmp if empty, /proc and /sys when registered), and
+	// that Cwd is created if missing, as runc does.
+	Container bool
+	// Mounts are the spec's mounts (with Container).
+	Mounts []Mount
+	// Cwd is init's working directory; "/" if empty (without Container: also if it does
+	// not exist in the sandbox).
 	Cwd string
-	// UID and GID are init's identity, for the execute permission check of the program.
+	// Umask is init's umask (nil: 022).
+	Umask *uint32
+	// UID, GID and Groups are init's identity, for the execute permission check of the
+	// program and the cwd lookup.
 	UID, GID uint32
+	Groups   []uint32
 	// Kernel is given to the filesystems built from kernel state (proc) as
 	// vfs.MountOptions.Private.
 	Kernel *kernel.Kernel
+	// Logf, if set, receives debug notes (spec mounts that are skipped).
+	Logf func(format string, args ...any)
+}
+
+func (r *RootFS) logf(format string, args ...any) {
+	if r.Logf != nil {
+		r.Logf(format, args...)
+	}
+}
+
+func (r *RootFS) creds() *vfs.Creds {
+	return &vfs.Creds{UID: r.UID, GID: r.GID, Groups: r.Groups}
 }
 
 // Optional filesystem types mounted when their package is linked in (registered): the hook
@@ -44,16 +68,26 @@ var optionalMounts = []struct {
 	{"/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY},
 }
 
+// sentryMount is one mount newRootFS makes.
+type sentryMount struct {
+	path, fstype, data string
+	flags              uint32
+	// attach and readOnly are a gofer bind mount's attach point and mode.
+	attach   string
+	readOnly bool
+}
+
 // newRootFS builds the container's root mount namespace and init's filesystem context:
 //
 //   - / is the gofer's root, under an overlay (upper in memory) if r.Overlay, or an empty
 //     tmpfs without a gofer;
 //   - /dev is a devtmpfs;
-//   - /tmp is a fresh tmpfs if the root has no /tmp or an empty one. As gVisor does, a
-//     non-empty /tmp in the image is kept (under the overlay it is writable in memory
-//     anyway): hiding it would hide files the program may expect, such as the host's /tmp
-//     that `runsc do` programs are often started from.
-//   - /proc and /sys when a "proc" or "sysfs" filesystem type is registered.
+//   - with r.Container, the spec's mounts in order (specMounts); otherwise
+//     /tmp is a fresh tmpfs if the root has no /tmp or an empty one (as gVisor does, a
+//     non-empty /tmp in the image is kept: under the overlay it is writable in memory
+//     anyway, and hiding it would hide files the program may expect, such as the host's
+//     /tmp that `runsc do` programs are often started from), and /proc and /sys when a
+//     "proc" or "sysfs" filesystem type is registered.
 func newRootFS(r RootFS) (*vfs.FSContext, error) {
 	v := vfs.New()
 	ns, err := newRootNamespace(v, r)
@@ -61,44 +95,130 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		return nil, err
 	}
 	root := ns.Root()
-	type mount struct {
-		path, fstype, data string
-		flags              uint32
-	}
-	mounts := []mount{{"/dev", dev.Name, "mode=755", unix.MS_NOSUID}}
-	if r.Gofer == nil || dirEmptyOrMissing(v, root, "/tmp") {
-		mounts = append(mounts, mount{"/tmp", tmpfs.Name, "mode=1777", unix.MS_NOSUID | unix.MS_NODEV})
-	}
 	registered := map[string]bool{}
 	for _, t := range vfs.FilesystemTypes() {
 		registered[t] = true
 	}
-	for _, m := range optionalMounts {
-		if registered[m.fstype] {
-			mounts = append(mounts, mount{m.path, m.fstype, "", m.flags})
+	mounts := []sentryMount{{path: "/dev", fstype: dev.Name, data: "mode=755", flags: unix.MS_NOSUID}}
+	if r.Container {
+		sm, err := specMounts(&r, registered)
+		if err != nil {
+			return nil, err
+		}
+		mounts = append(mounts, sm...)
+	} else {
+		if r.Gofer == nil || dirEmptyOrMissing(v, root, "/tmp") {
+			mounts = append(mounts, sentryMount{path: "/tmp", fstype: tmpfs.Name, data: "mode=1777", flags: unix.MS_NOSUID | unix.MS_NODEV})
+		}
+		for _, m := range optionalMounts {
+			if registered[m.fstype] {
+				mounts = append(mounts, sentryMount{path: m.path, fstype: m.fstype, flags: m.flags})
+			}
 		}
 	}
 	for _, m := range mounts {
-		target, err := mountPoint(v, root, m.path)
+		target, err := mountPoint(v, root, m.path, r.Container)
 		if err != nil {
 			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
-		fs, err := v.NewFilesystem(m.fstype, vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel})
+		opts := vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
+		if m.fstype == gofer.Name {
+			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly}}
+		}
+		fs, err := v.NewFilesystem(m.fstype, opts)
 		if err != nil {
 			return nil, fmt.Errorf("creating %s for %s: %w", m.fstype, m.path, err)
+		}
+		if m.fstype == gofer.Name && fs.Impl().(*gofer.Filesystem).ReadOnly() {
+			m.flags |= unix.MS_RDONLY
 		}
 		if _, err := v.MountAt(fs, target, m.flags); err != nil {
 			return nil, fmt.Errorf("mounting %s: %w", m.path, err)
 		}
 	}
 	fsc := vfs.NewFSContext(ns)
+	if r.Umask != nil {
+		fsc.SwapUmask(*r.Umask & 0o777)
+	}
 	if r.Cwd != "" && r.Cwd != "/" {
-		cwd, err := v.GetDentry(&vfs.Creds{UID: r.UID, GID: r.GID}, &vfs.PathOperation{Root: root, Start: root, Path: r.Cwd, FollowFinal: true})
-		if err == nil && cwd.Dentry.IsDir() {
+		pop := &vfs.PathOperation{Root: root, Start: root, Path: r.Cwd, FollowFinal: true}
+		cwd, err := v.GetDentry(r.creds(), pop)
+		if r.Container && errors.Is(err, unix.ENOENT) {
+			// As runc: a missing cwd is created (in the overlay, by default).
+			if err = mkdirAll(v, root, r.Cwd); err == nil {
+				cwd, err = v.GetDentry(r.creds(), pop)
+			}
+		}
+		if err == nil && !cwd.Dentry.IsDir() {
+			err = unix.ENOTDIR
+		}
+		switch {
+		case err == nil:
 			fsc.SetCwd(cwd)
+		case r.Container:
+			return nil, fmt.Errorf("process.cwd %s: %w", r.Cwd, err)
 		}
 	}
 	return fsc, nil
+}
+
+// mountFlags are the spec mount options that are mount flags.
+var mountFlags = map[string]uint32{
+	"ro": unix.MS_RDONLY, "nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV,
+	"noexec": unix.MS_NOEXEC, "sync": unix.MS_SYNCHRONOUS, "noatime": unix.MS_NOATIME,
+	"nodiratime": unix.MS_NODIRATIME, "relatime": unix.MS_RELATIME,
+	"strictatime": unix.MS_STRICTATIME,
+}
+
+// tmpfsData are the tmpfs options the sentry's tmpfs takes as data.
+var tmpfsData = map[string]bool{"size": true, "mode": true, "uid": true, "gid": true}
+
+// specMounts turns the spec's mounts into the sentry's, in order: bind mounts through the
+// gofer's attach points, tmpfs, proc and sysfs when registered, /dev as the devtmpfs
+// newRootFS always mounts. Others (devpts, mqueue, cgroup, ...) are skipped with a debug
+// note: the sandbox has no such filesystems yet.
+func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
+	var out []sentryMount
+	for _, m := range r.Mounts {
+		dst := path.Clean(m.Destination)
+		var flags uint32
+		var data []string
+		for _, o := range m.Options {
+			k, _, _ := strings.Cut(o, "=")
+			switch {
+			case mountFlags[o] != 0:
+				flags |= mountFlags[o]
+			case o == "rw":
+				flags &^= unix.MS_RDONLY
+			case tmpfsData[k]:
+				data = append(data, o)
+			}
+		}
+		sm := sentryMount{path: dst, flags: flags &^ unix.MS_RELATIME &^ unix.MS_STRICTATIME &^ unix.MS_NODIRATIME &^ unix.MS_NOATIME &^ unix.MS_SYNCHRONOUS}
+		switch {
+		case m.IsBind():
+			if r.Gofer == nil {
+				return nil, fmt.Errorf("bind mount %s: no gofer", dst)
+			}
+			sm.fstype, sm.attach, sm.readOnly = gofer.Name, m.Source, m.ReadOnly()
+		case dst == "/dev" && (m.Type == "tmpfs" || m.Type == "devtmpfs"):
+			r.logf("mount %s (%s): the sandbox's own devtmpfs is mounted there", dst, m.Type)
+			continue
+		case m.Type == "tmpfs":
+			sm.fstype, sm.data = tmpfs.Name, strings.Join(data, ",")
+		case m.Type == "proc" || m.Type == "sysfs":
+			if !registered[m.Type] {
+				r.logf("mount %s: no %s filesystem in the sandbox yet; skipped", dst, m.Type)
+				continue
+			}
+			sm.fstype = m.Type
+		default:
+			r.logf("mount %s: filesystem type %q is not supported in the sandbox yet; skipped", dst, m.Type)
+			continue
+		}
+		out = append(out, sm)
+	}
+	return out, nil
 }
 
 // newRootNamespace makes the mount namespace whose root is r's root filesystem.
@@ -128,12 +248,18 @@ func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, 
 	return ns, nil
 }
 
-// mountPoint returns the directory p under root, creating it if it does not exist.
-func mountPoint(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) (vfs.VirtualDentry, error) {
+// mountPoint returns the directory p under root, creating it if it does not exist (with
+// all, its missing parents too).
+func mountPoint(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string, all bool) (vfs.VirtualDentry, error) {
 	pop := &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinal: true}
 	vd, err := v.GetDentry(vfs.RootCreds, pop)
 	if errors.Is(err, unix.ENOENT) {
-		if err := v.MkdirAt(vfs.RootCreds, pop, 0755); err != nil {
+		if all {
+			err = mkdirAll(v, root, p)
+		} else {
+			err = v.MkdirAt(vfs.RootCreds, pop, 0755)
+		}
+		if err != nil {
 			return vfs.VirtualDentry{}, err
 		}
 		vd, err = v.GetDentry(vfs.RootCreds, pop)
@@ -145,6 +271,22 @@ func mountPoint(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) (vfs
 		return vfs.VirtualDentry{}, unix.ENOTDIR
 	}
 	return vd, nil
+}
+
+// mkdirAll creates directory p and its missing parents (mode 0755, as root).
+func mkdirAll(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) error {
+	cur := "/"
+	for _, c := range strings.Split(strings.Trim(path.Clean(p), "/"), "/") {
+		if c == "" {
+			continue
+		}
+		cur = path.Join(cur, c)
+		err := v.MkdirAt(vfs.RootCreds, &vfs.PathOperation{Root: root, Start: root, Path: cur, FollowFinal: true}, 0755)
+		if err != nil && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+	}
+	return nil
 }
 
 // dirEmptyOrMissing reports whether p is missing or an empty directory.
@@ -240,3 +382,27 @@ func openInSandbox(fsc *vfs.FSContext, creds *vfs.Creds, p string) (*vfs.FileDes
 	}
 	return fd, nil
 }
+
+// ExecError phrases a failure to prepare a container's init (Sandbox.Prepare) as runc
+// does for its executable name: `exec "NAME": executable file not found in $PATH`, or
+// `exec "NAME": ERRNO` for a file that cannot be used. Other errors are returned as they are.
+func ExecError(name string, err error) error {
+	var rfs *rootFSError
+	switch {
+	case errors.As(err, &rfs):
+		return err
+	case errors.Is(err, ErrCommandNotFound):
+		return fmt.Errorf("exec %q: executable file not found in $PATH", name)
+	}
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return fmt.Errorf("exec %q: %w", name, errno)
+	}
+	return fmt.Errorf("exec %q: %w", name, err)
+}
+
+// rootFSError is a failure to build the root filesystem (not the executable's fault).
+type rootFSError struct{ err error }
+
+func (e *rootFSError) Error() string { return "building the root filesystem: " + e.err.Error() }
+func (e *rootFSError) Unwrap() error { return e.err }

@@ -24,6 +24,7 @@ const (
 	bootConfigFD  = 3 // the container config, JSON, read to EOF
 	bootReadyFD   = 4 // "ready\n", or one line of error, then closed
 	bootControlFD = 5 // the listening control socket
+	bootGoferFD   = 6 // the sentry's end of the gofer's socketpair (boot.StartGofer)
 )
 
 // Boot implements `runsc boot`, the sandbox process, for internal use by `runsc create`: it
@@ -37,7 +38,7 @@ type Boot struct {
 func (*Boot) Name() string     { return "boot" }
 func (*Boot) Synopsis() string { return "the sandbox process (started by create; not for direct use)" }
 func (*Boot) Usage() string {
-	return "boot --bundle DIR CONTAINER_ID (started by runsc create, with descriptors 3-5)\n"
+	return "boot --bundle DIR CONTAINER_ID (started by runsc create, with descriptors 3-6)\n"
 }
 func (b *Boot) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&b.bundle, "bundle", "", "the container's bundle directory")
@@ -87,19 +88,26 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("control socket: %w", err)
 	}
-	exe, path, err := boot.OpenExecutable(cfg.Root, cfg.Args[0], cfg.Cwd, cfg.Env)
+	gc, err := boot.DialGofer(os.NewFile(bootGoferFD, "gofer"))
 	if err != nil {
 		l.Close()
 		return nil, nil, nil, err
 	}
-	if cfg.Cwd != "/" {
-		log.Debugf("container %s: process.cwd %s is not applied yet (no filesystem in the sentry)", id, cfg.Cwd)
-	}
 	sb, err := boot.New(b.Conf, cfg.Options())
 	if err != nil {
-		exe.Close()
+		gc.Close()
 		l.Close()
 		return nil, nil, nil, fmt.Errorf("building the sandbox: %w", err)
+	}
+	// The root filesystem is built and the executable found and opened through it (so
+	// through the gofer) now, so that create reports a bad one.
+	args := boot.Args{Path: cfg.Args[0], Argv: cfg.Args, Envv: cfg.Env, Root: cfg.RootFS(gc)}
+	args.Root.Logf = func(format string, a ...any) { log.Debugf("container %s: "+format, append([]any{id}, a...)...) }
+	if err := sb.Prepare(args); err != nil {
+		sb.Destroy()
+		gc.Close()
+		l.Close()
+		return nil, nil, nil, boot.ExecError(cfg.Args[0], err)
 	}
 	// The exit status is recorded before anyone waiting is told, so that `runsc state`
 	// reports it as soon as `runsc wait` returns.
@@ -109,6 +117,6 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 			log.Warnf("container %s: recording the exit status: %v", id, err)
 		}
 	}
-	ctrl := boot.NewController(sb, boot.Args{Executable: exe, Path: path, Argv: cfg.Args, Envv: cfg.Env}, record)
+	ctrl := boot.NewController(sb, args, record)
 	return sb, ctrl, l, nil
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -31,7 +32,10 @@ func (*Create) Usage() string {
 
 Creates the container's sandbox from the bundle's config.json and returns once it is ready;
 "runsc start" then runs the container's process. The container's stdin, stdout and stderr
-are this command's own (runc's pass-through mode).
+are this command's own (runc's pass-through mode). A gofer process serves root.path and the
+bind mounts' sources to the sandbox; with --overlay=root:memory (the default) the container's
+writes to its root stay in memory, with --overlay=none they reach root.path (unless
+root.readonly).
 `
 }
 
@@ -83,6 +87,10 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		return nil, nil, fmt.Errorf("--console-socket given but process.terminal is false")
 	}
 	cfg := specutil.ContainerConfig(id, spec, bundle)
+	cfg.Overlay = conf.Overlay != config.OverlayNone
+	if err := checkBindMounts(conf, cfg); err != nil {
+		return nil, nil, err
+	}
 	logUnsupported(conf, cfg)
 	return container.Create(container.CreateOptions{
 		Root: conf.Root, ID: id, Bundle: bundle, Config: cfg,
@@ -96,12 +104,27 @@ func logUnsupported(conf *config.Config, cfg *boot.ContainerConfig) {
 	if conf.SystemdCgroup {
 		l.Debugf("--systemd-cgroup is accepted and ignored: runsc does not manage cgroups yet")
 	}
-	if len(cfg.Mounts) > 0 {
-		l.Debugf("container %s: %d mounts in the spec are not mounted yet (no filesystems in the sentry)", cfg.ID, len(cfg.Mounts))
+}
+
+// checkBindMounts refuses bind mounts whose source does not exist, and drops (with a debug
+// note) those of a file: the gofer serves directories only, for now.
+func checkBindMounts(conf *config.Config, cfg *boot.ContainerConfig) error {
+	var keep []boot.Mount
+	for i, m := range cfg.Mounts {
+		if m.IsBind() {
+			st, err := os.Stat(m.Source)
+			if err != nil {
+				return fmt.Errorf("config.json: mounts[%d] (%s): bind source %q: %w", i, m.Destination, m.Source, errors.Unwrap(err))
+			}
+			if !st.IsDir() {
+				conf.OpenRuntimeLog().Debugf("container %s: bind mount of file %s on %s is not supported yet; skipped", cfg.ID, m.Source, m.Destination)
+				continue
+			}
+		}
+		keep = append(keep, m)
 	}
-	if len(cfg.AdditionalGIDs) > 0 {
-		l.Debugf("container %s: additional gids %v are not applied yet", cfg.ID, cfg.AdditionalGIDs)
-	}
+	cfg.Mounts = keep
+	return nil
 }
 
 // oneID returns the one positional argument, the container id.

@@ -59,7 +59,7 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 	defer g.Stop()
 	cwd, _ := os.Getwd()
 	status, err := boot.Run(conf, boot.Args{Path: argv[0], Argv: argv, Envv: os.Environ(), Root: boot.RootFS{
-		Gofer: g.Client, Overlay: true, Cwd: cwd, UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
+		Gofer: g.Client, Overlay: conf.Overlay != config.OverlayNone, Cwd: cwd, UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
 	}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", oneLine(err))

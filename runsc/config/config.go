@@ -25,11 +25,21 @@ type Config struct {
 	LogFormat string
 	// SystemdCgroup is accepted for runc compatibility and ignored (no cgroups yet).
 	SystemdCgroup bool
+	// Overlay is the root filesystem mode: OverlayMemory (a writable in-memory layer over
+	// the gofer's root, which is then served read-only) or OverlayNone (the gofer's root
+	// used directly: writable unless the spec's root is read-only).
+	Overlay string
 }
+
+// Values of --overlay.
+const (
+	OverlayMemory = "root:memory"
+	OverlayNone   = "none"
+)
 
 // Register defines the global flags on fs.
 func Register(fs *flag.FlagSet) *Config {
-	c := &Config{Platform: "ptrace", Root: "/run/runsc"}
+	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory}
 	c.RegisterSandboxFlags(fs)
 	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state")
 	c.registerRuntimeFlags(fs)
@@ -44,6 +54,7 @@ func (c *Config) RegisterSandboxFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Strace, "strace", c.Strace, "log every syscall of the application, strace-style, to the debug log (stderr by default)")
 	fs.BoolVar(&c.Debug, "debug", c.Debug, "log sentry diagnostics to the debug log")
 	fs.StringVar(&c.DebugLog, "debug-log", c.DebugLog, "directory for debug logs (default: stderr)")
+	fs.StringVar(&c.Overlay, "overlay", c.Overlay, "root filesystem: "+OverlayMemory+" (writes go to memory) or "+OverlayNone+" (writes reach the rootfs unless root.readonly)")
 }
 
 // Validate checks values that flag parsing cannot.
@@ -54,6 +65,9 @@ func (c *Config) Validate() error {
 	}
 	if !found {
 		return fmt.Errorf("unknown platform %q (available: %v)", c.Platform, platform.Names())
+	}
+	if c.Overlay != OverlayMemory && c.Overlay != OverlayNone {
+		return fmt.Errorf("unknown --overlay %q (%s or %s)", c.Overlay, OverlayMemory, OverlayNone)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("unknown --log-format %q (text or json)", c.LogFormat)

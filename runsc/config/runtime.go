@@ -30,6 +30,7 @@ func (c *Config) Flags() []string {
 		"--strace=" + strconv.FormatBool(c.Strace),
 		"--debug=" + strconv.FormatBool(c.Debug),
 		"--debug-log=" + c.DebugLog,
+		"--overlay=" + c.Overlay,
 		"--log=" + c.Log,
 		"--log-format=" + c.LogFormat,
 	}

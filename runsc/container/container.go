@@ -53,11 +53,16 @@ type State struct {
 	// Status is the last status a command recorded (see Container.Status for the live one).
 	Status Status `json:"status"`
 	// Pid is the sandbox process; PidStartTime is its start time (see procStat).
-	Pid          int               `json:"pid"`
-	PidStartTime uint64            `json:"pidStartTime"`
-	Created      time.Time         `json:"created"`
-	Owner        string            `json:"owner"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
+	Pid          int    `json:"pid"`
+	PidStartTime uint64 `json:"pidStartTime"`
+	// GoferPid is the container's gofer process (serving its rootfs and bind mounts);
+	// GoferStartTime its start time. The gofer exits when the sandbox hangs up; delete
+	// makes sure.
+	GoferPid       int               `json:"goferPid,omitempty"`
+	GoferStartTime uint64            `json:"goferStartTime,omitempty"`
+	Created        time.Time         `json:"created"`
+	Owner          string            `json:"owner"`
+	Annotations    map[string]string `json:"annotations,omitempty"`
 }
 
 // Container is a loaded container. It holds the container's lock until Close.
@@ -245,8 +250,10 @@ type CreateOptions struct {
 	ReadyTimeout time.Duration
 }
 
-// Create creates a container: its state directory, and its sandbox process (`runsc boot`,
-// in a new session, with the container's stdio), and returns once the sandbox is ready.
+// Create creates a container: its state directory, its gofer process (`runsc gofer`,
+// serving the rootfs and the bind mounts' sources) and its sandbox process (`runsc boot`,
+// in a new session, with the container's stdio), connected by a socketpair, and returns
+// once the sandbox is ready.
 // The returned container is locked (Close it) and Created. The second result is the
 // sandbox process, for a caller that waits for it itself (`runsc run`); others Release it.
 func Create(o CreateOptions) (*Container, *os.Process, error) {
@@ -287,27 +294,57 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 	return c, proc, nil
 }
 
-// startSandbox starts `runsc boot` and waits until it is ready.
+// startSandbox starts the gofer and `runsc boot` and waits until the sandbox is ready.
 //
 // Preconditions: c is locked exclusively and Creating.
 func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if err := c.save(Creating); err != nil {
 		return nil, err
 	}
+	goferStderr := os.Stderr
+	if o.Stdio[2] != nil {
+		goferStderr = o.Stdio[2]
+	}
+	gcmd, gsock, err := boot.StartGofer(o.Config.GoferSpec(), goferStderr)
+	if err != nil {
+		return nil, err
+	}
+	defer gsock.Close()
+	gproc := gcmd.Process
+	// Reap the gofer when it exits, while this process lives (`runsc run`).
+	go gcmd.Wait()
+	killGofer := func() {
+		gproc.Kill()
+	}
+	gstart, err := processStartTime(gproc.Pid)
+	if err != nil {
+		killGofer()
+		return nil, fmt.Errorf("reading the gofer's start time: %w", err)
+	}
+	c.GoferPid, c.GoferStartTime = gproc.Pid, gstart
+	// Recorded now, so that a delete --force of a container whose create is interrupted
+	// still finds the gofer.
+	if err := c.save(Creating); err != nil {
+		killGofer()
+		return nil, err
+	}
 	l, err := control.Listen(ControlPath(c.dir))
 	if err != nil {
+		killGofer()
 		return nil, fmt.Errorf("creating control socket: %w", err)
 	}
 	lf := l.File()
 	defer l.Close()
 	cfgR, cfgW, err := os.Pipe()
 	if err != nil {
+		killGofer()
 		return nil, err
 	}
 	defer cfgR.Close()
 	defer cfgW.Close()
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
+		killGofer()
 		return nil, err
 	}
 	defer readyR.Close()
@@ -330,20 +367,24 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if o.Stdio[2] != nil {
 		cmd.Stderr = o.Stdio[2]
 	}
-	// fd 3: the container config; fd 4: the readiness pipe; fd 5: the control socket.
-	cmd.ExtraFiles = []*os.File{cfgR, readyW, lf}
+	// fd 3: the container config; fd 4: the readiness pipe; fd 5: the control socket;
+	// fd 6: the sentry's end of the gofer's socketpair.
+	cmd.ExtraFiles = []*os.File{cfgR, readyW, lf, gsock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
+		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}
 	proc := cmd.Process
 	fail := func(err error) (*os.Process, error) {
 		proc.Kill()
 		proc.Wait()
+		killGofer()
 		return nil, err
 	}
 	cfgR.Close()
 	readyW.Close()
+	gsock.Close()
 	start, err := processStartTime(proc.Pid)
 	if err != nil {
 		return fail(fmt.Errorf("reading the sandbox's start time: %w", err))
@@ -366,6 +407,7 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	case s == "ready":
 	case s == "":
 		st, _ := proc.Wait()
+		killGofer()
 		return nil, fmt.Errorf("the sandbox exited during setup (%v)", st)
 	default:
 		return fail(errors.New(s))
@@ -442,6 +484,15 @@ func (c *Container) Delete(force bool) error {
 			if !waitGone(c.Pid, c.PidStartTime, 10*time.Second) {
 				return fmt.Errorf("cannot delete container %s: the sandbox (pid %d) does not exit", c.ID, c.Pid)
 			}
+		}
+	}
+	// The gofer ends when the sandbox hangs up; make sure, so that none is left behind.
+	if c.GoferPid > 0 && !waitGone(c.GoferPid, c.GoferStartTime, time.Second) {
+		if err := killProcess(c.GoferPid, c.GoferStartTime, unix.SIGKILL); err != nil {
+			return fmt.Errorf("cannot delete container %s: killing the gofer: %w", c.ID, err)
+		}
+		if !waitGone(c.GoferPid, c.GoferStartTime, 10*time.Second) {
+			return fmt.Errorf("cannot delete container %s: the gofer (pid %d) does not exit", c.ID, c.GoferPid)
 		}
 	}
 	// state.json first: a command waiting for the lock then finds no container.

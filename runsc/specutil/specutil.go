@@ -255,14 +255,26 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Hostname:        spec.Hostname,
 		Annotations:     spec.Annotations,
 	}
+	if p.User.Umask != nil {
+		u := *p.User.Umask
+		c.Umask = &u
+	}
 	for _, r := range p.Rlimits {
 		c.Rlimits = append(c.Rlimits, boot.Rlimit{Resource: rlimitNumbers[r.Type], Cur: r.Soft, Max: r.Hard})
 	}
 	for _, m := range spec.Mounts {
-		c.Mounts = append(c.Mounts, boot.Mount{
+		bm := boot.Mount{
 			Destination: m.Destination, Type: m.Type, Source: m.Source,
 			Options: append([]string(nil), m.Options...),
-		})
+		}
+		// A bind mount's relative source is relative to the bundle, as runc has it.
+		if bm.IsBind() && bm.Source != "" && !filepath.IsAbs(bm.Source) {
+			bm.Source = filepath.Join(bundle, bm.Source)
+		}
+		if bm.IsBind() {
+			bm.Source = filepath.Clean(bm.Source)
+		}
+		c.Mounts = append(c.Mounts, bm)
 	}
 	return c
 }

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/stockade-sandbox/stockade/runsc/boot"
 )
 
 // goodSpec is a minimal valid config.json, as a map so that tests can break it.
@@ -175,5 +179,30 @@ func TestDefaultSpecIsValid(t *testing.T) {
 	dir := writeBundle(t, string(m))
 	if _, err := Load(dir); err != nil {
 		t.Fatalf("the default spec does not load: %v", err)
+	}
+}
+
+// TestBindSourceAndUmask: a relative bind source is relative to the bundle; the umask and
+// the bind/ro options carry over.
+func TestBindSourceAndUmask(t *testing.T) {
+	spec := Default()
+	umask := uint32(0o27)
+	spec.Process.User.Umask = &umask
+	spec.Mounts = append(spec.Mounts,
+		specs.Mount{Destination: "/data", Type: "none", Source: "data/", Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/abs", Type: "bind", Source: "/srv"})
+	c := ContainerConfig("id", spec, "/bundle")
+	if c.Umask == nil || *c.Umask != 0o27 {
+		t.Fatalf("umask %v", c.Umask)
+	}
+	n := len(c.Mounts)
+	if m := c.Mounts[n-2]; m.Source != "/bundle/data" || !m.IsBind() || !m.ReadOnly() {
+		t.Fatalf("relative bind mount: %+v", m)
+	}
+	if m := c.Mounts[n-1]; m.Source != "/srv" || !m.IsBind() || m.ReadOnly() {
+		t.Fatalf("bind mount: %+v", m)
+	}
+	if gs := c.GoferSpec(); len(gs.Mounts) != 2 || gs.Mounts[0] != (boot.GoferMount{Path: "/bundle/data", ReadOnly: true}) || !gs.RootReadOnly {
+		t.Fatalf("gofer spec: %+v", gs)
 	}
 }

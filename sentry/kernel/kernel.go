@@ -41,6 +41,8 @@ type Config struct {
 	Hostname string
 	// Creds of the init process.
 	UID, GID uint32
+	// Groups are the init process's supplementary groups.
+	Groups []uint32
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
 	// Strace, when set, is called around every syscall.

@@ -209,4 +209,6 @@ func (tg *ThreadGroup) SetRlimit(r int, l Rlimit) {
 type Credentials struct {
 	RealUID, EffectiveUID, SavedUID uint32
 	RealGID, EffectiveGID, SavedGID uint32
+	// Groups are the supplementary groups (never modified in place: shared by copies).
+	Groups []uint32
 }

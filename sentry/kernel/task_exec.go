@@ -37,6 +37,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	creds := Credentials{
 		RealUID: k.defaults.UID, EffectiveUID: k.defaults.UID, SavedUID: k.defaults.UID,
 		RealGID: k.defaults.GID, EffectiveGID: k.defaults.GID, SavedGID: k.defaults.GID,
+		Groups: append([]uint32(nil), k.defaults.Groups...),
 	}
 	tg := &ThreadGroup{k: k, tgid: 1, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
 	for r := 0; r < linux.RLIM_NLIMITS; r++ {

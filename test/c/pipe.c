@@ -70,10 +70,12 @@ static void epipe(void) {
 	pipe(p);
 	close(p[0]);
 	signal(SIGPIPE, on_sigpipe);
-	printf("write without readers: %s, SIGPIPE=%d\n", en(write(p[1], "x", 1)), got_sigpipe == SIGPIPE);
+	const char *r = en(write(p[1], "x", 1));
+	printf("write without readers: %s, SIGPIPE=%d\n", r, got_sigpipe == SIGPIPE);
 	signal(SIGPIPE, SIG_IGN);
 	got_sigpipe = 0;
-	printf("ignored: %s, SIGPIPE=%d\n", en(write(p[1], "x", 1)), got_sigpipe);
+	r = en(write(p[1], "x", 1));
+	printf("ignored: %s, SIGPIPE=%d\n", r, got_sigpipe);
 	signal(SIGPIPE, SIG_DFL);
 	close(p[1]);
 
@@ -225,27 +227,31 @@ static void pipeline(void) {
 
 // blocking: a reader blocks until a child writes; a writer blocks until a child drains.
 static void blocking(void) {
-	int p[2];
+	int p[2], q[2];
 	pipe(p);
+	pipe(q);
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {
+		close(p[0]);
+		close(q[1]);
 		usleep(50000);
 		write(p[1], "late", 4);
 		char *big = calloc(1, 100000);
-		readall(p[0], big, 100000);
-		_exit(0);
+		_exit(readall(q[0], big, 100000) != 100000);
 	}
+	close(p[1]);
+	close(q[0]);
 	char buf[16];
 	ssize_t n = read(p[0], buf, sizeof buf);
 	printf("blocking read: %.*s\n", (int)n, buf);
 	char *big = calloc(1, 100000);
-	printf("blocking write of 100000: %zd\n", write(p[1], big, 100000));
+	printf("blocking write of 100000: %zd\n", write(q[1], big, 100000));
 	int status;
 	waitpid(c, &status, 0);
 	printf("drainer status: %d\n", status);
 	close(p[0]);
-	close(p[1]);
+	close(q[1]);
 	free(big);
 }
 

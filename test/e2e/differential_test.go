@@ -57,6 +57,11 @@ var differentialCases = []differentialCase{
 	{name: "fork-orphan", prog: "orphan"},
 	{name: "fork-threads", prog: "forkthreads"},
 	{name: "pgrp", prog: "pgrp"},
+	// Pipes, fifos, poll/select and splice (see test/c/pipe.c, fifo.c, poll.c, splice.c).
+	{name: "pipe", prog: "pipe"},
+	{name: "fifo", prog: "fifo"},
+	{name: "poll", prog: "poll"},
+	{name: "splice", prog: "splice"},
 	// /proc/self and /proc/<pid> against the process's own view (see test/c/procfs.c).
 	{name: "procfs", prog: "procfs", args: []string{"first", "with space", ""}},
 }

@@ -1,0 +1,108 @@
+package boot
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/gofer/client"
+)
+
+// GoferSpec says what a gofer process serves: the container's root and the host
+// directories of its bind mounts (each its own attach point, named by its host path).
+type GoferSpec struct {
+	// Root is the host directory served as attach point "/"; RootReadOnly serves it
+	// read-only.
+	Root         string
+	RootReadOnly bool
+	// Mounts are the bind mount sources.
+	Mounts []GoferMount
+	// Setsid starts the gofer in a session of its own (a container's gofer outlives runsc
+	// create and must not get the terminal's signals).
+	Setsid bool
+}
+
+// GoferMount is one host directory the gofer serves as an attach point of its own name.
+type GoferMount struct {
+	Path     string
+	ReadOnly bool
+}
+
+// GoferSpec returns what the container's gofer serves: the root (read-only unless the
+// container writes through to it: --overlay=none and a writable root.path) and the source
+// of every directory bind mount, read-write if any bind mount of it is.
+func (c *ContainerConfig) GoferSpec() GoferSpec {
+	gs := GoferSpec{Root: c.Root, RootReadOnly: c.RootReadonly || c.Overlay, Setsid: true}
+	rw := map[string]bool{}
+	for _, m := range c.Mounts {
+		if !m.IsBind() {
+			continue
+		}
+		rw[m.Source] = rw[m.Source] || !m.ReadOnly()
+	}
+	for p, w := range rw {
+		gs.Mounts = append(gs.Mounts, GoferMount{Path: p, ReadOnly: !w})
+	}
+	sort.Slice(gs.Mounts, func(i, j int) bool { return gs.Mounts[i].Path < gs.Mounts[j].Path })
+	return gs
+}
+
+// StartGofer starts `runsc gofer` serving gs as a separate process, connected to the
+// sentry by a SOCK_SEQPACKET socketpair: the gofer gets one end as its descriptor 3, and
+// the other end is returned (close-on-exec) for the sentry, which dials it with
+// gofer/client (`runsc do` in its own process; `runsc create` passes it on to `runsc
+// boot`). The gofer serves until the sentry's end is closed. stderr is the gofer's stderr
+// (nil: this process's).
+func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gofer socketpair: %w", err)
+	}
+	theirs := os.NewFile(uintptr(fds[0]), "gofer-socket")
+	ours := os.NewFile(uintptr(fds[1]), "gofer-client")
+	mode := func(ro bool) string {
+		if ro {
+			return ":ro"
+		}
+		return ":rw"
+	}
+	args := []string{"gofer", "--root", gs.Root + mode(gs.RootReadOnly)}
+	for _, m := range gs.Mounts {
+		args = append(args, "--mount", m.Path+mode(m.ReadOnly))
+	}
+	args = append(args, "--fd", "3")
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Args[0] = "runsc-gofer"
+	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid}
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		ours.Close()
+		return nil, nil, fmt.Errorf("starting the gofer: %w", err)
+	}
+	return cmd, ours, nil
+}
+
+// DialGofer connects to the gofer on f, the sentry's end of its socketpair (StartGofer's,
+// or the one `runsc boot` inherits). f is closed.
+func DialGofer(f *os.File) (*client.Client, error) {
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("gofer socket: %w", err)
+	}
+	c, err := client.Dial(fd)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the gofer: %w", err)
+	}
+	return c, nil
+}
