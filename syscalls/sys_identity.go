@@ -83,3 +83,48 @@ func Uname(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	return 0, copyOutStruct(t, args.Pointer(0), &u)
 }
+
+// Setuid implements Linux syscall setuid(2).
+func Setuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetUID(args.Uint(0))
+}
+
+// Setgid implements Linux syscall setgid(2).
+func Setgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetGID(args.Uint(0))
+}
+
+// Setreuid implements Linux syscall setreuid(2).
+func Setreuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetREUID(args.Uint(0), args.Uint(1))
+}
+
+// Setregid implements Linux syscall setregid(2).
+func Setregid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetREGID(args.Uint(0), args.Uint(1))
+}
+
+// Setresuid implements Linux syscall setresuid(2).
+func Setresuid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetRESUID(args.Uint(0), args.Uint(1), args.Uint(2))
+}
+
+// Setresgid implements Linux syscall setresgid(2).
+func Setresgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.ThreadGroup().SetRESGID(args.Uint(0), args.Uint(1), args.Uint(2))
+}
+
+// Setgroups implements Linux syscall setgroups(2).
+func Setgroups(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	n := args.Int(0)
+	if n < 0 || n > kernel.NGroupsMax {
+		return 0, unix.EINVAL
+	}
+	groups := make([]uint32, n)
+	for i := range groups {
+		if err := copyInStruct(t, args.Pointer(1)+uintptr(4*i), &groups[i]); err != nil {
+			return 0, err
+		}
+	}
+	return 0, t.ThreadGroup().SetGroups(groups)
+}

@@ -11,7 +11,12 @@ import (
 // positionalFile returns fd for pread/pwrite: ESPIPE for files without positions (host
 // stdio, eventfds...), EISDIR is left to the read itself.
 func positionalFile(t *kernel.Task, fd int32) (*vfs.FileDescription, *kernel.FileRef, error) {
-	return vfsFile(t, fd, false, unix.ESPIPE)
+	f, ref, err := vfsFile(t, fd, false, unix.ESPIPE)
+	if err == nil && f.Dentry().Type() == unix.S_IFIFO {
+		ref.DecRef()
+		return nil, nil, unix.ESPIPE
+	}
+	return f, ref, err
 }
 
 func preadTo(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {

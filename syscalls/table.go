@@ -12,6 +12,7 @@ func init() {
 
 // Notes shared by several entries.
 const (
+	noteCaps      = "Linux's rules; capabilities follow the effective uid (0: all, else none)"
 	noteXattr     = "arguments and files checked as Linux does; no filesystem stores xattrs yet: EOPNOTSUPP"
 	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
 	noteFiles     = "filesystem access comes with the VFS and the gofer"
@@ -35,6 +36,13 @@ func missing(note string) kernel.Syscall { return kernel.Syscall{Note: note} }
 // Table is the syscall table: every syscall with an implementation, and notable missing ones
 // with the reason. Syscalls absent here return ENOSYS.
 var Table = map[uintptr]kernel.Syscall{
+	unix.SYS_SETUID:            partial(Setuid, noteCaps),
+	unix.SYS_SETGID:            partial(Setgid, noteCaps),
+	unix.SYS_SETREUID:          partial(Setreuid, noteCaps),
+	unix.SYS_SETREGID:          partial(Setregid, noteCaps),
+	unix.SYS_SETRESUID:         partial(Setresuid, noteCaps),
+	unix.SYS_SETRESGID:         partial(Setresgid, noteCaps),
+	unix.SYS_SETGROUPS:         partial(Setgroups, noteCaps),
 	unix.SYS_GETXATTR:          partial(Getxattr, noteXattr),
 	unix.SYS_LGETXATTR:         partial(Lgetxattr, noteXattr),
 	unix.SYS_FGETXATTR:         partial(Fgetxattr, noteXattr),

@@ -39,7 +39,9 @@ func (ep *Endpoint) WaitRoom(t *kernel.Task, nonblock bool) (int, error) {
 		p.mu.Unlock()
 		switch {
 		case readers == 0:
-			t.SendSignal(int(unix.SIGPIPE), false)
+			if t != nil {
+				t.SendSignal(int(unix.SIGPIPE), false)
+			}
 			return 0, unix.EPIPE
 		case free > 0:
 			return free * pageSize, nil

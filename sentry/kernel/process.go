@@ -196,7 +196,7 @@ func (tg *ThreadGroup) sendChildSignal(sig int, child *ThreadGroup, code, status
 	}
 	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
 	info.SetPID(child.tgid)
-	info.SetUID(child.creds.RealUID)
+	info.SetUID(child.Creds().RealUID)
 	info.SetStatus(status)
 	l.SendSignalInfo(info, true)
 }

@@ -146,8 +146,10 @@ type ThreadGroup struct {
 	// proc is the process's place in the process tree (process.go).
 	proc tgProc
 
-	// creds are the process credentials. They are set at creation and not changed in
-	// this milestone (setuid family comes with processes).
+	// credsMu guards creds, which set*id(2) change while other threads read them.
+	credsMu sync.RWMutex
+	// creds are the process credentials (per process: glibc applies set*id to every
+	// thread anyway). Guarded by credsMu.
 	creds Credentials
 
 	mu sync.Mutex
@@ -189,7 +191,11 @@ func (tg *ThreadGroup) Parent() *ThreadGroup {
 }
 
 // Creds returns the process credentials.
-func (tg *ThreadGroup) Creds() Credentials { return tg.creds }
+func (tg *ThreadGroup) Creds() Credentials {
+	tg.credsMu.RLock()
+	defer tg.credsMu.RUnlock()
+	return tg.creds
+}
 
 // Rlimit returns resource limit r.
 func (tg *ThreadGroup) Rlimit(r int) Rlimit {

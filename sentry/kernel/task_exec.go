@@ -153,7 +153,7 @@ func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string
 		}
 		file, path, argv = f, sc.Interp, nargv
 	}
-	c := t.tg.creds
+	c := t.tg.Creds()
 	res, err := loader.Load(m, loader.Args{
 		File: file, Path: execPath, Argv: argv, Envv: envv,
 		UID: c.RealUID, EUID: c.EffectiveUID, GID: c.RealGID, EGID: c.EffectiveGID,

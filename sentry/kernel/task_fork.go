@@ -48,7 +48,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		}
 	}
 
-	tg := &ThreadGroup{k: k, creds: t.tg.creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	tg := &ThreadGroup{k: k, creds: t.tg.Creds(), tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
 	t.tg.mu.Lock()
 	tg.actions = t.tg.actions
 	tg.rlimits = t.tg.rlimits

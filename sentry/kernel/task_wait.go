@@ -107,7 +107,7 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 			continue
 		}
 		matched = true
-		r := &WaitResult{PID: c.tgid, UID: c.creds.RealUID}
+		r := &WaitResult{PID: c.tgid, UID: c.Creds().RealUID}
 		switch {
 		case c.proc.zombie:
 			if !o.Exited {

@@ -51,6 +51,8 @@ int main(void) {
 
 	int rw = open(path, O_RDWR);
 	printf("O_RDWR open: %s\n", en(rw));
+	printf("pwrite on a fifo: %s\n", en(pwrite(rw, "x", 1, 0)));
+	printf("lseek on a fifo: %s\n", en(lseek(rw, 0, SEEK_SET)));
 	write(rw, "self", 4);
 	n = read(rw, buf, sizeof buf);
 	printf("O_RDWR read back: %.*s\n", n, buf);

@@ -255,8 +255,39 @@ static void blocking(void) {
 	free(big);
 }
 
+static void on_usr1(int sig) {}
+
+// interrupted: a blocked read fails with EINTR after a handler without SA_RESTART, and is
+// restarted (and gets the data) with SA_RESTART.
+static void interrupted(void) {
+	for (int restart = 0; restart < 2; restart++) {
+		struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
+		sigaction(SIGUSR1, &sa, NULL);
+		int p[2];
+		pipe(p);
+		pid_t parent = getpid();
+		pid_t c = fork();
+		if (c == 0) {
+			usleep(50000);
+			kill(parent, SIGUSR1);
+			usleep(50000);
+			write(p[1], "data", 4);
+			_exit(0);
+		}
+		char buf[8];
+		ssize_t n = read(p[0], buf, sizeof buf);
+		printf("read with SA_RESTART=%d: %s %zd\n", restart, en(n), n);
+		int status;
+		waitpid(c, &status, 0);
+		close(p[0]);
+		close(p[1]);
+	}
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	interrupted();
 	basic();
 	epipe();
 	capacity();

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/time.h>
@@ -237,6 +238,29 @@ static void test_select(void) {
 	close(p[0]);
 }
 
+// test_epoll checks that epoll sees pipe readiness, including a wake-up by another process.
+static void test_epoll(void) {
+	int p[2];
+	pipe(p);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 7}, out[2];
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	ev = (struct epoll_event){.events = EPOLLOUT, .data.u32 = 8};
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev);
+	int n = epoll_wait(ep, out, 2, 0);
+	printf("epoll: %d first=%u %#x\n", n, out[0].data.u32, out[0].events);
+	epoll_ctl(ep, EPOLL_CTL_DEL, p[1], NULL);
+	pid_t k = later(50, p[1]);
+	n = epoll_wait(ep, out, 2, 5000);
+	printf("epoll woken: %d %u %#x\n", n, out[0].data.u32, out[0].events);
+	reap(k);
+	close(p[1]);
+	n = epoll_wait(ep, out, 2, 0);
+	printf("epoll after writer closed: %d %#x\n", n, out[0].events);
+	close(p[0]);
+	close(ep);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	// stdout is the harness's pipe (a host descriptor in the sandbox).
@@ -245,6 +269,7 @@ int main(void) {
 	printf("poll stdout: %d %#x\n", n, out.revents);
 	test_poll();
 	test_select();
+	test_epoll();
 	test_signals();
 	return 0;
 }

@@ -52,6 +52,7 @@ var differentialCases = []differentialCase{
 	{name: "cpu-clocks", prog: "cpuclock"},
 	{name: "fork-wait", prog: "fork"},
 	{name: "execve", prog: "execve"},
+	{name: "setid", prog: "setid"},
 	{name: "fork-cow", prog: "cow"},
 	{name: "vfork", prog: "vfork"},
 	{name: "fork-orphan", prog: "orphan"},

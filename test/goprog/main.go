@@ -9,9 +9,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"hash/crc64"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime"
 	"sort"
@@ -172,6 +174,14 @@ loop:
 		check("signal.Notify got SIGUSR1", false)
 	}
 	signal.Stop(sigs)
+
+	// os/exec: fork+exec of a host program through the sandbox's own filesystem, with a
+	// pipe for its output and wait for its exit status.
+	out, err := exec.Command("/bin/echo", "from", "exec").Output()
+	check("os/exec output", err == nil && string(out) == "from exec\n")
+	err = exec.Command("/bin/sh", "-c", "exit 7").Run()
+	var ee *exec.ExitError
+	check("os/exec exit status 7", errors.As(err, &ee) && ee.ExitCode() == 7)
 
 	// Asynchronous preemption: with one P, a goroutine spinning without calls is preempted
 	// only by a SIGURG the runtime sends to its thread, so that this goroutine runs again.

@@ -12,14 +12,14 @@ import (
 
 // bbApplets are the busybox applets the busybox bundles link, as `busybox --install -s`
 // would.
-var bbApplets = []string{"sh", "ls", "cat", "echo", "id", "hostname"}
+var bbApplets = []string{"sh", "ls", "cat", "echo", "id", "hostname", "sleep"}
 
 // newBusyboxEnv is newEnv with a busybox rootfs: /bin/busybox, applet symlinks, and
 // /etc/greeting. process.args is sh -c script.
 func newBusyboxEnv(t *testing.T, script string) *env {
 	t.Helper()
 	if _, err := os.Stat("/bin/busybox"); err != nil {
-		t.Skip("no /bin/busybox (apt-get install -y busybox-static)")
+		t.Fatal("no /bin/busybox: apt-get install -y busybox-static (.ci/run installs it)")
 	}
 	e := newEnv(t, "sh", "-c", script)
 	for _, a := range bbApplets {
@@ -223,4 +223,33 @@ func procAlive(pid int) bool {
 	f := strings.Fields(s[i+1:])
 	cmdline, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X" && strings.HasPrefix(string(cmdline), "runsc-gofer\x00")
+}
+
+// TestKillInitEndsEveryProcess: killing the container's init from outside ends every
+// process in the sandbox, and leaves no sandbox, stub or gofer process on the host.
+func TestKillInitEndsEveryProcess(t *testing.T) {
+	e := newBusyboxEnv(t, "sleep 100 & sleep 100 & sleep 100 & wait")
+	e.must("create", "ki")
+	e.must("start", "ki")
+	pid := e.state("ki").Pid
+	// The sandbox, its master stub and one stub per process: wait until the sleeps run.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sessionProcs(pid)) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("sandbox processes never appeared: %v", sessionProcs(pid))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.must("kill", "ki", "KILL")
+	if w := e.runsc("wait", "ki"); w.code != 137 {
+		t.Fatalf("wait after kill KILL: %+v", w)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for len(sessionProcs(pid)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes left after init was killed: %v", sessionProcs(pid))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.must("delete", "ki")
 }
