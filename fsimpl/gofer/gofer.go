@@ -584,6 +584,13 @@ type Regular struct {
 	inode
 	// appendMu serialises appending writes, which read the size and then write there.
 	appendMu sync.Mutex
+	// roFD is a host descriptor opened read-only and shared by every plain read-only
+	// description of the file (their I/O is positional, so they need no offset of their
+	// own). It stays open after the last of them is released, so that a warm open needs no
+	// gofer round trip, and is closed when the inode is collected. Valid when roValid.
+	// Guarded by inode.mu.
+	roFD    int
+	roValid bool
 }
 
 // openFlags are the flags passed through to the gofer's open: the access mode and flags
@@ -594,6 +601,9 @@ const openFlags = unix.O_ACCMODE | unix.O_DSYNC | unix.O_SYNC | unix.O_DIRECT | 
 func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	if r.fs.readOnly && flags&unix.O_ACCMODE != unix.O_RDONLY {
 		return nil, unix.EROFS
+	}
+	if flags&openFlags == unix.O_RDONLY {
+		return r.openShared()
 	}
 	fd, err := r.fs.c.Open(r.h, int(flags&openFlags))
 	if err != nil {
@@ -610,12 +620,36 @@ func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	return &regularFD{r: r, fd: fd}, nil
 }
 
+// openShared returns a description over the inode's shared read-only descriptor, asking
+// the gofer for it on first use.
+func (r *Regular) openShared() (vfs.FileDescriptionImpl, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.roValid {
+		fd, err := r.fs.c.Open(r.h, unix.O_RDONLY)
+		if err != nil {
+			return nil, errno(err)
+		}
+		r.roFD, r.roValid = fd, true
+		runtime.AddCleanup(r, func(fd int) { unix.Close(fd) }, fd)
+		if !r.fs.readOnly {
+			if r.openFDs == nil {
+				r.openFDs = make(map[int]struct{})
+			}
+			r.openFDs[fd] = struct{}{}
+		}
+	}
+	return &regularFD{r: r, fd: r.roFD, shared: true}, nil
+}
+
 // regularFD is an open regular file: I/O on the donated host descriptor.
 type regularFD struct {
 	vfs.DefaultImpl
 	r *Regular
-	// fd is the host descriptor, owned by this description until Release.
-	fd int
+	// fd is the host descriptor: owned by this description until Release, or the inode's
+	// shared read-only descriptor if shared.
+	fd     int
+	shared bool
 }
 
 var (
@@ -714,6 +748,9 @@ func (f *regularFD) Sync() error { return unix.Fsync(f.fd) }
 
 // Release implements vfs.FileDescriptionImpl.
 func (f *regularFD) Release() {
+	if f.shared {
+		return // the inode keeps its shared descriptor
+	}
 	f.r.mu.Lock()
 	delete(f.r.openFDs, f.fd)
 	f.r.mu.Unlock()

@@ -254,3 +254,40 @@ func mustGet(t *testing.T, e *env, p string) vfs.VirtualDentry {
 	must(t, err)
 	return vd
 }
+
+// TestWarmReadOnlyOpenReusesTheHostFD: plain read-only opens share one donated descriptor
+// per file, kept after close, so a warm open costs no gofer round trip; each description
+// keeps its own offset. A writable open gets a descriptor of its own.
+func TestWarmReadOnlyOpenReusesTheHostFD(t *testing.T) {
+	e := newEnv(t, false)
+	a, err := e.open("/file", unix.O_RDONLY, 0)
+	must(t, err)
+	afd, _ := a.HostFD()
+	buf := make([]byte, 5)
+	if _, err := a.Read(nil, buf); err != nil {
+		t.Fatal(err)
+	}
+	a.Release()
+	b, err := e.open("/file", unix.O_RDONLY, 0)
+	must(t, err)
+	defer b.Release()
+	if bfd, _ := b.HostFD(); bfd != afd {
+		t.Fatalf("second read-only open got host fd %d, want the shared %d", bfd, afd)
+	}
+	if n, err := b.Read(nil, buf); err != nil || n != 5 || string(buf) != string(must2(os.ReadFile(filepath.Join(e.host, "file")))[:5]) {
+		t.Fatalf("second description read %q, %v: its offset must start at 0", buf[:n], err)
+	}
+	w, err := e.open("/file", unix.O_WRONLY, 0)
+	must(t, err)
+	defer w.Release()
+	if wfd, _ := w.HostFD(); wfd == afd {
+		t.Fatal("a writable open shares the read-only descriptor")
+	}
+}
+
+func must2[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -7,6 +7,9 @@
 //   - start-to-exit: wall time from starting `runsc do /static/true` to its
 //     exit, against exec of the same static binary on the host (median over
 //     runs, after one warm-up run).
+//   - open+fstat+close and stat of a host file (served by the gofer under
+//     runsc; warm: a first stat precedes the timed loop), and sequential read of
+//     a 256 MiB host file with a 1 MiB buffer, reported as GB/s.
 //
 // Usage (from the repository root; `make bench` builds runsc first):
 //
@@ -37,7 +40,12 @@ var (
 	getpidSrc []byte
 	//go:embed c/true.c
 	trueSrc []byte
+	//go:embed c/fileops.c
+	fileopsSrc []byte
 )
+
+// readFileSize is the size of the file the sequential-read benchmark reads.
+const readFileSize = 256 << 20
 
 var (
 	runscFlag     = flag.String("runsc", "", "runsc binary (default $RUNSC, or bin/runsc in the repository)")
@@ -105,9 +113,20 @@ func benchMain() error {
 		return err
 	}
 
+	fileops, err := compile(dir, "fileops", fileopsSrc)
+	if err != nil {
+		return err
+	}
+	bigFile := filepath.Join(dir, "read-256M")
+	if err := writeFile(bigFile, readFileSize); err != nil {
+		return err
+	}
+
 	type row struct {
 		name    string
 		results []time.Duration
+		// bytes, if set, shows results as throughput of that many bytes per result.
+		bytes int64
 	}
 	var rows []row
 	fmt.Fprintf(os.Stderr, "bench: %d runs per measurement\n", *runsFlag)
@@ -132,15 +151,43 @@ func benchMain() error {
 	}
 	rows = append(rows, r)
 
+	for _, fb := range []struct {
+		name, mode        string
+		native, sandboxed int
+		bytes             int64
+	}{
+		{"open+fstat+close (host file)", "open", 20000, 2000, 0},
+		{"stat (host file, warm)", "stat", 20000, 2000, 0},
+		{"sequential read 256 MiB", "read", 4, 4, readFileSize},
+	} {
+		r := row{name: fb.name, bytes: fb.bytes}
+		for i, tg := range targets {
+			n := fb.sandboxed
+			if i == 0 {
+				n = fb.native
+			}
+			d, err := medianNsPerOp(tg.cmd(fileops, fb.mode, strconv.Itoa(n), bigFile))
+			if err != nil {
+				return fmt.Errorf("%s under %s: %w", fb.name, tg.name, err)
+			}
+			r.results = append(r.results, d)
+		}
+		rows = append(rows, r)
+	}
+
 	header := []string{"benchmark", "native"}
 	for _, tg := range targets[1:] {
 		header = append(header, tg.name, "ratio")
 	}
 	table := [][]string{header}
 	for _, r := range rows {
-		cells := []string{r.name, format(r.results[0])}
+		show := format
+		if r.bytes != 0 {
+			show = func(d time.Duration) string { return fmt.Sprintf("%.2f GB/s", float64(r.bytes)/d.Seconds()/1e9) }
+		}
+		cells := []string{r.name, show(r.results[0])}
 		for _, d := range r.results[1:] {
-			cells = append(cells, format(d), fmt.Sprintf("%.1fx", float64(d)/float64(r.results[0])))
+			cells = append(cells, show(d), fmt.Sprintf("%.1fx", float64(d)/float64(r.results[0])))
 		}
 		table = append(table, cells)
 	}
@@ -248,9 +295,35 @@ func runOnce(cmd *exec.Cmd) (string, time.Duration, error) {
 }
 
 func medianGetpid(tg target, prog string) (time.Duration, error) {
+	return medianNsPerOp(tg.cmd(prog, strconv.Itoa(tg.iters)))
+}
+
+// writeFile creates path with size bytes of non-zero data.
+func writeFile(path string, size int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i*7 + 1)
+	}
+	for n := 0; n < size; n += len(chunk) {
+		if _, err := f.Write(chunk); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+// medianNsPerOp runs cmd (a program printing "ns/op=X") the configured number of times and
+// returns the median.
+func medianNsPerOp(cmd *exec.Cmd) (time.Duration, error) {
 	var ds []time.Duration
 	for i := 0; i < *runsFlag; i++ {
-		out, _, err := runOnce(tg.cmd(prog, strconv.Itoa(tg.iters)))
+		c := exec.Command(cmd.Args[0], cmd.Args[1:]...)
+		out, _, err := runOnce(c)
 		if err != nil {
 			return 0, err
 		}
