@@ -10,6 +10,11 @@ import (
 
 // Close implements Linux syscall close(2).
 func Close(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if f, err := t.FDTable().Get(args.Int(0)); err == nil {
+		// Closing any descriptor of a file drops the process's record locks on it.
+		defer f.DecRef()
+		defer releasePOSIXLocks(t, f)
+	}
 	return 0, t.FDTable().Remove(args.Int(0))
 }
 
@@ -93,6 +98,8 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, nil
 	case unix.F_GETPIPE_SZ, unix.F_SETPIPE_SZ:
 		return pipeFcntl(t, f, cmd, args[2])
+	case unix.F_GETLK, unix.F_SETLK, unix.F_SETLKW, unix.F_OFD_GETLK, unix.F_OFD_SETLK, unix.F_OFD_SETLKW:
+		return fcntlLock(t, f, cmd, args.Pointer(2))
 	}
 	return 0, unix.EINVAL
 }

@@ -94,7 +94,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_GETRUSAGE:         partial(Getrusage, noteCPUTime+"; other fields are zero"),
 	unix.SYS_KILL:              partial(Kill, noteSignals),
 	unix.SYS_UNAME:             full(Uname),
-	unix.SYS_FCNTL:             partial(Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"),
+	unix.SYS_FCNTL:             partial(Fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GET/SETPIPE_SZ; record locks F_GETLK, F_SETLK, F_SETLKW (released on close of any descriptor of the file and at exit; EDEADLK for wait cycles of blocked processes) and OFD locks F_OFD_GETLK/SETLK/SETLKW on VFS files; leases, notifications, seals and owners return EINVAL"),
 	unix.SYS_GETTIMEOFDAY:      full(Gettimeofday),
 	unix.SYS_GETRLIMIT:         full(Getrlimit),
 	unix.SYS_SYSINFO:           full(Sysinfo),
@@ -219,6 +219,12 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_TEE:      full(Tee),
 	unix.SYS_VMSPLICE: partial(Vmsplice, "data is copied; SPLICE_F_GIFT is ignored"),
 	unix.SYS_SENDFILE: partial(Sendfile, "data is copied through the sentry; offsets only on regular files"),
+
+	// Locks, copy_file_range and mounts: sys_lock.go, sys_copy_range.go, sys_mount.go.
+	unix.SYS_FLOCK:           partial(Flock, "on VFS files (EINVAL for others); locks are the sandbox's own, not shared with host processes"),
+	unix.SYS_COPY_FILE_RANGE: partial(CopyFileRange, "regular files of one filesystem instance (EXDEV across, as Linux for filesystems without cross-filesystem copy); data is copied through the sentry"),
+	unix.SYS_MOUNT:           partial(Mount, noteMount),
+	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
 
 	unix.SYS_SET_ROBUST_LIST: partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
 	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),

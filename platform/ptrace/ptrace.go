@@ -44,18 +44,26 @@ func init() {
 
 // Platform is the ptrace platform.
 type Platform struct {
-	master *master
+	// The master stub is started by the first NewAddressSpace, not by New: a sandbox
+	// process confines itself (runsc/confine) between building the sentry and starting
+	// init, and stubs forked after that inherit its seccomp filter, no_new_privs, reduced
+	// capabilities and empty root (docs/security.md).
+	once      sync.Once
+	master    *master
+	masterErr error
 }
 
 var _ platform.Platform = (*Platform)(nil)
 
-// New creates the ptrace platform and its master stub.
+// New creates the ptrace platform; its master stub is created when first needed.
 func New() (platform.Platform, error) {
-	m, err := startMaster()
-	if err != nil {
-		return nil, err
-	}
-	return &Platform{master: m}, nil
+	return &Platform{}, nil
+}
+
+// startMaster starts the master stub once.
+func (p *Platform) startMaster() (*master, error) {
+	p.once.Do(func() { p.master, p.masterErr = startMaster() })
+	return p.master, p.masterErr
 }
 
 // Name implements platform.Platform.
@@ -68,11 +76,20 @@ func (*Platform) MinUserAddress() uintptr { return minUserAddress }
 func (*Platform) MaxUserAddress() uintptr { return maxUserAddress }
 
 // Release implements platform.Platform.
-func (p *Platform) Release() { p.master.stop(2 * time.Second) }
+func (p *Platform) Release() {
+	p.once.Do(func() { p.masterErr = fmt.Errorf("platform released") })
+	if p.master != nil {
+		p.master.stop(2 * time.Second)
+	}
+}
 
 // NewAddressSpace implements platform.Platform.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	tid, err := p.master.fork()
+	m, err := p.startMaster()
+	if err != nil {
+		return nil, err
+	}
+	tid, err := m.fork()
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,14 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		ready.Close()
 		return subcommands.ExitFailure
 	}
+	// BEGIN confinement (runsc/cmd/boot_confine.go): after setup, before init can run.
+	if err := confineSandbox(b.Conf, id, log); err != nil {
+		fmt.Fprintf(ready, "%s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		ready.Close()
+		sb.Destroy()
+		return subcommands.ExitFailure
+	}
+	// END confinement
 	go ctrl.Serve(l)
 	fmt.Fprintln(ready, "ready")
 	ready.Close()
@@ -113,7 +121,7 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 	// reports it as soon as `runsc wait` returns.
 	record := func(e control.Exit) {
 		log.Debugf("container %s: init exited: %+v", id, e)
-		if err := container.WriteExit(filepath.Join(b.Conf.Root, id), e); err != nil {
+		if err := writeExit(filepath.Join(b.Conf.Root, id), e, container.WriteExit); err != nil { // confinement: boot_confine.go
 			log.Warnf("container %s: recording the exit status: %v", id, err)
 		}
 	}

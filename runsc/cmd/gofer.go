@@ -94,6 +94,12 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 		fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
 		return subcommands.ExitFailure
 	}
+	// BEGIN seccomp (runsc/cmd/boot_confine.go, docs/security.md)
+	if err := installGoferFilter(); err != nil {
+		fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
+		return subcommands.ExitFailure
+	}
+	// END seccomp
 	if err := srv.Serve(g.fd); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: gofer: %v\n", err)
 		return subcommands.ExitFailure

@@ -371,6 +371,14 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	// fd 6: the sentry's end of the gofer's socketpair.
 	cmd.ExtraFiles = []*os.File{cfgR, readyW, lf, gsock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// BEGIN confinement (docs/security.md): as root, the sandbox gets its own mount, pid,
+	// ipc, uts and network namespaces, in which it pivots into an empty root.
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC |
+			unix.CLONE_NEWUTS | unix.CLONE_NEWNET
+		cmd.Env = append(os.Environ(), BootNamespacesEnv+"=1")
+	}
+	// END confinement
 	if err := cmd.Start(); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
@@ -586,3 +594,7 @@ func (c *Container) OCIState(ociVersion string) OCIState {
 	}
 	return s
 }
+
+// BootNamespacesEnv tells runsc boot that runsc create started it in new namespaces, in
+// which it may pivot_root (runsc/cmd/boot_confine.go).
+const BootNamespacesEnv = "STOCKADE_BOOT_NAMESPACES"

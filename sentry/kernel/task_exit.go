@@ -90,6 +90,7 @@ func (t *Task) exit() {
 
 	if last {
 		tg.stopTimers()
+		runProcessExitHooks(tg)
 		// The memory manager goes before the parent hears of the exit, so that a vfork
 		// parent and a waiter see the memory released.
 		// (It may be shared with a vfork parent: each process holds one user of it.)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/platform"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +75,7 @@ func (t *Task) handleFault(ev platform.Event) {
 		// The si_code is the sandbox's view, not the host's: nothing mapped, or a mapping
 		// that forbids the access, or memory that could not be provided.
 		switch {
-		case errors.Is(err, unix.ENOMEM):
+		case errors.Is(err, unix.ENOMEM), errors.Is(err, mm.ErrBusError):
 			ev.Signo, ev.Code = int(syscall.SIGBUS), linux.BUS_ADRERR
 		case errors.Is(err, unix.EACCES):
 			ev.Signo, ev.Code = int(syscall.SIGSEGV), linux.SEGV_ACCERR

@@ -1,7 +1,10 @@
 package mm
 
 import (
+	"errors"
+
 	"github.com/stockade-sandbox/stockade/platform"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
 )
 
 // MMapOpts describes one mmap request after the syscall layer has decoded it.
@@ -22,6 +25,14 @@ type MMapOpts struct {
 	GrowsDown bool
 	// Name labels the mapping in /proc/pid/maps ("[stack]", "[heap]", a path).
 	Name string
+	// Mappable, with Shared, maps the file range starting at Offset (page aligned) with the
+	// file's own pages (see Mappable); it must use the memory manager's memory file (else
+	// ENODEV). nil: anonymous memory.
+	Mappable Mappable
+	Offset   uint64
+	// DenyWrite forbids a later mprotect from adding PROT_WRITE (EACCES): a MAP_SHARED
+	// mapping of a descriptor not open for writing.
+	DenyWrite bool
 }
 
 // Layout fixes where things go in a new address space.
@@ -39,3 +50,46 @@ type VMAInfo struct {
 	Shared     bool
 	Name       string
 }
+
+// Mappable is a file whose data lives in the memory file, so that MAP_SHARED mappings of it
+// can use the file's own pages (tmpfs regular files). A shared file VMA (MMapOpts.Mappable)
+// gets its PMAs from Translate, on faults and on sentry copies; each such PMA holds one
+// memory-file reference that Translate took for it, dropped when the PMA is unmapped (munmap,
+// MAP_FIXED over it, exec, exit), exactly as for anonymous memory. So the pages a mapping has
+// touched stay valid while mapped whatever the file does, and the mappable itself needs no
+// reference counting by mm (the VMA's Go reference keeps the object alive).
+//
+// Truncation: a file that shrinks drops its own references to the pages past the new end,
+// but pages that a mapping has already faulted in stay mapped (with their old contents,
+// now detached from the file) until unmapped. Linux instead zaps them, so that the next
+// access raises SIGBUS; here only pages not yet faulted in do. Pages faulted in later (after
+// the file grows again) are the file's new pages.
+//
+// Lock order: MemoryManager.mu, then the mappable's locks, then memfile.File.mu. A mappable
+// never calls into mm.
+type Mappable interface {
+	// MemoryFile is the memory file the pages live in; it must be the memory manager's.
+	MemoryFile() *memfile.File
+	// Translate returns the pages backing the file range [off, off+length) (page aligned),
+	// in file order, each with one new memory-file reference owned by the caller. Only
+	// pages below the end of the file (rounded up to a page) are returned. With allocate
+	// set, missing pages there are allocated (zero filled) first; without it, holes are
+	// left out. An error (ENOSPC, ENOMEM) means no reference was taken.
+	Translate(off, length uint64, allocate bool) ([]Translation, error)
+}
+
+// Translation says that file bytes [Off, Off+Len) live at memory-file offset MemOff.
+type Translation struct {
+	Off, Len, MemOff uint64
+}
+
+// MappableProvider is implemented by file descriptions that can be mapped MAP_SHARED through
+// a Mappable; Mappable returns nil when this one cannot (the syscall layer then falls back).
+type MappableProvider interface {
+	Mappable() Mappable
+}
+
+// ErrBusError is returned by HandleFault for an access to a page of a shared file mapping
+// that lies wholly past the end of the file (or that the file cannot allocate): the kernel
+// delivers SIGBUS (BUS_ADRERR), as Linux does.
+var ErrBusError = errors.New("mm: access beyond the end of a mapped file")

@@ -1,13 +1,16 @@
 package mm
 
 import (
+	"slices"
+
 	"golang.org/x/sys/unix"
 )
 
 // HandleFault is called when the application faults at addr. nil means memory is now mapped
 // and the access should be retried; unix.EFAULT means no mapping (SEGV_MAPERR); unix.EACCES
 // means the mapping forbids the access (SEGV_ACCERR). unix.ENOMEM means the memory file is
-// exhausted; other errors come from the platform failing to map.
+// exhausted; ErrBusError means a shared file mapping's page lies past the end of the file
+// (both SIGBUS); other errors come from the platform failing to map.
 //
 // Without the host's si_code, a fault on a page that is already mapped with all of its
 // mapping's permissions is taken as a forbidden access. That misreads the case where
@@ -65,10 +68,70 @@ func (mm *MemoryManager) HandleFaultIP(addr uintptr, code int32, ip uintptr) err
 			return unix.EACCES
 		}
 	}
-	if err := mm.populateLocked(ws, we); err != nil {
+	if v.mappable != nil {
+		page := pageDown(addr)
+		if err := mm.populateFileLocked(v, ws, we, page, page+pageSize); err != nil {
+			return err
+		}
+		if mm.pmaAtLocked(addr) < 0 {
+			return ErrBusError
+		}
+	} else if err := mm.populateLocked(ws, we); err != nil {
 		return err
 	}
 	return mm.mapLocked(ws, we, v.perms, force)
+}
+
+// populateFileLocked gives pmas from v's mappable to the pages of [start, end) that have
+// none: the pages of [astart, aend) are allocated in the file if they are holes, the others
+// only get a pma if the file already has the page. Pages past the end of the file get none.
+// An allocation failure in the file is ErrBusError (Linux raises SIGBUS when a shmem
+// fault cannot allocate).
+//
+// Preconditions: mm.mu is held for writing; v is a shared file vma containing [start, end);
+// all bounds are page aligned and [astart, aend) lies in [start, end).
+func (mm *MemoryManager) populateFileLocked(v *vma, start, end, astart, aend uintptr) error {
+	type gap struct {
+		s, e  uintptr
+		alloc bool
+	}
+	var gaps []gap
+	add := func(s, e uintptr) {
+		// Split [s, e) by the allocation range.
+		for _, g := range []gap{{s, min(e, astart), false}, {max(s, astart), min(e, aend), true}, {max(s, aend), e, false}} {
+			if g.s < g.e {
+				gaps = append(gaps, g)
+			}
+		}
+	}
+	cur := start
+	for k := mm.pmaIndexLocked(start); k < len(mm.pmas) && mm.pmas[k].start < end; k++ {
+		if p := &mm.pmas[k]; p.start > cur {
+			add(cur, p.start)
+		}
+		cur = mm.pmas[k].end
+	}
+	if cur < end {
+		add(cur, end)
+	}
+	fileOff := func(a uintptr) uint64 { return uint64(v.objOff) + uint64(a-v.start) }
+	for _, g := range gaps {
+		ts, err := v.mappable.Translate(fileOff(g.s), uint64(g.e-g.s), g.alloc)
+		if err != nil {
+			if g.alloc {
+				return ErrBusError
+			}
+			return err
+		}
+		for _, t := range ts {
+			s := v.start + uintptr(t.Off-uint64(v.objOff))
+			p := pma{start: s, end: s + uintptr(t.Len), off: t.MemOff}
+			i := mm.pmaIndexLocked(p.start)
+			mm.pmas = slices.Insert(mm.pmas, i, p)
+			mm.mergePMAsLocked(i, i)
+		}
+	}
+	return nil
 }
 
 // faultWindowOf returns [start, end) widened to faultWindow alignment and clipped to v.

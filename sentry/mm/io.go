@@ -53,10 +53,23 @@ func (mm *MemoryManager) translateLocked(addr, copyEnd uintptr, write, writeLock
 			return 0, 0, errSlow
 		}
 		ws, we := faultWindowOf(v, pageDown(addr), max(copyEnd, addr+1))
-		if err := mm.populateLocked(ws, we); err != nil {
+		if v.mappable != nil {
+			// Allocate file pages only for the access itself (a copy into a file mapping
+			// past EOF is EFAULT, as on Linux).
+			ae, ok := pageUp(max(copyEnd, addr+1))
+			if !ok || ae > we {
+				ae = we
+			}
+			if err := mm.populateFileLocked(v, ws, we, pageDown(addr), ae); err != nil {
+				return 0, 0, unix.EFAULT
+			}
+		} else if err := mm.populateLocked(ws, we); err != nil {
 			return 0, 0, unix.EFAULT
 		}
 		pi = mm.pmaAtLocked(addr)
+		if pi < 0 {
+			return 0, 0, unix.EFAULT
+		}
 	}
 	if write && mm.pmas[pi].cow {
 		if !writeLocked {

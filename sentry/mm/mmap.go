@@ -8,7 +8,10 @@ import (
 	"github.com/stockade-sandbox/stockade/platform"
 )
 
-// MMap creates an anonymous mapping and returns its address.
+// MMap creates a mapping and returns its address: anonymous memory, or with opts.Mappable
+// a shared mapping of a file's own pages (see Mappable; ENODEV if it is not MAP_SHARED, the
+// offset is unaligned or the mappable uses another memory file, EOVERFLOW if the file range
+// overflows).
 //
 // Errors follow mmap(2) on Linux: EINVAL for a zero length or an unaligned fixed address;
 // ENOMEM if the rounded length overflows, a fixed range ends above MaxAddr, or no free range
@@ -25,6 +28,14 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uintptr, error) {
 	fixed := opts.Fixed || opts.NoReplace
 	if fixed && !aligned(opts.Addr) {
 		return 0, unix.EINVAL
+	}
+	if opts.Mappable != nil {
+		if !opts.Shared || opts.Offset%pageSize != 0 || opts.Mappable.MemoryFile() != mm.mf {
+			return 0, unix.ENODEV
+		}
+		if opts.Offset+uint64(length) < opts.Offset {
+			return 0, unix.EOVERFLOW
+		}
 	}
 
 	mm.mu.Lock()
@@ -58,11 +69,18 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uintptr, error) {
 		shared:    opts.Shared,
 		growsDown: opts.GrowsDown,
 		name:      opts.Name,
+		denyWrite: opts.DenyWrite,
 	}
 	// Shared memory is one object allocated up front, so that every view of it (after
-	// mremap, and after fork once it exists) sees the same pages.
+	// mremap, and after fork once it exists) sees the same pages. A shared file mapping's
+	// object is the file: its pages come from the mappable on faults.
 	var backing *pma
-	if opts.Shared {
+	if opts.Mappable != nil {
+		mm.lastObj++
+		v.obj = mm.lastObj
+		v.objOff = uintptr(opts.Offset)
+		v.mappable = opts.Mappable
+	} else if opts.Shared {
 		off, err := mm.mf.Allocate(uint64(length))
 		if err != nil {
 			return 0, unix.ENOMEM
@@ -106,7 +124,9 @@ func (mm *MemoryManager) MUnmap(addr, length uintptr) error {
 //
 // As on Linux, if the range contains unmapped pages the call fails with ENOMEM, but the
 // mappings before the first hole have already been changed (nothing changes if the first
-// page is unmapped). A zero length succeeds; an unaligned addr is EINVAL.
+// page is unmapped). A zero length succeeds; an unaligned addr is EINVAL. Adding PROT_WRITE
+// to a mapping made with DenyWrite (MAP_SHARED of a file not open for writing) is EACCES,
+// again after the mappings before it have been changed, as on Linux.
 //
 // Pages already mapped into the AddressSpace are handled so that the platform never grants
 // more than the new permissions: if the new permissions include everything they were mapped
@@ -150,6 +170,10 @@ func (mm *MemoryManager) MProtect(addr, length uintptr, perms platform.AccessTyp
 			mm.splitVMALocked(end)
 		}
 		v := &mm.vmas[i]
+		if perms.Write && v.denyWrite {
+			err = unix.EACCES
+			break
+		}
 		if v.perms != perms {
 			if err = mm.protectPMAsLocked(v.start, v.end, perms); err != nil {
 				break
@@ -193,7 +217,8 @@ func (mm *MemoryManager) protectPMAsLocked(start, end uintptr, perms platform.Ac
 // Errors as on Linux: EINVAL for unknown flags, MREMAP_FIXED without MREMAP_MAYMOVE, an
 // unaligned oldAddr or newAddr, a zero newSize, or overlapping old and new ranges; EFAULT if
 // [oldAddr, oldAddr+oldSize) is not inside one mapping; ENOMEM if it cannot grow in place and
-// may not (or cannot) move. Growing a shared mapping adds zero-filled shared pages.
+// may not (or cannot) move. Growing a shared mapping adds zero-filled shared pages (for a
+// shared file mapping: more of the file).
 func (mm *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, newAddr uintptr) (uintptr, error) {
 	if flags&^(unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP) != 0 {
 		return 0, unix.EINVAL
@@ -274,7 +299,7 @@ func (mm *MemoryManager) MRemap(oldAddr, oldSize, newSize uintptr, flags int, ne
 	v := &mm.vmas[vi]
 	if oldAddr+oldLen == v.end && newLen <= maxAddr-oldAddr && mm.isEmptyLocked(v.end, oldAddr+newLen) {
 		oldEnd, newEnd := v.end, oldAddr+newLen
-		if v.shared {
+		if v.shared && v.mappable == nil {
 			off, err := mm.mf.Allocate(uint64(newEnd - oldEnd))
 			if err != nil {
 				return 0, unix.ENOMEM
@@ -332,7 +357,7 @@ func (mm *MemoryManager) moveLocked(oldAddr, oldLen, newAddr, newLen uintptr) er
 	nv.start, nv.end = newAddr, newAddr+newLen
 
 	var extra *pma
-	if nv.shared && newLen > oldLen {
+	if nv.shared && nv.mappable == nil && newLen > oldLen {
 		off, err := mm.mf.Allocate(uint64(newLen - oldLen))
 		if err != nil {
 			return unix.ENOMEM

@@ -24,6 +24,12 @@ type vma struct {
 	// parts of one object, as Linux's do.
 	obj    uint64
 	objOff uintptr
+	// mappable is the file a shared file mapping maps (nil otherwise); its obj is unique
+	// to the mmap call and objOff is then the file offset of start. Its pmas come from
+	// mappable.Translate.
+	mappable Mappable
+	// denyWrite forbids mprotect from adding write permission (EACCES).
+	denyWrite bool
 	// dontFork (MADV_DONTFORK) leaves the mapping out of a fork child; wipeOnFork
 	// (MADV_WIPEONFORK) gives the child zero-filled memory there instead of a copy.
 	dontFork, wipeOnFork bool
@@ -46,6 +52,7 @@ func (v *vma) mergeableWith(n *vma) bool {
 	return v.end == n.start && v.perms == n.perms && v.shared == n.shared &&
 		v.growsDown == n.growsDown && v.name == n.name && v.obj == n.obj &&
 		v.dontFork == n.dontFork && v.wipeOnFork == n.wipeOnFork &&
+		v.mappable == n.mappable && v.denyWrite == n.denyWrite &&
 		(v.obj == 0 || v.objOff+(v.end-v.start) == n.objOff)
 }
 

@@ -179,6 +179,7 @@ func (fd *FileDescription) SetStatusFlags(f uint32) {
 
 // Release implements kernel.File.
 func (fd *FileDescription) Release() {
+	fd.releaseFileLocks()
 	if fd.impl != nil {
 		fd.impl.Release()
 	}

@@ -65,6 +65,10 @@ var differentialCases = []differentialCase{
 	{name: "splice", prog: "splice"},
 	// /proc/self and /proc/<pid> against the process's own view (see test/c/procfs.c).
 	{name: "procfs", prog: "procfs", args: []string{"first", "with space", ""}},
+	// Advisory locks, copy_file_range and mounts (see test/c/lock.c, copyrange.c, mount.c).
+	{name: "locks", prog: "lock"},
+	{name: "copy-file-range", prog: "copyrange"},
+	{name: "mount", prog: "mount"},
 }
 
 // TestDifferential runs each program natively and under runsc do and

@@ -1,0 +1,153 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/fsimpl/proc"
+	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
+	"github.com/stockade-sandbox/stockade/sentry/arch"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
+)
+
+// noteMount describes what mount(2) supports.
+const noteMount = "euid 0 only (EPERM otherwise); new tmpfs and proc mounts, bind mounts (MS_REC does not copy submounts), MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); MS_MOVE returns EINVAL; other filesystem types return ENODEV"
+
+// mountableTypes are the filesystem types mount(2) may create: the others need in-sentry
+// configuration (the gofer, overlay) or are the sandbox's own (devtmpfs).
+var mountableTypes = map[string]bool{tmpfs.Name: true, proc.Name: true}
+
+const msPropagation = unix.MS_SHARED | unix.MS_PRIVATE | unix.MS_SLAVE | unix.MS_UNBINDABLE
+
+// Mount implements Linux syscall mount(2).
+func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	srcAddr, targetAddr, typeAddr, dataAddr := args.Pointer(0), args.Pointer(1), args.Pointer(2), args.Pointer(4)
+	flags := uint32(args[3])
+	if args[3]&0xffff0000 == unix.MS_MGC_VAL {
+		flags &^= 0xffff0000
+	}
+	target, err := copyInPath(t, targetAddr)
+	if err != nil {
+		return 0, err
+	}
+	tvd, err := resolveAt(t, unix.AT_FDCWD, target, true, false)
+	if err != nil {
+		return 0, err
+	}
+	// As Linux, the target is looked up before the privilege check.
+	if t.ThreadGroup().Creds().EffectiveUID != 0 {
+		return 0, unix.EPERM
+	}
+	fsc, err := fsContext(t)
+	if err != nil {
+		return 0, err
+	}
+	vfsys := fsc.VFS()
+	const perMount = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME
+	switch {
+	case flags&unix.MS_REMOUNT != 0:
+		// Only per-mount flags change (with or without MS_BIND): no filesystem here has
+		// options that can change after it is made.
+		if !tvd.IsMountRoot() {
+			return 0, unix.EINVAL
+		}
+		tvd.Mount.SetFlags(flags & perMount)
+		return 0, nil
+	case flags&unix.MS_BIND != 0:
+		src, err := copyInPath(t, srcAddr)
+		if err != nil {
+			return 0, err
+		}
+		svd, err := resolveAt(t, unix.AT_FDCWD, src, true, false)
+		if err != nil {
+			return 0, err
+		}
+		// As Linux, the new mount copies the source mount's flags; MS_RDONLY and the
+		// others need a remount.
+		_, err = vfsys.BindMount(svd, tvd, svd.Mount.Flags())
+		return 0, err
+	case flags&msPropagation != 0:
+		return 0, nil
+	case flags&unix.MS_MOVE != 0:
+		return 0, unix.EINVAL
+	}
+	fstype, err := t.CopyInString(typeAddr, 4096)
+	if err != nil {
+		return 0, err
+	}
+	if !mountableTypes[fstype] || !contains(vfs.FilesystemTypes(), fstype) {
+		return 0, unix.ENODEV
+	}
+	var data string
+	if dataAddr != 0 {
+		// The data page: at most a page, NUL-terminated.
+		if data, err = t.CopyInString(dataAddr, 4096); err != nil {
+			return 0, err
+		}
+	}
+	src := "none"
+	if srcAddr != 0 {
+		if src, err = t.CopyInString(srcAddr, vfs.PathMax); err != nil {
+			return 0, err
+		}
+	}
+	opts := vfs.MountOptions{Source: src, Data: data, Creds: vfs.TaskCreds(t)}
+	if fstype == proc.Name {
+		opts.Private = t.Kernel()
+	}
+	if !tvd.Dentry.IsDir() {
+		return 0, unix.ENOTDIR
+	}
+	fs, err := vfsys.NewFilesystem(fstype, opts)
+	if err != nil {
+		return 0, err
+	}
+	_, err = vfsys.MountAt(fs, tvd, flags&perMount)
+	return 0, err
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Umount2 implements Linux syscall umount2(2): MNT_DETACH detaches the mount and those
+// below it; otherwise EBUSY if something is mounted below. Open files do not make a mount
+// busy (they keep working, as after a lazy unmount). MNT_FORCE is accepted.
+func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	flags := args.Int(1)
+	const valid = unix.MNT_FORCE | unix.MNT_DETACH | unix.MNT_EXPIRE | unix.UMOUNT_NOFOLLOW
+	if flags&^valid != 0 || flags&unix.MNT_EXPIRE != 0 && flags&(unix.MNT_FORCE|unix.MNT_DETACH) != 0 {
+		return 0, unix.EINVAL
+	}
+	target, err := copyInPath(t, args.Pointer(0))
+	if err != nil {
+		return 0, err
+	}
+	vd, err := resolveAt(t, unix.AT_FDCWD, target, flags&unix.UMOUNT_NOFOLLOW == 0, false)
+	if err != nil {
+		return 0, err
+	}
+	if t.ThreadGroup().Creds().EffectiveUID != 0 {
+		return 0, unix.EPERM
+	}
+	if !vd.IsMountRoot() {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MNT_EXPIRE != 0 {
+		// Expiry marks the mount on the first call: Linux's EAGAIN.
+		return 0, unix.EAGAIN
+	}
+	fsc, err := fsContext(t)
+	if err != nil {
+		return 0, err
+	}
+	if flags&unix.MNT_DETACH != 0 {
+		return 0, fsc.VFS().UmountDetach(vd)
+	}
+	return 0, fsc.VFS().Umount(vd)
+}

@@ -1,0 +1,273 @@
+// Package confine checks, from outside, how runsc confines its own processes
+// (docs/security.md): a container's sandbox process and gofer run with a seccomp filter,
+// no_new_privs and reduced capabilities, the sandbox in its own namespaces with an empty
+// root, the gofer chrooted into the rootfs; a forbidden host syscall kills the sandbox.
+//
+// RUNSC names the runsc binary (default <repo>/bin/runsc; `make test` sets it). The tests
+// need root (namespaces and pivot_root are used only then).
+package confine
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	runsc    string
+	progBin  string
+	buildErr error
+)
+
+func TestMain(m *testing.M) {
+	runsc = os.Getenv("RUNSC")
+	if runsc == "" {
+		runsc, _ = filepath.Abs("../../bin/runsc")
+	}
+	dir, err := os.MkdirTemp("", "stockade-confine-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	progBin = filepath.Join(dir, "sleeper")
+	if out, err := exec.Command("gcc", "-static", "-O1", "-o", progBin, "testdata/sleeper.c").CombinedOutput(); err != nil {
+		buildErr = fmt.Errorf("gcc -static testdata/sleeper.c: %v: %s", err, out)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type env struct {
+	t            *testing.T
+	root, bundle string
+	extraEnv     []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	if _, err := os.Stat(runsc); err != nil {
+		t.Fatalf("runsc binary %s: %v (run make, or set RUNSC)", runsc, err)
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the sandbox gets namespaces and an empty root only then")
+	}
+	e := &env{t: t, root: filepath.Join(t.TempDir(), "state"), bundle: t.TempDir()}
+	bin := filepath.Join(e.bundle, "rootfs", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(progBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "sleeper"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := e.runsc("spec", "--bundle", e.bundle); code != 0 {
+		t.Fatalf("runsc spec: %s", out)
+	}
+	cfgPath := filepath.Join(e.bundle, "config.json")
+	raw, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	p := m["process"].(map[string]any)
+	p["args"] = []string{"/bin/sleeper"}
+	p["terminal"] = false
+	raw, _ = json.Marshal(m)
+	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// runsc runs runsc with the env's state root; it returns stdout and stderr, and the exit
+// code. Output goes to files: a sandbox inherits them and outlives the command.
+func (e *env) runsc(args ...string) (string, int) {
+	e.t.Helper()
+	f, err := os.CreateTemp(e.t.TempDir(), "out")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(runsc, append([]string{"--root", e.root}, args...)...)
+	cmd.Env = append(os.Environ(), e.extraEnv...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		e.t.Errorf("runsc %v: timed out", args)
+	}
+	out, _ := os.ReadFile(f.Name())
+	return string(out), cmd.ProcessState.ExitCode()
+}
+
+func status(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			m[k] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// gofers returns the pids of runsc gofer processes serving rootfs.
+func gofers(rootfs string) []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, ent := range ents {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		isGofer, serves := false, false
+		for _, a := range args {
+			isGofer = isGofer || a == "gofer"
+			serves = serves || strings.Contains(a, rootfs)
+		}
+		if isGofer && serves {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestConfined(t *testing.T) {
+	e := newEnv(t)
+	const id = "confined"
+	if out, code := e.runsc("create", "--bundle", e.bundle, id); code != 0 {
+		t.Fatalf("runsc create: %s", out)
+	}
+	defer e.runsc("delete", "--force", id)
+	if out, code := e.runsc("start", id); code != 0 {
+		t.Fatalf("runsc start: %s", out)
+	}
+	out, code := e.runsc("state", id)
+	if code != 0 {
+		t.Fatalf("runsc state: %s", out)
+	}
+	var st struct {
+		Pid    int    `json:"pid"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Pid == 0 || st.Status != "running" {
+		t.Fatalf("runsc state: %s (%v)", out, err)
+	}
+
+	s := status(t, st.Pid)
+	if s["Seccomp"] != "2" || s["NoNewPrivs"] != "1" {
+		t.Errorf("sandbox: Seccomp %q NoNewPrivs %q, want 2 and 1", s["Seccomp"], s["NoNewPrivs"])
+	}
+	if s["CapEff"] != "0000000000000000" || s["CapPrm"] != "0000000000000000" || s["CapBnd"] != "0000000000000000" {
+		t.Errorf("sandbox: CapEff %s CapPrm %s CapBnd %s, want none", s["CapEff"], s["CapPrm"], s["CapBnd"])
+	}
+	for _, ns := range []string{"mnt", "pid", "ipc", "uts", "net"} {
+		mine, err1 := os.Readlink("/proc/self/ns/" + ns)
+		its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("ns %s: %v %v", ns, err1, err2)
+		}
+		if mine == its {
+			t.Errorf("sandbox shares the %s namespace (%s) with the test", ns, its)
+		}
+	}
+	root := fmt.Sprintf("/proc/%d/root", st.Pid)
+	d, err := os.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	if len(names) != 0 {
+		t.Errorf("sandbox root %s holds %v, want an empty directory", root, names)
+	}
+	// The stubs of the ptrace platform inherit it all: check one (a child of the sandbox).
+	if kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", st.Pid, st.Pid)); err == nil {
+		for _, k := range strings.Fields(string(kids)) {
+			pid, _ := strconv.Atoi(k)
+			if ks := status(t, pid); ks["Seccomp"] != "2" || ks["CapEff"] != "0000000000000000" {
+				t.Errorf("sandbox child %d: Seccomp %q CapEff %q", pid, ks["Seccomp"], ks["CapEff"])
+			}
+		}
+	}
+
+	rootfs := filepath.Join(e.bundle, "rootfs")
+	gp := gofers(rootfs)
+	if len(gp) == 0 {
+		t.Fatalf("no gofer serving %s found", rootfs)
+	}
+	for _, pid := range gp {
+		gs := status(t, pid)
+		if gs["Seccomp"] != "2" || gs["NoNewPrivs"] != "1" {
+			t.Errorf("gofer %d: Seccomp %q NoNewPrivs %q, want 2 and 1", pid, gs["Seccomp"], gs["NoNewPrivs"])
+		}
+		if r, err := os.Readlink(fmt.Sprintf("/proc/%d/root", pid)); err != nil || r != rootfs {
+			t.Errorf("gofer %d: root %q (%v), want %s", pid, r, err, rootfs)
+		}
+	}
+
+	if out, code := e.runsc("kill", id, "KILL"); code != 0 {
+		t.Fatalf("runsc kill: %s", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := e.runsc("state", id)
+		if strings.Contains(out, `"stopped"`) {
+			if !strings.Contains(out, `"exitSignal": 9`) {
+				t.Errorf("state after kill: %s (want exitSignal 9: the exit file is written by the confined sandbox)", out)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("container not stopped: %s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestForbiddenSyscallKills makes the sandbox call open("/etc/passwd") once confined.
+func TestForbiddenSyscallKills(t *testing.T) {
+	e := newEnv(t)
+	e.extraEnv = []string{"STOCKADE_DEBUG_FORBIDDEN_SYSCALL_TEST=1"}
+	out, code := e.runsc("create", "--bundle", e.bundle, "forbidden")
+	defer e.runsc("delete", "--force", "forbidden")
+	if code == 0 || !strings.Contains(out, "bad system call") {
+		t.Fatalf("runsc create: exit %d, output %q; want a failure, the sandbox killed by SIGSYS", code, out)
+	}
+}
