@@ -10,12 +10,7 @@ import (
 
 // Close implements Linux syscall close(2).
 func Close(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	if f, err := t.FDTable().Get(args.Int(0)); err == nil {
-		// Closing any descriptor of a file drops the process's record locks on it.
-		defer f.DecRef()
-		defer releasePOSIXLocks(t, f)
-	}
-	return 0, t.FDTable().Remove(args.Int(0))
+	return 0, closeFD(t, args.Int(0))
 }
 
 // Dup implements Linux syscall dup(2).
@@ -38,6 +33,11 @@ func dup3(t *kernel.Task, oldfd, newfd int32, flags int32) (uintptr, error) {
 		return 0, err
 	}
 	defer f.DecRef()
+	if old, err := t.FDTable().Get(newfd); err == nil {
+		// Replacing a descriptor closes it: the process's record locks on its file go.
+		defer old.DecRef()
+		defer releasePOSIXLocks(t, old)
+	}
 	if err := t.FDTable().SetFD(newfd, f, flags&unix.O_CLOEXEC != 0, fdLimit(t)); err != nil {
 		return 0, err
 	}

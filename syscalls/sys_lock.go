@@ -104,3 +104,13 @@ func releasePOSIXLocks(t *kernel.Task, f *kernel.FileRef) {
 		vfd.ReleasePOSIXLocks(t.ThreadGroup())
 	}
 }
+
+// closeFD closes fd as close(2) does: closing any descriptor of a file drops the process's
+// record locks on it.
+func closeFD(t *kernel.Task, fd int32) error {
+	if f, err := t.FDTable().Get(fd); err == nil {
+		defer f.DecRef()
+		defer releasePOSIXLocks(t, f)
+	}
+	return t.FDTable().Remove(fd)
+}

@@ -66,8 +66,18 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // mmapFileChunk bounds the buffer that file mappings are filled through.
 const mmapFileChunk = 1 << 20
 
-// mmapFile maps the file fd at off as opts says. The memory manager has no file-backed
-// mappings yet, so the file's contents are copied in at mmap time:
+// mmapFile maps the file fd at off as opts says.
+//
+//   - MAP_SHARED of a file whose description provides an mm.Mappable (tmpfs regular files,
+//     including the overlay's upper layer, which a file opened for writing is in) maps the
+//     file's own pages: writes through the mapping are the file's data, read(2)/write(2) and
+//     every other mapping (in this or any process, across fork) see the same bytes, pages
+//     are allocated on first touch, and a page wholly past the end of the file raises
+//     SIGBUS. mprotect(PROT_WRITE) is EACCES if the descriptor was not open for writing.
+//     Unlike Linux, truncating a file does not zap pages already faulted into a mapping (see
+//     mm.Mappable).
+//
+// Other file mappings are copies made at mmap time:
 //
 //   - MAP_PRIVATE of a regular file is a private anonymous mapping, created writable, filled
 //     from the file with pread, then given the requested protection (PROT_NONE included).
@@ -75,12 +85,13 @@ const mmapFileChunk = 1 << 20
 //     are not seen through the mapping (Linux shows them until a page is first written),
 //     and pages wholly past the end of the file read as zeros instead of raising SIGBUS.
 //     The part past EOF of the last page is zero, as in Linux.
-//   - MAP_SHARED without PROT_WRITE is mapped the same way, as a snapshot (shared across
-//     fork like any shared mapping): the file's later changes are not seen, and a later
+//   - MAP_SHARED without PROT_WRITE of another file is mapped the same way, as a snapshot
+//     (shared across fork like any shared mapping): the file's later changes are not seen,
+//     and a later
 //     mprotect(PROT_WRITE), which Linux refuses with EACCES on a read-only descriptor,
 //     succeeds here but its writes never reach the file.
-//   - MAP_SHARED with PROT_WRITE cannot be honoured (writes would not reach the file) and
-//     fails with ENODEV.
+//   - MAP_SHARED with PROT_WRITE of another file (gofer files, lower-layer files opened
+//     read-only) cannot be honoured (writes would not reach the file) and fails with ENODEV.
 //   - /dev/zero maps as anonymous memory, as Linux's does. Other files (directories, other
 //     devices, pipes, sockets, eventfd, epoll...) fail with ENODEV.
 //
@@ -124,11 +135,20 @@ func mmapFile(t *kernel.Task, opts mm.MMapOpts, fd int32, off uint64) (uintptr, 
 	default:
 		return 0, unix.ENODEV
 	}
-	if opts.Shared && opts.Perms.Write {
-		return 0, unix.ENODEV // no file-backed shared mappings yet
+	var mappable mm.Mappable
+	if mp, ok := f.Impl().(mm.MappableProvider); ok && opts.Shared {
+		mappable = mp.Mappable()
+	}
+	if mappable == nil && opts.Shared && opts.Perms.Write {
+		return 0, unix.ENODEV // the file's pages cannot be shared
 	}
 	if fsc := vfs.TaskFSContext(t); fsc != nil {
 		opts.Name, _ = fsc.VFS().PathFrom(fsc.Root(), f.VirtualDentry())
+	}
+	if mappable != nil {
+		opts.Mappable, opts.Offset = mappable, off
+		opts.DenyWrite = acc == unix.O_RDONLY
+		return t.MM().MMap(opts)
 	}
 
 	length, ok := linux.PageRoundUp(opts.Length)
@@ -199,4 +219,20 @@ func Mremap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // Madvise implements Linux syscall madvise(2).
 func Madvise(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, t.MM().MAdvise(args.Pointer(0), args[1], int(args.Int(2)))
+}
+
+// Msync implements Linux syscall msync(2). Shared file mappings use the file's own pages
+// (mmapFile), so their data is already the file's and there is nothing to write back or
+// invalidate; copied mappings have no way back to the file. msync therefore only checks its
+// arguments: EINVAL for unknown flags, MS_SYNC with MS_ASYNC, or an unaligned addr; ENOMEM if
+// part of the range is not mapped.
+func Msync(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, flags := args.Pointer(0), args[1], int(args.Int(2))
+	if flags&^(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 {
+		return 0, unix.EINVAL
+	}
+	if flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MM().CheckMapped(addr, length)
 }

@@ -208,7 +208,7 @@ func CloseRange(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if flags&unix.CLOSE_RANGE_CLOEXEC != 0 {
 			t.FDTable().SetCloseOnExec(fd, true)
 		} else {
-			t.FDTable().Remove(fd)
+			closeFD(t, fd)
 		}
 	}
 	return 0, nil

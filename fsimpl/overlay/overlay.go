@@ -50,6 +50,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -71,6 +72,9 @@ type Options struct {
 	// Lower is the root directory of the read-only lower layer. The overlay never changes
 	// anything through it.
 	Lower vfs.DirInode
+	// MemFile, if set, holds the upper tmpfs's file data (see package tmpfs), so that
+	// files in the upper layer can be mapped MAP_SHARED.
+	MemFile *memfile.File
 }
 
 func init() { vfs.RegisterFilesystemType(Name, fsType{}) }
@@ -83,7 +87,7 @@ func (fsType) NewFilesystem(_ *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 	if !ok || o.Lower == nil {
 		return nil, nil, unix.EINVAL
 	}
-	fs, root, err := New(o.Lower, opts.Data)
+	fs, root, err := newOverlay(o.Lower, opts.Data, o.MemFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,11 +113,20 @@ var _ vfs.FilesystemImpl = (*Filesystem)(nil)
 
 // New makes an overlay over lower with a fresh upper tmpfs (upperData is its option string).
 func New(lower vfs.DirInode, upperData string) (*Filesystem, *Dir, error) {
+	return newOverlay(lower, upperData, nil)
+}
+
+// newOverlay is New with the upper tmpfs's memory file (nil: Go memory).
+func newOverlay(lower vfs.DirInode, upperData string, mf *memfile.File) (*Filesystem, *Dir, error) {
 	lst, err := lower.Stat()
 	if err != nil {
 		return nil, nil, err
 	}
-	upper, uroot, err := tmpfs.New(vfs.MountOptions{Data: upperData, Creds: &vfs.Creds{UID: lst.UID, GID: lst.GID}})
+	upperOpts := vfs.MountOptions{Data: upperData, Creds: &vfs.Creds{UID: lst.UID, GID: lst.GID}}
+	if mf != nil {
+		upperOpts.Private = mf
+	}
+	upper, uroot, err := tmpfs.New(upperOpts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,18 +2,30 @@
 // and special files (fifos, sockets and device nodes, which exist but cannot be opened here;
 // devtmpfs-like users such as fsimpl/dev attach device openers).
 //
-// File data lives in Go memory, in a sparse map of 4 KiB pages, bounded by the instance's
-// size limit (ENOSPC beyond it). It should move to the sandbox's memory file (sentry/memfile)
-// so that tmpfs files can be mmapped and counted with application memory; that comes with
-// file mappings.
+// File data lives in the sandbox's memory file (sentry/memfile) when the mount options carry
+// one (vfs.MountOptions.Private: the *kernel.Kernel, as runsc/boot passes, or a
+// *memfile.File), as sparse 4 KiB pages each holding one memory-file reference; it is then
+// counted with application memory, and regular files are mm.Mappables, so that MAP_SHARED
+// mappings use the file's own pages (read/write and every mapping see the same bytes).
+// Without a memory file (unit tests) the pages are in Go memory and shared mappings fall back
+// to the syscall layer's copies. Either way the instance's size limit bounds the pages
+// (ENOSPC beyond it; SIGBUS for a fault that cannot allocate). Pages are allocated by writes
+// and by faults of shared mappings (fallocate only checks room against the limit); a
+// truncate frees the pages past the new size; an unlinked file's pages are freed once the
+// file is unreachable (closed and unmapped), by a GC cleanup, so memory-file usage lags
+// until the next collection.
 //
 // Locking: filesystem.mu guards every directory's entries and every link count; inode.mu
 // guards an inode's attributes and data. Order: filesystem.mu, then inode.mu (of one inode
 // at a time). The VFS calls directory operations with its own dentry locks held (see package
-// vfs) and tmpfs never calls back into the VFS.
+// vfs) and tmpfs never calls back into the VFS. Translate (mm.Mappable) is called with the
+// memory manager's lock held and takes inode.mu, then memfile's lock; tmpfs never calls
+// into mm.
 package tmpfs
 
 import (
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +37,8 @@ import (
 
 	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -57,9 +71,12 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 type Filesystem struct {
 	nextIno  atomic.Uint64
 	maxPages int64
-	// usedPages counts allocated data pages.
-	usedPages atomic.Int64
-	inodes    atomic.Int64
+	// usedPages counts allocated data pages (a separate object: page cleanups of
+	// unreachable files use it after the filesystem may be gone).
+	usedPages *atomic.Int64
+	// mf holds file data when set (see fileData); nil: Go memory.
+	mf     *memfile.File
+	inodes atomic.Int64
 
 	// mu guards directory entries and link counts of every inode.
 	mu sync.Mutex
@@ -70,7 +87,7 @@ var _ vfs.FilesystemImpl = (*Filesystem)(nil)
 // New makes a tmpfs instance (for filesystems built on tmpfs, like dev).
 func New(opts vfs.MountOptions) (*Filesystem, *Dir, error) {
 	mode, uid, gid := uint32(01777), opts.Creds.UID, opts.Creds.GID
-	fs := &Filesystem{maxPages: defaultPages()}
+	fs := &Filesystem{maxPages: defaultPages(), usedPages: new(atomic.Int64), mf: memFileOf(opts.Private)}
 	for _, o := range strings.Split(opts.Data, ",") {
 		k, val, _ := strings.Cut(o, "=")
 		switch k {
@@ -104,6 +121,21 @@ func New(opts vfs.MountOptions) (*Filesystem, *Dir, error) {
 	root := fs.newDir(vfs.CreateArgs{Mode: unix.S_IFDIR | mode, UID: uid, GID: gid})
 	root.nlink = 2
 	return fs, root, nil
+}
+
+// memFileOf returns the memory file that mount options' Private value carries: the kernel's
+// (runsc/boot passes the kernel to every sentry filesystem) or a memory file given directly
+// (filesystems built on tmpfs, tests). nil keeps file data in Go memory.
+func memFileOf(private any) *memfile.File {
+	switch p := private.(type) {
+	case *kernel.Kernel:
+		if p != nil {
+			return p.MemFile
+		}
+	case *memfile.File:
+		return p
+	}
+	return nil
 }
 
 func parseSize(s string) (int64, error) {
@@ -583,14 +615,145 @@ type Regular struct {
 	inode
 	// size is the file size. Guarded by mu.
 	size int64
-	// pages holds the data, page by page; missing pages read as zeros. Guarded by mu.
-	pages map[int64]*[pageSize]byte
+	// d holds the data. Its maps are guarded by mu.
+	d *fileData
+}
+
+// fileData is a regular file's pages: in the memory file when the filesystem has one (each
+// page holding one memory-file reference of the file's own), else in Go memory. Missing
+// pages read as zeros. It is apart from Regular so that a cleanup attached to the Regular
+// can free the pages once the file is unreachable (unlinked, closed and unmapped): tmpfs
+// has no other notion of an inode's last reference.
+type fileData struct {
+	mf   *memfile.File
+	used *atomic.Int64
+	// pages holds Go-memory pages (mf nil); mpages the memory-file offsets of pages (mf set).
+	pages  map[int64]*[pageSize]byte
+	mpages map[int64]uint64
+}
+
+// release frees every page (the Regular's cleanup).
+func (d *fileData) release() {
+	d.used.Add(-int64(d.count()))
+	offs := make([]uint64, 0, len(d.mpages))
+	for _, off := range d.mpages {
+		offs = append(offs, off)
+	}
+	d.decRefRuns(offs)
+	d.pages, d.mpages = nil, nil
+}
+
+// decRefRuns drops one reference on each memory-file page in offs (which it sorts), one
+// DecRef per contiguous run: a file's pages are mostly allocated in runs, and the memory
+// file's cost is per call.
+func (d *fileData) decRefRuns(offs []uint64) {
+	slices.Sort(offs)
+	for i := 0; i < len(offs); {
+		j := i + 1
+		for j < len(offs) && offs[j] == offs[j-1]+pageSize {
+			j++
+		}
+		d.mf.DecRef(offs[i], uint64(j-i)*pageSize)
+		i = j
+	}
+}
+
+func (d *fileData) count() int { return len(d.pages) + len(d.mpages) }
+
+// page returns the page with index idx, or nil if it is a hole.
+func (d *fileData) page(idx int64) []byte {
+	if d.mf == nil {
+		if p := d.pages[idx]; p != nil {
+			return p[:]
+		}
+		return nil
+	}
+	if off, ok := d.mpages[idx]; ok {
+		return d.mf.Slice(off, pageSize)
+	}
+	return nil
+}
+
+// allocate gives pages to the holes among indices [first, last), as far as the size limit
+// allows, in index order, and reports whether all of them got one. Memory-file pages are
+// allocated as one range.
+func (d *fileData) allocate(first, last int64, maxPages int64) bool {
+	var missing []int64
+	for idx := first; idx < last; idx++ {
+		if d.page(idx) == nil {
+			missing = append(missing, idx)
+		}
+	}
+	if len(missing) == 0 {
+		return true
+	}
+	n := int64(len(missing))
+	for {
+		u := d.used.Load()
+		n = min(n, maxPages-u)
+		if n <= 0 {
+			return false
+		}
+		if d.used.CompareAndSwap(u, u+n) {
+			break
+		}
+	}
+	if d.mf == nil {
+		for _, idx := range missing[:n] {
+			d.pages[idx] = new([pageSize]byte)
+		}
+		return n == int64(len(missing))
+	}
+	off, err := d.mf.Allocate(uint64(n) * pageSize)
+	if err != nil {
+		d.used.Add(-n)
+		return false
+	}
+	for k, idx := range missing[:n] {
+		d.mpages[idx] = off + uint64(k)*pageSize
+	}
+	return n == int64(len(missing))
+}
+
+// free drops the page idx.
+func (d *fileData) free(idx int64) {
+	if d.mf == nil {
+		if d.pages[idx] != nil {
+			delete(d.pages, idx)
+			d.used.Add(-1)
+		}
+		return
+	}
+	if off, ok := d.mpages[idx]; ok {
+		delete(d.mpages, idx)
+		d.mf.DecRef(off, pageSize)
+		d.used.Add(-1)
+	}
+}
+
+// indices returns the indices of the allocated pages.
+func (d *fileData) indices() []int64 {
+	out := make([]int64, 0, d.count())
+	for idx := range d.pages {
+		out = append(out, idx)
+	}
+	for idx := range d.mpages {
+		out = append(out, idx)
+	}
+	return out
 }
 
 // NewRegular makes a regular file.
 func (fs *Filesystem) NewRegular(a vfs.CreateArgs) *Regular {
-	r := &Regular{pages: make(map[int64]*[pageSize]byte)}
+	d := &fileData{mf: fs.mf, used: fs.usedPages}
+	if fs.mf == nil {
+		d.pages = make(map[int64]*[pageSize]byte)
+	} else {
+		d.mpages = make(map[int64]uint64)
+	}
+	r := &Regular{d: d}
 	fs.initInode(&r.inode, a)
+	runtime.AddCleanup(r, (*fileData).release, d)
 	return r
 }
 
@@ -599,7 +762,7 @@ func (r *Regular) Stat() (vfs.Stat, error) {
 	st := r.stat()
 	r.mu.Lock()
 	st.Size = uint64(r.size)
-	st.Blocks = uint64(len(r.pages)) * (pageSize / 512)
+	st.Blocks = uint64(r.d.count()) * (pageSize / 512)
 	r.mu.Unlock()
 	return st, nil
 }
@@ -627,19 +790,28 @@ func (r *Regular) SetStat(s *vfs.SetStat) error {
 const maxFileSize = int64(^uint64(0) >> 1)
 
 // truncateLocked sets the size, freeing pages beyond it and zeroing the tail of the last.
+// Memory-file pages that are mapped stay alive through the mappings' own references (see
+// mm.Mappable): they are detached from the file, not freed.
 //
 // Preconditions: r.mu is held.
 func (r *Regular) truncateLocked(n int64) {
 	if n < r.size {
-		for idx, p := range r.pages {
+		var freed []uint64
+		for _, idx := range r.d.indices() {
 			start := idx * pageSize
 			if start >= n {
-				delete(r.pages, idx)
-				r.fs.usedPages.Add(-1)
+				if off, ok := r.d.mpages[idx]; ok {
+					delete(r.d.mpages, idx)
+					freed = append(freed, off)
+					r.d.used.Add(-1)
+				} else {
+					r.d.free(idx)
+				}
 			} else if start+pageSize > n {
-				clear(p[n-start:])
+				clear(r.d.page(idx)[n-start:])
 			}
 		}
+		r.d.decRefRuns(freed)
 	}
 	r.size = n
 }
@@ -658,7 +830,7 @@ func (r *Regular) ReadAt(dst []byte, off int64) (int, error) {
 	for done := 0; done < n; {
 		idx, po := (off+int64(done))/pageSize, (off+int64(done))%pageSize
 		c := min(n-done, int(pageSize-po))
-		if p := r.pages[idx]; p != nil {
+		if p := r.d.page(idx); p != nil {
 			copy(dst[done:done+c], p[po:])
 		} else {
 			clear(dst[done : done+c])
@@ -689,18 +861,16 @@ func (r *Regular) WriteAt(src []byte, off int64, appendMode bool) (int, int64, e
 	if off > maxFileSize-int64(len(src)) {
 		return 0, off, unix.EFBIG
 	}
+	// Allocate the missing pages at once (one memory-file range for the write); past the
+	// size limit the write is short.
+	r.d.allocate(off/pageSize, (off+int64(len(src))+pageSize-1)/pageSize, r.fs.maxPages)
 	done := 0
 	for done < len(src) {
 		pos := off + int64(done)
 		idx, po := pos/pageSize, pos%pageSize
-		p := r.pages[idx]
+		p := r.d.page(idx)
 		if p == nil {
-			if r.fs.usedPages.Add(1) > r.fs.maxPages {
-				r.fs.usedPages.Add(-1)
-				break
-			}
-			p = new([pageSize]byte)
-			r.pages[idx] = p
+			break
 		}
 		done += copy(p[po:], src[done:])
 	}
@@ -723,6 +893,43 @@ func (r *Regular) WriteAt(src []byte, off int64, appendMode bool) (int, int64, e
 	return done, off + int64(done), nil
 }
 
+// MemoryFile implements mm.Mappable.
+func (r *Regular) MemoryFile() *memfile.File { return r.d.mf }
+
+// Translate implements mm.Mappable.
+func (r *Regular) Translate(off, length uint64, allocate bool) ([]mm.Translation, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.d.mf == nil {
+		return nil, unix.ENODEV
+	}
+	eof := (uint64(r.size) + pageSize - 1) &^ (pageSize - 1)
+	end := min(off+length, eof)
+	if off >= end {
+		return nil, nil
+	}
+	first, last := int64(off/pageSize), int64(end/pageSize)
+	if allocate && !r.d.allocate(first, last, r.fs.maxPages) {
+		return nil, unix.ENOSPC
+	}
+	var out []mm.Translation
+	for idx := first; idx < last; idx++ {
+		moff, ok := r.d.mpages[idx]
+		if !ok {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Off+out[n-1].Len == uint64(idx)*pageSize && out[n-1].MemOff+out[n-1].Len == moff {
+			out[n-1].Len += pageSize
+			continue
+		}
+		out = append(out, mm.Translation{Off: uint64(idx) * pageSize, Len: pageSize, MemOff: moff})
+	}
+	for _, t := range out {
+		r.d.mf.IncRef(t.MemOff, t.Len)
+	}
+	return out, nil
+}
+
 // Open implements vfs.Inode.
 func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	return &regularFD{r: r}, nil
@@ -732,6 +939,16 @@ func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 type regularFD struct {
 	vfs.DefaultImpl
 	r *Regular
+}
+
+var _ mm.MappableProvider = (*regularFD)(nil)
+
+// Mappable implements mm.MappableProvider: files of a tmpfs with a memory file map shared.
+func (f *regularFD) Mappable() mm.Mappable {
+	if f.r.d.mf == nil {
+		return nil
+	}
+	return f.r
 }
 
 // Read implements vfs.FileDescriptionImpl.

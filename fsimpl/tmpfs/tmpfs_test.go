@@ -2,10 +2,14 @@ package tmpfs
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -99,5 +103,96 @@ func TestFifoOpensAsPipeAndSocketIsENXIO(t *testing.T) {
 	s, _ := root.Mknod("s", vfs.CreateArgs{Mode: unix.S_IFSOCK | 0644})
 	if _, err := s.Open(unix.O_RDONLY); err != unix.ENXIO {
 		t.Errorf("socket open: %v", err)
+	}
+}
+
+// newMemFS makes a tmpfs whose data is in a fresh memory file.
+func newMemFS(t *testing.T, data string) (*Filesystem, *memfile.File) {
+	t.Helper()
+	mf, err := memfile.New("tmpfs-test", 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	fs, _, err := New(vfs.MountOptions{Data: data, Creds: vfs.RootCreds, Private: mf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, mf
+}
+
+func TestMemoryFileBackedData(t *testing.T) {
+	fs, mf := newMemFS(t, "")
+	r := fs.NewRegular(vfs.CreateArgs{Mode: unix.S_IFREG | 0644})
+	impl, _ := r.Open(unix.O_RDWR)
+	m := impl.(mm.MappableProvider).Mappable()
+	if m == nil || m.MemoryFile() != mf {
+		t.Fatalf("Mappable() = %v", m)
+	}
+	if _, _, err := r.WriteAt([]byte("hello"), pageSize+1, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := mf.Allocated(); got != pageSize {
+		t.Fatalf("memory file holds %d bytes, want one page", got)
+	}
+	// Translate hands out the same page, with a reference of its own; holes are skipped
+	// unless allocation is asked for; nothing past EOF is returned.
+	ts, err := m.Translate(0, 4*pageSize, false)
+	if err != nil || len(ts) != 1 || ts[0].Off != pageSize || ts[0].Len != pageSize {
+		t.Fatalf("Translate = %+v, %v", ts, err)
+	}
+	if got := string(mf.Slice(ts[0].MemOff+1, 5)); got != "hello" {
+		t.Fatalf("translated page holds %q", got)
+	}
+	copy(mf.Slice(ts[0].MemOff+3, 3), "map")
+	buf := make([]byte, 3)
+	if n, _ := r.ReadAt(buf, pageSize+3); n != 3 || string(buf) != "map" {
+		t.Fatalf("read sees %q", buf[:n])
+	}
+	ts2, err := m.Translate(0, 4*pageSize, true)
+	if err != nil || len(ts2) != 2 || ts2[0].Off != 0 || ts2[1].Off != pageSize || ts2[1].MemOff != ts[0].MemOff {
+		t.Fatalf("allocating Translate = %+v, %v (want the new first page and the existing second)", ts2, err)
+	}
+	for _, x := range ts2 {
+		mf.DecRef(x.MemOff, x.Len)
+	}
+	// Truncating leaves the page to the mapping's reference.
+	r.SetStat(&vfs.SetStat{Mask: vfs.SetSize, Size: 0})
+	if rc := mf.RefCount(ts[0].MemOff); rc != 1 {
+		t.Fatalf("truncated page has refcount %d, want 1", rc)
+	}
+	mf.DecRef(ts[0].MemOff, ts[0].Len)
+	if got := mf.Allocated(); got != 0 {
+		t.Fatalf("after truncate and unmap the memory file holds %d bytes", got)
+	}
+	if st, _ := fs.StatFS(); st.Bfree != st.Blocks {
+		t.Errorf("statfs: %d of %d blocks free", st.Bfree, st.Blocks)
+	}
+}
+
+func TestMemoryFileTranslateFull(t *testing.T) {
+	fs, _ := newMemFS(t, "size=4k")
+	r := fs.NewRegular(vfs.CreateArgs{Mode: unix.S_IFREG | 0644})
+	r.SetStat(&vfs.SetStat{Mask: vfs.SetSize, Size: 2 * pageSize})
+	if _, err := r.Translate(0, 2*pageSize, true); err != unix.ENOSPC {
+		t.Fatalf("Translate past the size limit: %v, want ENOSPC", err)
+	}
+}
+
+func TestMemoryFilePagesFreedWhenFileUnreachable(t *testing.T) {
+	fs, mf := newMemFS(t, "")
+	func() {
+		r := fs.NewRegular(vfs.CreateArgs{Mode: unix.S_IFREG | 0644})
+		r.WriteAt(make([]byte, 3*pageSize), 0, false)
+	}()
+	for i := 0; i < 100 && mf.Allocated() != 0; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := mf.Allocated(); got != 0 {
+		t.Fatalf("an unreachable file's pages are still allocated: %d bytes", got)
+	}
+	if st, _ := fs.StatFS(); st.Bfree != st.Blocks {
+		t.Errorf("statfs: %d of %d blocks free", st.Bfree, st.Blocks)
 	}
 }

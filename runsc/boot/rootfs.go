@@ -42,7 +42,8 @@ type RootFS struct {
 	UID, GID uint32
 	Groups   []uint32
 	// Kernel is given to the filesystems built from kernel state (proc) as
-	// vfs.MountOptions.Private.
+	// vfs.MountOptions.Private; tmpfs instances (and the overlay's upper layer) take its
+	// memory file for their data.
 	Kernel *kernel.Kernel
 	// Logf, if set, receives debug notes (spec mounts that are skipped).
 	Logf func(format string, args ...any)
@@ -224,14 +225,18 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 // newRootNamespace makes the mount namespace whose root is r's root filesystem.
 func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, error) {
 	if r.Gofer == nil {
-		return v.NewMountNamespace(tmpfs.Name, vfs.MountOptions{Source: "none", Data: "mode=755", Creds: vfs.RootCreds}, 0)
+		return v.NewMountNamespace(tmpfs.Name, vfs.MountOptions{Source: "none", Data: "mode=755", Creds: vfs.RootCreds, Private: r.Kernel}, 0)
 	}
 	if r.Overlay {
 		_, lower, err := gofer.New(gofer.Options{Client: r.Gofer, Attach: "/", ReadOnly: true})
 		if err != nil {
 			return nil, fmt.Errorf("attaching the gofer root: %w", err)
 		}
-		ns, err := v.NewMountNamespace(overlay.Name, vfs.MountOptions{Source: "overlay", Private: overlay.Options{Lower: lower}}, 0)
+		oopts := overlay.Options{Lower: lower}
+		if r.Kernel != nil {
+			oopts.MemFile = r.Kernel.MemFile // upper-layer files map MAP_SHARED
+		}
+		ns, err := v.NewMountNamespace(overlay.Name, vfs.MountOptions{Source: "overlay", Private: oopts}, 0)
 		if err != nil {
 			return nil, fmt.Errorf("overlay root: %w", err)
 		}

@@ -43,6 +43,9 @@ func goRuntimeRules() []Rule {
 		Allow(unix.SYS_CLOSE),
 		Allow(unix.SYS_CLOCK_GETTIME),
 		Allow(unix.SYS_CLOCK_NANOSLEEP),
+		// The host kernel itself issues restart_syscall when a timed sleep or futex wait
+		// is interrupted by a signal (the Go runtime's SIGURG preemption, under load).
+		Allow(unix.SYS_RESTART_SYSCALL),
 		Allow(unix.SYS_EPOLL_CTL),
 		Allow(unix.SYS_EPOLL_CREATE1),
 		Allow(unix.SYS_EVENTFD2),

@@ -203,6 +203,9 @@ func (t *Task) FutexWakeOp(addr, addr2 uintptr, n, n2 int, op uint32) (int, erro
 		}
 		oparg = 1 << oparg
 	}
+	// Keys first: a shared key consults the memory manager, which the futex manager's
+	// lock (a leaf) must not be held across.
+	k1, k2 := t.futexKey(addr), t.futexKey(addr2)
 	m := &t.k.futexes
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -245,9 +248,9 @@ func (t *Task) FutexWakeOp(addr, addr2 uintptr, n, n2 int, op uint32) (int, erro
 	default:
 		return 0, unix.ENOSYS
 	}
-	woken := m.wakeLocked(t.futexKey(addr), n, ^uint32(0))
+	woken := m.wakeLocked(k1, n, ^uint32(0))
 	if cond {
-		woken += m.wakeLocked(t.futexKey(addr2), n2, ^uint32(0))
+		woken += m.wakeLocked(k2, n2, ^uint32(0))
 	}
 	return woken, nil
 }

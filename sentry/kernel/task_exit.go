@@ -103,8 +103,19 @@ func (t *Task) exit() {
 	k.maybeDone()
 }
 
-// futexKey identifies a futex word for wait/wake: private futexes are keyed by address
-// space and address.
+// futexKey identifies a futex word for wait/wake: a word in shared memory (MAP_SHARED,
+// anonymous or file) is keyed by its memory-file offset, so that every process mapping it
+// shares the futex (Linux's shared futex keys; used whatever FUTEX_PRIVATE_FLAG says, which
+// only adds wakeups Linux would not make between processes); other words by address space
+// and address.
 func (t *Task) futexKey(addr uintptr) futexKey {
+	if t.mm != nil {
+		if off, ok := t.mm.SharedOffset(addr); ok {
+			return futexKey{mm: sharedFutexKey, addr: uintptr(off)}
+		}
+	}
 	return futexKey{mm: uintptr(unsafe.Pointer(t.mm)), addr: addr}
 }
+
+// sharedFutexKey is futexKey.mm for words in shared memory (no address space is at 1).
+const sharedFutexKey = 1

@@ -233,3 +233,40 @@ func (mm *MemoryManager) uint32AtLocked(addr uintptr, write, writeLocked bool) (
 	}
 	return (*uint32)(unsafe.Pointer(&mm.mf.Slice(off, 4)[0])), nil
 }
+
+// SharedOffset returns the memory-file offset of the byte at addr if it lies in a shared
+// mapping (anonymous or file), populating the page if needed; ok is false for private
+// memory, unmapped or inaccessible addresses. Shared futexes are keyed by it, so that
+// processes (and different addresses) mapping the same shared page wait on the same word,
+// as Linux keys them by the shared object and offset. The offset is stable while any
+// mapping holds the page: shared pages are never copied or moved.
+func (mm *MemoryManager) SharedOffset(addr uintptr) (off uint64, ok bool) {
+	mm.mu.RLock()
+	off, ok, err := mm.sharedOffsetLocked(addr, false)
+	mm.mu.RUnlock()
+	if err != errSlow {
+		return off, ok
+	}
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	off, ok, _ = mm.sharedOffsetLocked(addr, true)
+	return off, ok
+}
+
+// sharedOffsetLocked implements SharedOffset.
+//
+// Preconditions: mm.mu is held, for writing if writeLocked.
+func (mm *MemoryManager) sharedOffsetLocked(addr uintptr, writeLocked bool) (uint64, bool, error) {
+	if mm.released {
+		return 0, false, nil
+	}
+	vi := mm.vmaAtLocked(addr)
+	if vi < 0 || !mm.vmas[vi].shared {
+		return 0, false, nil
+	}
+	off, _, err := mm.translateLocked(addr, addr+1, false, writeLocked)
+	if err != nil {
+		return 0, false, err
+	}
+	return off, true, nil
+}

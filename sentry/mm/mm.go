@@ -16,7 +16,9 @@
 // maps the whole window with as few AddressSpace.MapFile calls as the PMAs allow (usually
 // one), so a program touching pages in order faults once per 2 MiB. The memory file is
 // sparse, so window pages that are never touched cost no host memory. Shared anonymous
-// memory is allocated whole at mmap time. Mapped permissions always equal the VMA's, except
+// memory is allocated whole at mmap time. Shared file mappings (MMapOpts.Mappable, api.go)
+// get PMAs over the file's own pages from Mappable.Translate: a fault allocates only the
+// faulting page in the file and maps the rest of its window that the file already has. Mapped permissions always equal the VMA's, except
 // after an mprotect that only adds permissions, which leaves existing mappings in place and
 // lets the next fault upgrade them, and for copy-on-write private memory after Fork, which
 // is mapped without write permission until a write copies or takes over the page (cow.go).

@@ -392,3 +392,26 @@ func (mm *MemoryManager) moveLocked(oldAddr, oldLen, newAddr, newLen uintptr) er
 	mm.mergePMAsLocked(at, at+len(moved))
 	return nil
 }
+
+// CheckMapped validates an msync(2) range: EINVAL if addr is unaligned (or the range wraps),
+// ENOMEM if any page of [addr, addr+length) is not mapped. A zero length succeeds.
+func (mm *MemoryManager) CheckMapped(addr, length uintptr) error {
+	if !aligned(addr) {
+		return unix.EINVAL
+	}
+	l, ok := pageUp(length)
+	if !ok || addr+l < addr {
+		return unix.ENOMEM
+	}
+	end := addr + l
+	mm.mu.RLock()
+	defer mm.mu.RUnlock()
+	cur := addr
+	for i := mm.vmaIndexLocked(addr); cur < end; i++ {
+		if i == len(mm.vmas) || mm.vmas[i].start > cur {
+			return unix.ENOMEM
+		}
+		cur = mm.vmas[i].end
+	}
+	return nil
+}

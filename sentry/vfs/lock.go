@@ -161,7 +161,7 @@ var (
 // lockKey identifies d's file in lockTables: its inode (shared by hard links), or the
 // dentry if the inode's type cannot be a map key.
 func lockKey(d *Dentry) any {
-	if reflect.TypeOf(d.inode).Comparable() {
+	if d.inode != nil && reflect.TypeOf(d.inode).Comparable() {
 		return d.inode
 	}
 	return d
@@ -179,7 +179,7 @@ func tableLocked(inode any, create bool) *inodeLocks {
 
 // putLocked drops the table of inode if it is empty and nobody waits on it.
 func putLocked(inode any, il *inodeLocks) {
-	if len(il.flocks) == 0 && len(il.ranges) == 0 && il.changed == nil {
+	if len(il.flocks) == 0 && len(il.ranges) == 0 && il.changed == nil && lockTables[inode] == il {
 		delete(lockTables, inode)
 	}
 }
@@ -219,7 +219,7 @@ func (fd *FileDescription) Flock(t *kernel.Task, op int) error {
 	if il == nil {
 		return nil
 	}
-	defer putLocked(inode, il)
+	defer func() { putLocked(inode, il) }() // il may be replaced while waiting
 	// As Linux: the same lock again is a no-op; anything else first drops the file's lock
 	// (so a conversion is not atomic).
 	for i, l := range il.flocks {
@@ -284,7 +284,7 @@ func (fd *FileDescription) SetLock(t *kernel.Task, owner any, pid int32, typ int
 	if il == nil {
 		return nil
 	}
-	defer putLocked(inode, il)
+	defer func() { putLocked(inode, il) }() // il may be replaced while waiting
 	for {
 		if typ != unix.F_UNLCK {
 			if c, ok := il.ranges.conflict(owner, typ, r); ok {

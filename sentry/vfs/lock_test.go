@@ -119,3 +119,46 @@ func TestLockRangeOf(t *testing.T) {
 		}
 	}
 }
+
+// TestLockWait checks that a blocked F_SETLKW-style lock and a blocked flock are granted
+// when the holder lets go (a nil task waits uninterruptibly).
+func TestLockWait(t *testing.T) {
+	d := &Dentry{ifmt: unix.S_IFREG}
+	fa := &FileDescription{vd: VirtualDentry{Dentry: d}}
+	fb := &FileDescription{vd: VirtualDentry{Dentry: d}}
+	if err := fa.SetLock(nil, "a", 1, unix.F_WRLCK, LockRange{0, 10}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := fb.SetLock(nil, "b", 2, unix.F_RDLCK, LockRange{5, 6}, false); err != unix.EAGAIN {
+		t.Fatalf("conflicting SetLock: %v, want EAGAIN", err)
+	}
+	if l, ok := fb.GetLock("b", unix.F_RDLCK, LockRange{5, 6}); !ok || l.PID != 1 || l.Range != (LockRange{0, 10}) {
+		t.Fatalf("GetLock: %+v, %v", l, ok)
+	}
+	done := make(chan error)
+	go func() { done <- fb.SetLock(nil, "b", 2, unix.F_RDLCK, LockRange{5, 6}, true) }()
+	if err := fa.Flock(nil, unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	flocked := make(chan error)
+	go func() { flocked <- fb.Flock(nil, unix.LOCK_SH) }()
+	fa.ReleasePOSIXLocks("a")
+	if err := <-done; err != nil {
+		t.Fatalf("blocked SetLock: %v", err)
+	}
+	fa.releaseFileLocks() // the last close of fa
+	if err := <-flocked; err != nil {
+		t.Fatalf("blocked Flock: %v", err)
+	}
+	if err := fa.Flock(nil, unix.LOCK_EX|unix.LOCK_NB); err != unix.EWOULDBLOCK {
+		t.Fatalf("LOCK_EX over LOCK_SH: %v, want EWOULDBLOCK", err)
+	}
+	fb.releaseFileLocks()
+	releaseOwnerLocks("b")
+	locksMu.Lock()
+	n := len(lockTables)
+	locksMu.Unlock()
+	if n != 0 {
+		t.Errorf("%d lock tables left after every lock went", n)
+	}
+}

@@ -2,8 +2,9 @@
 // flock(2) conflicts between open file descriptions (across fork, with LOCK_NB), release on
 // the last close, shared locks; fcntl(2) record locks across fork (F_GETLK reporting the
 // holder, range splitting, l_whence/negative and zero lengths), their release when the
-// process closes another descriptor of the file; OFD locks; F_SETLKW waiting for the holder,
-// and EDEADLK for a two-process cycle.
+// process closes (or dup2s over) another descriptor of the file; OFD locks; F_SETLKW and
+// flock waiting for the holder, EINTR from a handler without SA_RESTART, and EDEADLK for a
+// two-process cycle.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -161,20 +162,37 @@ static void test_posix(void) {
 	}
 	wait_child(pid);
 
+	// So does dup2 over another descriptor of the file.
+	lk(f, F_SETLK, F_WRLCK, SEEK_SET, 0, 1);
+	int x = open(path, O_RDONLY), y = open("/dev/null", O_RDONLY);
+	dup2(y, x);
+	close(y);
+	pid = fork();
+	if (pid == 0) {
+		int g = open(path, O_RDWR);
+		getlk("child GETLK after dup2 over another fd", g, F_GETLK, F_WRLCK, 0, 0, me);
+		_exit(0);
+	}
+	wait_child(pid);
+	close(x);
+
 	// F_SETLKW waits for the holder; a two-process cycle is EDEADLK.
 	lk(f, F_SETLK, F_WRLCK, SEEK_SET, 0, 1);
-	int p[2];
+	int p[2], ready[2];
 	pipe2(p, O_NONBLOCK);
+	pipe(ready);
 	pid = fork();
 	if (pid == 0) {
 		int g = open(path, O_RDWR);
 		lk(g, F_SETLK, F_WRLCK, SEEK_SET, 1, 1);
+		write(ready[1], "r", 1);
 		int r = lk(g, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1);
 		write(p[1], r == 0 ? "y" : "n", 1);
 		_exit(0);
 	}
-	usleep(200000);
 	char ch;
+	read(ready[0], &ch, 1); // the child holds [1,2); give it time to block on [0,1)
+	usleep(200000);
 	printf("SETLKW waiter before release: %s\n", en(read(p[0], &ch, 1)));
 	printf("SETLKW into a cycle: %s\n", en(lk(f, F_SETLKW, F_WRLCK, SEEK_SET, 1, 1)));
 	lk(f, F_SETLK, F_UNLCK, SEEK_SET, 0, 1);
@@ -184,6 +202,8 @@ static void test_posix(void) {
 	printf("SETLKW waiter after release: %c\n", ch);
 	close(p[0]);
 	close(p[1]);
+	close(ready[0]);
+	close(ready[1]);
 	close(f);
 }
 
@@ -199,11 +219,14 @@ static void test_interrupt(void) {
 		struct sigaction sa = {.sa_handler = on_alarm};
 		sigaction(SIGALRM, &sa, NULL);
 		int g = open(path, O_RDWR);
-		struct itimerval it = {.it_value = {.tv_usec = 100000}};
+		// A repeating timer, so that a signal arriving just before the wait starts is not
+		// the only one.
+		struct itimerval it = {.it_value = {.tv_usec = 100000}, .it_interval = {.tv_usec = 100000}};
 		setitimer(ITIMER_REAL, &it, NULL);
 		printf("child SETLKW interrupted: %s\n", en(lk(g, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1)));
-		setitimer(ITIMER_REAL, &it, NULL);
 		printf("child flock interrupted: %s\n", en(flock(g, LOCK_EX)));
+		struct itimerval off = {0};
+		setitimer(ITIMER_REAL, &off, NULL);
 		_exit(0);
 	}
 	wait_child(pid);

@@ -31,6 +31,9 @@ static void run(int pdeath) {
 				prctl(PR_SET_PDEATHSIG, SIGUSR1);
 			shm[3] = getpid();
 			shm[0] = 1; // ready: the middle process may exit
+			if (pdeath)
+				for (;;) // only the death signal ends it (an _exit could race the signal)
+					pause();
 			while (getppid() == orig)
 				nap();
 			shm[1] = getppid();

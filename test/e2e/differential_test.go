@@ -38,6 +38,8 @@ var differentialCases = []differentialCase{
 	{name: "host-root", prog: "hostfs", args: []string{"read"}},
 	// mmap of a file written to a fresh directory under /tmp (see test/c/mmapfile.c).
 	{name: "mmap-file", prog: "mmapfile"},
+	// MAP_SHARED of tmpfs files, SIGBUS past EOF, sem_open across fork (test/c/mmapshared.c).
+	{name: "mmap-shared-file", prog: "mmapshared"},
 	{name: "signal-handlers", prog: "sig_basic"},
 	{name: "signal-altstack", prog: "sig_altstack"},
 	{name: "signal-faults", prog: "sig_fault", status: 128 + 11},

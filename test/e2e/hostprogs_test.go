@@ -37,6 +37,8 @@ func TestHostPrograms(t *testing.T) {
 		{"bash-pipeline", []string{"/bin/bash", "-c", "for i in $(seq 1 200); do echo $i; done | sort -n | tail -1"}},
 		{"sh-kill-background", []string{"/bin/sh", "-c", "sleep 30 & kill $!; wait $!; echo $?"}},
 		{"python3-processes", []string{"/usr/bin/python3", "-c", pythonProcesses}},
+		// SemLock is a sem_open'd /dev/shm file mapped MAP_SHARED|PROT_WRITE.
+		{"python3-multiprocessing-pool", []string{"/usr/bin/python3", "-c", "import multiprocessing as m; m.set_start_method('fork'); print(m.Pool(2).map(abs, [-1,-2]))"}},
 		{"make-j2-gcc", []string{"/bin/sh", "-c", "cp -r " + project + " /tmp/mk-$$ && cd /tmp/mk-$$ && make -s -j2 && ./prog; rm -rf /tmp/mk-$$"}},
 	}
 	for _, tc := range cases {
