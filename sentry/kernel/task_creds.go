@@ -40,140 +40,109 @@ func oneOf(v uint32, set ...uint32) bool {
 	return false
 }
 
-// SetUID implements setuid(2).
-func (tg *ThreadGroup) SetUID(uid uint32) error {
-	if uid == noID {
+// ids selects the uid or the gid triple of credentials: the set*uid and set*gid calls
+// follow the same rules, and the privilege check is CAP_SETUID or CAP_SETGID (both held
+// exactly when the effective uid is 0).
+type ids func(c *Credentials) (real, effective, saved *uint32)
+
+func uids(c *Credentials) (*uint32, *uint32, *uint32) {
+	return &c.RealUID, &c.EffectiveUID, &c.SavedUID
+}
+
+func gids(c *Credentials) (*uint32, *uint32, *uint32) {
+	return &c.RealGID, &c.EffectiveGID, &c.SavedGID
+}
+
+// setID implements setuid(2)/setgid(2): privileged, all three; otherwise only the effective
+// id, to the real or saved one.
+func (tg *ThreadGroup) setID(sel ids, id uint32) error {
+	if id == noID {
 		return unix.EINVAL
 	}
 	return tg.updateCreds(func(c *Credentials) error {
+		r, e, s := sel(c)
 		switch {
 		case c.privileged():
-			c.RealUID, c.EffectiveUID, c.SavedUID = uid, uid, uid
-		case oneOf(uid, c.RealUID, c.SavedUID):
-			c.EffectiveUID = uid
+			*r, *e, *s = id, id, id
+		case oneOf(id, *r, *s):
+			*e = id
 		default:
 			return unix.EPERM
 		}
 		return nil
 	})
 }
+
+// setRES implements setresuid(2)/setresgid(2); noID leaves a value unchanged. Unprivileged,
+// each new value must be one of the current three.
+func (tg *ThreadGroup) setRES(sel ids, nr, ne, ns uint32) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		r, e, s := sel(c)
+		if !c.privileged() {
+			for _, v := range []uint32{nr, ne, ns} {
+				if v != noID && !oneOf(v, *r, *e, *s) {
+					return unix.EPERM
+				}
+			}
+		}
+		for _, p := range []struct {
+			dst *uint32
+			v   uint32
+		}{{r, nr}, {e, ne}, {s, ns}} {
+			if p.v != noID {
+				*p.dst = p.v
+			}
+		}
+		return nil
+	})
+}
+
+// setRE implements setreuid(2)/setregid(2): unprivileged, the real id may become the real or
+// effective one, and the effective id the real, effective or saved one. The saved id becomes
+// the new effective id when the real id is set, or the effective id is set to a value other
+// than the old real id.
+func (tg *ThreadGroup) setRE(sel ids, nr, ne uint32) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		r, e, s := sel(c)
+		if !c.privileged() {
+			if nr != noID && !oneOf(nr, *r, *e) {
+				return unix.EPERM
+			}
+			if ne != noID && !oneOf(ne, *r, *e, *s) {
+				return unix.EPERM
+			}
+		}
+		oldReal := *r
+		if nr != noID {
+			*r = nr
+		}
+		if ne != noID {
+			*e = ne
+		}
+		if nr != noID || (ne != noID && ne != oldReal) {
+			*s = *e
+		}
+		return nil
+	})
+}
+
+// SetUID implements setuid(2).
+func (tg *ThreadGroup) SetUID(uid uint32) error { return tg.setID(uids, uid) }
 
 // SetGID implements setgid(2).
-func (tg *ThreadGroup) SetGID(gid uint32) error {
-	if gid == noID {
-		return unix.EINVAL
-	}
-	return tg.updateCreds(func(c *Credentials) error {
-		switch {
-		case c.privileged():
-			c.RealGID, c.EffectiveGID, c.SavedGID = gid, gid, gid
-		case oneOf(gid, c.RealGID, c.SavedGID):
-			c.EffectiveGID = gid
-		default:
-			return unix.EPERM
-		}
-		return nil
-	})
-}
+func (tg *ThreadGroup) SetGID(gid uint32) error { return tg.setID(gids, gid) }
 
-// SetRESUID implements setresuid(2); noID leaves a value unchanged.
-func (tg *ThreadGroup) SetRESUID(r, e, s uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
-		if !c.privileged() {
-			for _, v := range []uint32{r, e, s} {
-				if v != noID && !oneOf(v, c.RealUID, c.EffectiveUID, c.SavedUID) {
-					return unix.EPERM
-				}
-			}
-		}
-		if r != noID {
-			c.RealUID = r
-		}
-		if e != noID {
-			c.EffectiveUID = e
-		}
-		if s != noID {
-			c.SavedUID = s
-		}
-		return nil
-	})
-}
+// SetRESUID implements setresuid(2).
+func (tg *ThreadGroup) SetRESUID(r, e, s uint32) error { return tg.setRES(uids, r, e, s) }
 
 // SetRESGID implements setresgid(2).
-func (tg *ThreadGroup) SetRESGID(r, e, s uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
-		if !c.privileged() {
-			for _, v := range []uint32{r, e, s} {
-				if v != noID && !oneOf(v, c.RealGID, c.EffectiveGID, c.SavedGID) {
-					return unix.EPERM
-				}
-			}
-		}
-		if r != noID {
-			c.RealGID = r
-		}
-		if e != noID {
-			c.EffectiveGID = e
-		}
-		if s != noID {
-			c.SavedGID = s
-		}
-		return nil
-	})
-}
+func (tg *ThreadGroup) SetRESGID(r, e, s uint32) error { return tg.setRES(gids, r, e, s) }
 
-// SetREUID implements setreuid(2): an unprivileged caller may set the real uid to the real
-// or effective uid, and the effective uid to the real, effective or saved uid. The saved uid
-// becomes the new effective uid when the real uid is set, or the effective uid is set to a
-// value other than the old real uid.
-func (tg *ThreadGroup) SetREUID(r, e uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
-		if !c.privileged() {
-			if r != noID && !oneOf(r, c.RealUID, c.EffectiveUID) {
-				return unix.EPERM
-			}
-			if e != noID && !oneOf(e, c.RealUID, c.EffectiveUID, c.SavedUID) {
-				return unix.EPERM
-			}
-		}
-		oldReal := c.RealUID
-		if r != noID {
-			c.RealUID = r
-		}
-		if e != noID {
-			c.EffectiveUID = e
-		}
-		if r != noID || (e != noID && e != oldReal) {
-			c.SavedUID = c.EffectiveUID
-		}
-		return nil
-	})
-}
+// SetREUID implements setreuid(2).
+func (tg *ThreadGroup) SetREUID(r, e uint32) error { return tg.setRE(uids, r, e) }
 
-// SetREGID implements setregid(2), with setreuid's rules for groups.
-func (tg *ThreadGroup) SetREGID(r, e uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
-		if !c.privileged() {
-			if r != noID && !oneOf(r, c.RealGID, c.EffectiveGID) {
-				return unix.EPERM
-			}
-			if e != noID && !oneOf(e, c.RealGID, c.EffectiveGID, c.SavedGID) {
-				return unix.EPERM
-			}
-		}
-		oldReal := c.RealGID
-		if r != noID {
-			c.RealGID = r
-		}
-		if e != noID {
-			c.EffectiveGID = e
-		}
-		if r != noID || (e != noID && e != oldReal) {
-			c.SavedGID = c.EffectiveGID
-		}
-		return nil
-	})
-}
+// SetREGID implements setregid(2).
+func (tg *ThreadGroup) SetREGID(r, e uint32) error { return tg.setRE(gids, r, e) }
 
 // SetGroups implements setgroups(2).
 func (tg *ThreadGroup) SetGroups(groups []uint32) error {
