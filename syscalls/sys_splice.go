@@ -80,6 +80,25 @@ func (fe *fileEnd) storeOff(t *kernel.Task, offAddr uintptr) error {
 func readable(f *kernel.FileRef) bool { return f.StatusFlags()&unix.O_ACCMODE != unix.O_WRONLY }
 func writable(f *kernel.FileRef) bool { return f.StatusFlags()&unix.O_ACCMODE != unix.O_RDONLY }
 
+// transferFiles returns the input and output files of a transfer between descriptors
+// (splice, tee, sendfile): EBADF unless in is open for reading and out for writing. The
+// caller drops both references with release.
+func transferFiles(t *kernel.Task, infd, outfd int32) (in, out *kernel.FileRef, release func(), err error) {
+	if in, err = getFile(t, infd); err != nil {
+		return nil, nil, nil, err
+	}
+	if out, err = getFile(t, outfd); err != nil {
+		in.DecRef()
+		return nil, nil, nil, err
+	}
+	release = func() { in.DecRef(); out.DecRef() }
+	if !readable(in) || !writable(out) {
+		release()
+		return nil, nil, nil, unix.EBADF
+	}
+	return in, out, release, nil
+}
+
 // Splice implements Linux syscall splice(2): pipe to pipe, pipe to file and file to pipe.
 func Splice(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	offInAddr, offOutAddr := args.Pointer(1), args.Pointer(3)
@@ -87,19 +106,11 @@ func Splice(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if flags&^spliceFAll != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := getFile(t, args.Int(0))
+	in, out, release, err := transferFiles(t, args.Int(0), args.Int(2))
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := getFile(t, args.Int(2))
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !readable(in) || !writable(out) {
-		return 0, unix.EBADF
-	}
+	defer release()
 	if length == 0 {
 		return 0, nil
 	}
@@ -170,19 +181,11 @@ func Tee(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if flags&^spliceFAll != 0 {
 		return 0, unix.EINVAL
 	}
-	in, err := getFile(t, args.Int(0))
+	in, out, release, err := transferFiles(t, args.Int(0), args.Int(1))
 	if err != nil {
 		return 0, err
 	}
-	defer in.DecRef()
-	out, err := getFile(t, args.Int(1))
-	if err != nil {
-		return 0, err
-	}
-	defer out.DecRef()
-	if !readable(in) || !writable(out) {
-		return 0, unix.EBADF
-	}
+	defer release()
 	if length == 0 {
 		return 0, nil
 	}
@@ -274,19 +277,11 @@ func Vmsplice(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // given, which is then updated; else at and moving its file offset) to out_fd.
 func Sendfile(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	offAddr := args.Pointer(2)
-	out, err := getFile(t, args.Int(0))
+	in, out, release, err := transferFiles(t, args.Int(1), args.Int(0))
 	if err != nil {
 		return 0, err
 	}
-	defer out.DecRef()
-	in, err := getFile(t, args.Int(1))
-	if err != nil {
-		return 0, err
-	}
-	defer in.DecRef()
-	if !readable(in) || !writable(out) {
-		return 0, unix.EBADF
-	}
+	defer release()
 	if out.StatusFlags()&unix.O_APPEND != 0 {
 		return 0, unix.EINVAL
 	}
