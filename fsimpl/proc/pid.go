@@ -138,12 +138,15 @@ func (x target) nodes() []node {
 	}
 }
 
-// stateLetter is the task state: Z for a zombie, S when blocked in a syscall, R otherwise.
+// stateLetter is the task state: Z for a zombie, T when stopped by job control, S when
+// blocked in a syscall, R otherwise.
 func (x target) stateLetter(r *kernel.Task) (byte, string) {
 	t := x.task()
 	switch {
 	case t == nil || x.tg.IsZombie():
 		return 'Z', "zombie"
+	case t.Stopped():
+		return 'T', "stopped"
 	case t != r && t.Blocked():
 		return 'S', "sleeping"
 	default:

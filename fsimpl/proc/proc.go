@@ -22,7 +22,8 @@
 // sandbox is confined; later instances reuse that copy), memory figures are the host's
 // totals with the sandbox's memory file usage as "used" (meminfo), fd/N links are plain
 // symlinks (following one re-resolves its path; pipes and anonymous files do not resolve),
-// and a task's state is R (running application code), S (blocked in a syscall), or Z.
+// and a task's state is R (running application code), S (blocked in a syscall), T (stopped
+// by job control), or Z.
 //
 // Locks: none of its own beyond the per-file snapshot mutex; it takes kernel locks only
 // through kernel's accessors and never while the VFS calls it with Dentry.mu held except

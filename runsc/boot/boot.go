@@ -164,7 +164,7 @@ func (s *Sandbox) ForwardSignals() (stop func()) {
 	go func() {
 		for s2 := range sigs {
 			if t := s.Kernel.TaskByTID(1); t != nil {
-				t.SendSignal(int(s2.(syscall.Signal)), true)
+				t.SendExternalSignal(int(s2.(syscall.Signal)))
 			}
 		}
 	}()

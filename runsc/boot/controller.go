@@ -181,7 +181,7 @@ func (c *Controller) signal(sig int, all bool) error {
 	if all {
 		for _, tg := range c.sb.Kernel.ThreadGroups() {
 			if t := tg.Leader(); t != nil && sig != 0 {
-				t.SendSignal(sig, true)
+				t.SendExternalSignal(sig)
 			}
 		}
 		return nil
@@ -191,7 +191,9 @@ func (c *Controller) signal(sig int, all bool) error {
 		return errors.New("container is not running")
 	}
 	if sig != 0 {
-		t.SendSignal(sig, true)
+		// As from an ancestor pid namespace: init ignores what it has no handler for,
+		// except SIGKILL and SIGSTOP (pid_namespaces(7)).
+		t.SendExternalSignal(sig)
 	}
 	return nil
 }

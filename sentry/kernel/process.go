@@ -98,8 +98,8 @@ type tgProc struct {
 	// subreaper is PR_SET_CHILD_SUBREAPER.
 	subreaper bool
 	// stopSignal is a stop to report to wait(WUNTRACED) (0: none); continued is a
-	// continuation to report to wait(WCONTINUED). Set by the job-control code through
-	// NotifyStopped and NotifyContinued.
+	// continuation to report to wait(WCONTINUED). Set by the job-control code
+	// (notifyJobChange, signal_jobctl.go).
 	stopSignal int
 	continued  bool
 	// childWait is closed and replaced whenever a child changes state, waking waiters.
@@ -225,11 +225,12 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 		tg.proc.vforkDone = nil
 	}
 	var deathSigs []*Task
-	var notify []*ThreadGroup
+	var notify, adopted []*ThreadGroup
 	isInit := tg == k.init
 	if !isInit {
 		reaper := k.reaperForLocked(tg)
 		for c := range tg.proc.children {
+			adopted = append(adopted, c)
 			delete(tg.proc.children, c)
 			c.parent = reaper
 			c.proc.exitSignal = int(syscall.SIGCHLD)
@@ -253,7 +254,12 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 	if isInit {
 		k.procs.initExited = true
 	}
+	var orphaned []*ProcessGroup
+	if !isInit {
+		orphaned = k.orphanedGroupsOnExitLocked(tg, adopted)
+	}
 	k.mu.Unlock()
+	k.hangUpOrphans(orphaned)
 
 	for _, t := range deathSigs {
 		if sig := int(t.proc.pdeathSig.Load()); sig != 0 {
@@ -340,37 +346,6 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 		}
 	}
 	tg.proc.zombie = false
-}
-
-// NotifyStopped records that tg stopped with sig, for its parent's wait(WUNTRACED), and
-// sends the parent SIGCHLD (unless it set SA_NOCLDSTOP). For the job-control code.
-func (tg *ThreadGroup) NotifyStopped(sig int) {
-	k := tg.k
-	k.mu.Lock()
-	tg.proc.stopSignal, tg.proc.continued = sig, false
-	p := tg.parent
-	if p != nil {
-		p.notifyChildWaitLocked()
-	}
-	k.mu.Unlock()
-	if p != nil && p.SigAction(int(syscall.SIGCHLD)).Flags&saNoCldStop == 0 {
-		p.sendChildSignal(int(syscall.SIGCHLD), tg, cldStopped, int32(sig))
-	}
-}
-
-// NotifyContinued records that tg was continued, for its parent's wait(WCONTINUED).
-func (tg *ThreadGroup) NotifyContinued() {
-	k := tg.k
-	k.mu.Lock()
-	tg.proc.stopSignal, tg.proc.continued = 0, true
-	p := tg.parent
-	if p != nil {
-		p.notifyChildWaitLocked()
-	}
-	k.mu.Unlock()
-	if p != nil && p.SigAction(int(syscall.SIGCHLD)).Flags&saNoCldStop == 0 {
-		p.sendChildSignal(int(syscall.SIGCHLD), tg, cldContinued, int32(syscall.SIGCONT))
-	}
 }
 
 // saNoCldStop is SA_NOCLDSTOP.

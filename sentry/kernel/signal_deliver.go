@@ -20,28 +20,19 @@ const (
 	sysRestart    = 219 // restart_syscall
 )
 
-// deliverableLocked returns the pending signals t can act on now: not blocked, and not a
-// stop signal whose default action (job control) is not implemented.
+// deliverableLocked returns the pending signals t can act on now: those it does not block.
 //
 // Preconditions: t.tg.mu is held.
 func (t *Task) deliverableLocked() uint64 {
-	tg := t.tg
-	p := (t.sig.pending.set | tg.pending.set) &^ t.sigMask
-	for stop := p & defaultStop; stop != 0; stop &= stop - 1 {
-		sig := bits.TrailingZeros64(stop) + 1
-		if tg.actions[sig-1].Handler == sigDFL {
-			p &^= sigBit(sig)
-		}
-	}
-	return p
+	return (t.sig.pending.set | t.tg.pending.set) &^ t.sigMask
 }
 
-// signalPending reports whether a signal t can act on is pending: a blocking syscall
-// must return.
+// signalPending reports whether a signal t can act on is pending, or t must take part in a
+// group stop: a blocking syscall must return.
 func (t *Task) signalPending() bool {
 	t.tg.mu.Lock()
 	defer t.tg.mu.Unlock()
-	return t.deliverableLocked() != 0
+	return t.sig.stopPending || t.deliverableLocked() != 0
 }
 
 // dequeueLocked removes and returns the next signal among allowed to act on: synchronous
@@ -104,6 +95,13 @@ func (t *Task) deliverSignals() {
 	for !t.exiting.Load() {
 		tg := t.tg
 		tg.mu.Lock()
+		if t.sig.stopPending {
+			// Another task started a group stop: take part in it.
+			notify := t.participateGroupStopLocked()
+			tg.mu.Unlock()
+			t.sleepStopped(notify)
+			continue
+		}
 		info := t.dequeueLocked(t.deliverableLocked())
 		if info == nil {
 			tg.mu.Unlock()
@@ -116,8 +114,19 @@ func (t *Task) deliverSignals() {
 			tg.mu.Unlock()
 			continue
 		case act.Handler == sigDFL:
+			bit := sigBit(sig)
+			if tg.unkillable && bit&unblockable == 0 {
+				// Init protection: only a signal that was blocked when sent gets here.
+				tg.mu.Unlock()
+				continue
+			}
+			gen := tg.jc.contGen
 			tg.mu.Unlock()
-			if sigBit(sig)&defaultIgnored != 0 {
+			switch {
+			case bit&defaultIgnored != 0:
+				continue
+			case bit&defaultStop != 0:
+				t.startGroupStop(sig, gen)
 				continue
 			}
 			tg.groupExit(exitStatusFromSignal(sig))

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync/atomic"
+
 	"github.com/stockade-sandbox/stockade/abi/linux"
 )
 
@@ -56,6 +58,13 @@ func (q *sigQueue) discard(sig int) int {
 type taskSignals struct {
 	// pending holds thread-directed signals. Guarded by tg.mu.
 	pending sigQueue
+
+	// stopPending means the task must take part in the group stop in progress at its next
+	// delivery point; stopped that it has, and waits for SIGCONT (signal_jobctl.go).
+	// Guarded by tg.mu.
+	stopPending, stopped bool
+	// inStop is set while the task sleeps stopped (/proc's state T).
+	inStop atomic.Bool
 
 	// savedMask, if haveSavedMask, is the mask to restore once the current syscall has
 	// returned and any handler frame has been built (which records savedMask as the mask

@@ -166,6 +166,12 @@ type ThreadGroup struct {
 	actions [linux.NumSignals]linux.SigAction
 	// pending holds process-directed signals not yet delivered. Guarded by mu.
 	pending sigQueue
+	// jc is the job-control state (signal_jobctl.go). Guarded by mu.
+	jc groupStop
+	// unkillable marks the sandbox's init: it gets only the signals it has a handler for,
+	// and SIGKILL and SIGSTOP only from outside or from the kernel (pid_namespaces(7)). A
+	// fault signal the process cannot handle clears it. Guarded by mu.
+	unkillable bool
 	// sigQueued counts queued siginfo entries of the group and its tasks, for
 	// RLIMIT_SIGPENDING. Guarded by mu.
 	sigQueued int

@@ -77,6 +77,14 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 		nt.fds.DecRef()
 		return 0, ErrExited
 	}
+	if t.sig.stopPending {
+		// A group stop has begun: the new thread would escape it. As Linux does for a
+		// pending signal, the clone is made again once the process continues.
+		t.tg.mu.Unlock()
+		k.mu.Unlock()
+		nt.fds.DecRef()
+		return 0, ERESTARTNOINTR
+	}
 	t.tg.tasks[nt] = struct{}{}
 	t.tg.mu.Unlock()
 	k.tasks[tid] = nt

@@ -69,6 +69,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		return fmt.Errorf("init already started")
 	}
 	k.init = tg
+	tg.unkillable = true // before it runs: no other task can see it yet
 	k.tasks[1] = t
 	k.nextTID = 2
 	k.registerProcessLocked(tg, newPGrp(1, &Session{sid: 1}))

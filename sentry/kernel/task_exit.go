@@ -60,6 +60,7 @@ func (t *Task) exit() {
 
 	tg := t.tg
 	tg.mu.Lock()
+	stopSig := t.leaveGroupStopLocked()
 	delete(tg.tasks, t)
 	last := len(tg.tasks) == 0
 	if t == tg.leader {
@@ -79,6 +80,9 @@ func (t *Task) exit() {
 		}
 	}
 	tg.mu.Unlock()
+	if stopSig != 0 {
+		tg.notifyJobChange(cldStopped) // t was the last one a group stop waited for
+	}
 
 	k := t.k
 	k.mu.Lock()

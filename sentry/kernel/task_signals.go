@@ -25,8 +25,13 @@ import (
 // that was interrupted is restarted or fails with EINTR there, per its ERESTART* error and
 // SA_RESTART.
 //
-// Not implemented: job control. A signal whose default action is to stop the process stays
-// pending (rt_sigpending shows it) and interrupts nothing; SIGCONT is ignored.
+// Job control (stop signals, SIGCONT) is in signal_jobctl.go.
+//
+// The sandbox's init is protected as a pid namespace's init is (pid_namespaces(7)): a signal
+// whose action is the default is dropped when sent to it, unless it is SIGKILL or SIGSTOP
+// sent from outside the sandbox (SendExternalSignal) or by the kernel (si_code SI_KERNEL);
+// one that was blocked when sent is dropped at delivery. Fault signals it does not handle
+// still kill it (forceSignal lifts the protection).
 //
 // Locking: pending queues and signal actions are guarded by ThreadGroup.mu; Task.sigMask is
 // written with ThreadGroup.mu and Task.mu held.
@@ -218,26 +223,52 @@ func (t *Task) SendSignal(sig int, group bool) {
 
 // SendSignalInfo sends info.Signo with info to t or, with group set, to t's process. A
 // signal the target ignores is dropped (unless the target blocks it); SIGKILL ends the group
-// at once. It returns EAGAIN if a real-time signal sent by sigqueue-like means (si_code not
-// SI_USER) would exceed RLIMIT_SIGPENDING.
+// at once; SIGCONT and stop signals have their job-control effects first (signal_jobctl.go).
+// A signal with si_code SI_KERNEL comes from the kernel, which may SIGKILL or SIGSTOP the
+// sandbox's init. It returns EAGAIN if a real-time signal sent by sigqueue-like means
+// (si_code not SI_USER) would exceed RLIMIT_SIGPENDING.
 func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
+	return t.sendSignal(info, group, info.Code == linux.SI_KERNEL)
+}
+
+// SendExternalSignal sends sig to t's process from outside the sandbox (runsc kill): as
+// from an ancestor pid namespace, si_pid is 0, and the sandbox's init gets SIGKILL and
+// SIGSTOP even without a handler (but, as on Linux, no other signal it has no handler for).
+func (t *Task) SendExternalSignal(sig int) error {
+	return t.sendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_USER}, true, true)
+}
+
+// sendSignal is SendSignalInfo; force says that the sender may SIGKILL or SIGSTOP init.
+func (t *Task) sendSignal(info *linux.SignalInfo, group, force bool) error {
 	sig := int(info.Signo)
 	if !ValidSignal(sig) {
 		return unix.EINVAL
 	}
 	tg := t.tg
-	if sig == int(syscall.SIGKILL) {
-		tg.groupExit(ExitStatus{Signo: sig})
-		return nil
-	}
+	bit := sigBit(sig)
 	tg.mu.Lock()
 	if tg.exiting {
 		tg.mu.Unlock()
 		return nil
 	}
-	bit := sigBit(sig)
-	if ignoredAction(sig, &tg.actions[sig-1]) && t.sigMask&bit == 0 {
+	wake, notify := tg.jobControlSendLocked(sig)
+	act := &tg.actions[sig-1]
+	dropped := false
+	switch {
+	case t.sigMask&bit != 0:
+		// A blocked signal is kept: its action may change before it is unblocked.
+	case tg.unkillable && act.Handler == sigDFL && !(force && bit&unblockable != 0):
+		// The sandbox's init gets no signal it has not asked for (pid_namespaces(7)).
+		dropped = true
+	case ignoredAction(sig, act):
+		dropped = true
+	}
+	if dropped || sig == int(syscall.SIGKILL) {
 		tg.mu.Unlock()
+		tg.finishContinue(wake, notify)
+		if !dropped {
+			tg.groupExit(ExitStatus{Signo: sig})
+		}
 		return nil
 	}
 	q := &t.sig.pending
@@ -248,6 +279,7 @@ func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
 	if sig >= linux.SIGRTMIN && info.Code != linux.SI_USER && info.Code != linux.SI_TIMER &&
 		uint64(tg.sigQueued) >= tg.rlimits[unix.RLIMIT_SIGPENDING].Cur {
 		tg.mu.Unlock()
+		tg.finishContinue(wake, notify)
 		return unix.EAGAIN
 	}
 	cp := *info
@@ -267,6 +299,7 @@ func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
 		target = nil
 	}
 	tg.mu.Unlock()
+	tg.finishContinue(wake, notify)
 	if target != nil {
 		target.interrupt()
 	}
@@ -290,6 +323,10 @@ func (t *Task) forceSignal(info *linux.SignalInfo) {
 			t.sigMask &^= sigBit(sig)
 			t.mu.Unlock()
 		}
+	}
+	if act.Handler == sigDFL {
+		// A fault nothing handles kills even init.
+		tg.unkillable = false
 	}
 	cp := *info
 	if t.sig.pending.push(&cp) {

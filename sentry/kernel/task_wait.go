@@ -53,8 +53,8 @@ type WaitResult struct {
 
 // Wait waits for a state change of a child of the caller's process as wait4 and waitid do.
 // It returns nil and no error if NoHang is set and no child has changed state, ECHILD if no
-// child matches, and EINTR if the task is interrupted. A child that has exited is reaped
-// unless NoWait is set.
+// child matches, and ERESTARTSYS (EINTR when exiting) if the task is interrupted. A child
+// that has exited is reaped unless NoWait is set.
 func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 	k := t.k
 	for {
@@ -71,7 +71,9 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 			return nil, nil
 		}
 		if err := t.BlockOn(ch, time.Time{}); err != nil {
-			return nil, unix.EINTR
+			// ERESTARTSYS: as on Linux, the wait is made again after a stop or a handler
+			// with SA_RESTART.
+			return nil, err
 		}
 	}
 }
