@@ -97,11 +97,15 @@ func waitOptions(opts uint64) kernel.WaitOptions {
 	}
 }
 
+// pPIDFD is waitid's P_PIDFD.
+const pPIDFD = 3
+
 // Waitid implements Linux syscall waitid(2), including P_PGID with id 0 (the caller's
-// group, as Linux 5.4 and later). P_PIDFD is EINVAL (there are no pidfds). The rusage
-// argument is filled as for wait4.
-func Waitid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+// group, as Linux 5.4 and later) and P_PIDFD (a pidfd opened with PIDFD_NONBLOCK makes the
+// wait fail with EAGAIN rather than block). The rusage argument is filled as for wait4.
+func Waitid(t *kernel.Task, args arch.SyscallArguments) (_ uintptr, waitErr error) {
 	which, id := int(args.Int(0)), args.Int(1)
+	waitNothing := false
 	opts := uint64(uint32(args[3]))
 	if opts&^(wCommonOpts|wUntraced|wExited|wNoWait) != 0 || opts&(wUntraced|wExited|wContinued) == 0 {
 		return 0, unix.EINVAL
@@ -119,6 +123,23 @@ func Waitid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if id < 0 {
 			return 0, unix.EINVAL
 		}
+	case pPIDFD:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		tg, nonblock, err := pidfdProcess(t, id)
+		if err != nil {
+			return 0, err
+		}
+		which, id = kernel.PPID, tg.TGID()
+		if nonblock && !o.NoHang {
+			o.NoHang = true
+			defer func() {
+				if waitNothing {
+					waitErr = unix.EAGAIN
+				}
+			}()
+		}
 	default:
 		return 0, unix.EINVAL
 	}
@@ -127,6 +148,7 @@ func Waitid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
+	waitNothing = res == nil
 	var info linux.SignalInfo
 	var cpu kernel.CPUTime
 	if res != nil {

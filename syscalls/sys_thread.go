@@ -15,6 +15,10 @@ import (
 // child_tid, tls).
 func Clone(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	flags := uint64(args[0])
+	// CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid.
+	if flags&unix.CLONE_PIDFD != 0 && flags&unix.CLONE_PARENT_SETTID != 0 {
+		return 0, unix.EINVAL
+	}
 	tid, err := t.Clone(kernel.CloneOptions{
 		Flags:      flags &^ 0xff,
 		ExitSignal: flags & 0xff,
@@ -22,6 +26,7 @@ func Clone(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		ParentTID:  args.Pointer(2),
 		ChildTID:   args.Pointer(3),
 		TLS:        args.Pointer(4),
+		PIDFD:      args.Pointer(2),
 	})
 	return uintptr(tid), err
 }
@@ -57,9 +62,8 @@ func Clone3(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 	}
 	// clone3 takes the exit signal only from its field, and refuses CLONE_DETACHED and
-	// CSIGNAL bits in flags. set_tid needs CAP_SYS_ADMIN over the pid namespace; pidfds do
-	// not exist.
-	if ca.ExitSignal > 64 || ca.SetTID != 0 || ca.SetTIDSize != 0 || ca.Flags&unix.CLONE_PIDFD != 0 ||
+	// CSIGNAL bits in flags. set_tid needs CAP_SYS_ADMIN over the pid namespace.
+	if ca.ExitSignal > 64 || ca.SetTID != 0 || ca.SetTIDSize != 0 ||
 		ca.Flags&(unix.CLONE_DETACHED|0xff) != 0 {
 		return 0, unix.EINVAL
 	}
@@ -80,6 +84,7 @@ func Clone3(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		ParentTID:  uintptr(ca.ParentTID),
 		ChildTID:   uintptr(ca.ChildTID),
 		TLS:        uintptr(ca.TLS),
+		PIDFD:      uintptr(ca.PidFD),
 	})
 	return uintptr(tid), err
 }

@@ -20,7 +20,7 @@ const (
 	noteCPUTime   = "CPU time measured on the host: the sentry's time serving a task, plus its application thread's where the platform measures it"
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
-	noteSignals   = "job control is not implemented: default-stop signals stay pending"
+	noteSignals   = "with job control (group stop, SIGCONT, orphaned process groups); the sandbox's init gets only signals it handles, SIGKILL/SIGSTOP only from outside (pid_namespaces(7))"
 )
 
 func full(fn kernel.SyscallFn) kernel.Syscall {
@@ -85,7 +85,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_EXECVE:            partial(Execve, "ELF executables opened through the VFS; #! scripts follow the loader"),
 	unix.SYS_EXIT:              full(Exit),
 	unix.SYS_WAIT4:             partial(Wait4, "rusage has CPU times only"),
-	unix.SYS_WAITID:            partial(Waitid, "rusage has CPU times only; P_PIDFD returns EINVAL"),
+	unix.SYS_WAITID:            partial(Waitid, "rusage has CPU times only"),
 	unix.SYS_GETPGID:           full(Getpgid),
 	unix.SYS_SETPGID:           full(Setpgid),
 	unix.SYS_GETPGRP:           full(Getpgrp),
@@ -227,17 +227,20 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
 	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
 
-	unix.SYS_SET_ROBUST_LIST: partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
-	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),
-	unix.SYS_EPOLL_PWAIT:     full(EpollPwait),
-	unix.SYS_EVENTFD:         full(Eventfd),
-	unix.SYS_EVENTFD2:        full(Eventfd2),
-	unix.SYS_EPOLL_CREATE1:   full(EpollCreate1),
-	unix.SYS_DUP3:            full(Dup3),
-	unix.SYS_PRLIMIT64:       full(Prlimit64),
-	unix.SYS_GETCPU:          partial(Getcpu, "reports CPU 0 and node 0"),
-	unix.SYS_GETRANDOM:       full(Getrandom),
-	unix.SYS_CLONE3:          partial(Clone3, noteClone+"; set_tid and CLONE_PIDFD return EINVAL"),
-	unix.SYS_RSEQ:            missing("restartable sequences are not supported; libcs fall back"),
-	unix.SYS_IO_URING_SETUP:  missing("io_uring is not supported"),
+	unix.SYS_SET_ROBUST_LIST:   partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
+	unix.SYS_GET_ROBUST_LIST:   full(GetRobustList),
+	unix.SYS_EPOLL_PWAIT:       full(EpollPwait),
+	unix.SYS_EVENTFD:           full(Eventfd),
+	unix.SYS_EVENTFD2:          full(Eventfd2),
+	unix.SYS_EPOLL_CREATE1:     full(EpollCreate1),
+	unix.SYS_DUP3:              full(Dup3),
+	unix.SYS_PRLIMIT64:         full(Prlimit64),
+	unix.SYS_GETCPU:            partial(Getcpu, "reports CPU 0 and node 0"),
+	unix.SYS_GETRANDOM:         full(Getrandom),
+	unix.SYS_CLONE3:            partial(Clone3, noteClone+"; set_tid returns EINVAL, CLONE_PIDFD with CLONE_THREAD returns EINVAL"),
+	unix.SYS_PIDFD_OPEN:        partial(PidfdOpen, "PIDFD_THREAD returns EINVAL"),
+	unix.SYS_PIDFD_SEND_SIGNAL: full(PidfdSendSignal),
+	unix.SYS_PIDFD_GETFD:       full(PidfdGetfd),
+	unix.SYS_RSEQ:              missing("restartable sequences are not supported; libcs fall back"),
+	unix.SYS_IO_URING_SETUP:    missing("io_uring is not supported"),
 }

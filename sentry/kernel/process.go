@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
 // The process tree.
@@ -219,6 +220,7 @@ const saNoCldWait = 2
 // makes tg a zombie (or reaps it if its parent does not wait), notifies the parent, and,
 // for init, kills every other process.
 func (k *Kernel) processExited(tg *ThreadGroup) {
+	tg.pidfds.Notify(waiter.EventIn)
 	k.mu.Lock()
 	if vf := tg.proc.vforkDone; vf != nil {
 		close(vf)
@@ -346,6 +348,7 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 		}
 	}
 	tg.proc.zombie = false
+	tg.pidfds.Notify(waiter.EventIn | waiter.EventHUp)
 }
 
 // saNoCldStop is SA_NOCLDSTOP.

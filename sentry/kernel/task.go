@@ -182,6 +182,9 @@ type ThreadGroup struct {
 	// signalfds is notified when a signal is queued for the process or one of its tasks
 	// (signalfd readiness).
 	signalfds waiter.Queue
+	// pidfds is notified when the process exits (EventIn) and is reaped (EventHUp), for
+	// pidfd readiness (pidfd.go).
+	pidfds waiter.Queue
 	// exited is closed when the last task has exited.
 	exited chan struct{}
 }

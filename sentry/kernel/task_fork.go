@@ -75,11 +75,35 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		nt.SetFSContext(nil)
 		m.DecUsers()
 	}
+	// CLONE_PIDFD: the pidfd is in the caller's table and its number in the caller's
+	// memory before the child exists, so that a bad address fails the clone (EFAULT).
+	pidfd := int32(-1)
+	if f&unix.CLONE_PIDFD != 0 {
+		fd, err := t.installPIDFD(tg)
+		if err != nil {
+			undo()
+			return 0, err
+		}
+		var b [4]byte
+		putUint32(b[:], uint32(fd))
+		if _, err := t.CopyOut(opts.PIDFD, b[:]); err != nil {
+			t.fds.Remove(fd)
+			undo()
+			return 0, unix.EFAULT
+		}
+		pidfd = fd
+	}
+	undoAll := func() {
+		if pidfd >= 0 {
+			t.fds.Remove(pidfd)
+		}
+		undo()
+	}
 	k.mu.Lock()
 	tid, err := k.allocTIDLocked()
 	if err != nil {
 		k.mu.Unlock()
-		undo()
+		undoAll()
 		return 0, unix.EAGAIN
 	}
 	t.tg.mu.Lock()
@@ -93,7 +117,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	}
 	if exiting || parent == nil || parent.proc.zombie {
 		k.mu.Unlock()
-		undo()
+		undoAll()
 		return 0, ErrExited
 	}
 	nt.tid, tg.tgid = tid, tid

@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// Job control, init protection and pidfds (test/c/jobctl.c, initsig.c).
+// Job control, init protection and pidfds (test/c/jobctl.c, initsig.c, pidfd.c).
 func init() {
 	differentialCases = append(differentialCases,
 		differentialCase{name: "jobctl", prog: "jobctl"},
+		differentialCase{name: "pidfd", prog: "pidfd"},
 	)
 }
 
