@@ -28,7 +28,14 @@ func permsFromProt(prot int) (platform.AccessType, error) {
 
 // Brk implements Linux syscall brk(2).
 func Brk(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return t.MM().Brk(args.Pointer(0)), nil
+	m := t.MM()
+	if addr := args.Pointer(0); addr != 0 {
+		// RLIMIT_AS: a brk that would exceed it leaves the break where it is.
+		if cur := m.Brk(0); addr > cur && exceedsAddressSpaceLimit(t, addr-cur) {
+			return cur, nil
+		}
+	}
+	return m.Brk(args.Pointer(0)), nil
 }
 
 // Mmap implements Linux syscall mmap(2). File mappings are described at mmapFile.
@@ -56,6 +63,9 @@ func Mmap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	if opts.NoReplace {
 		opts.Fixed = false
+	}
+	if exceedsAddressSpaceLimit(t, length) {
+		return 0, unix.ENOMEM
 	}
 	if flags&unix.MAP_ANONYMOUS == 0 {
 		return mmapFile(t, opts, fd, uint64(off))
@@ -213,6 +223,9 @@ func Mprotect(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Mremap implements Linux syscall mremap(2).
 func Mremap(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if oldLen, newLen := args[1], args[2]; newLen > oldLen && exceedsAddressSpaceLimit(t, newLen-oldLen) {
+		return 0, unix.ENOMEM
+	}
 	return t.MM().MRemap(args.Pointer(0), args[1], args[2], int(args.Int(3)), args.Pointer(4))
 }
 

@@ -178,9 +178,9 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// Prctl implements Linux syscall prctl(2) for PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG,
-// PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER and PR_GET_CHILD_SUBREAPER; others return EINVAL,
-// as Linux does for options it does not know.
+// Prctl implements Linux syscall prctl(2) for PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG,
+// PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS and PR_SET/GET_DUMPABLE; others return
+// EINVAL, as Linux does for options it does not know.
 func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	switch args.Int(0) {
 	case unix.PR_SET_NAME:
@@ -216,6 +216,31 @@ func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			v = 1
 		}
 		return 0, copyOutStruct(t, args.Pointer(1), &v)
+	case unix.PR_SET_NO_NEW_PRIVS:
+		if args[1] != 1 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.SetNoNewPrivs()
+		return 0, nil
+	case unix.PR_GET_NO_NEW_PRIVS:
+		if args[1] != 0 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		if t.NoNewPrivs() {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_SET_DUMPABLE:
+		if args[1] > 1 {
+			return 0, unix.EINVAL
+		}
+		t.ThreadGroup().SetDumpable(args[1] == 1)
+		return 0, nil
+	case unix.PR_GET_DUMPABLE:
+		if t.ThreadGroup().Dumpable() {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_GET_NAME:
 		var b [16]byte
 		copy(b[:15], t.Name())

@@ -133,6 +133,8 @@ type taskProc struct {
 	// blocked is set while the task sleeps in BlockOn: for /proc's starttime and state.
 	started atomic.Int64
 	blocked atomic.Bool
+	// noNewPrivs is PR_SET_NO_NEW_PRIVS: set once, inherited by children, kept by execve.
+	noNewPrivs atomic.Bool
 }
 
 // CPUTime is user and system CPU time.
@@ -526,6 +528,19 @@ func (tg *ThreadGroup) ChildSubreaper() bool {
 
 // SetPdeathSignal implements PR_SET_PDEATHSIG.
 func (t *Task) SetPdeathSignal(sig int) { t.proc.pdeathSig.Store(int32(sig)) }
+
+// SetNoNewPrivs implements PR_SET_NO_NEW_PRIVS (it cannot be unset).
+func (t *Task) SetNoNewPrivs() { t.proc.noNewPrivs.Store(true) }
+
+// NoNewPrivs implements PR_GET_NO_NEW_PRIVS.
+func (t *Task) NoNewPrivs() bool { return t.proc.noNewPrivs.Load() }
+
+// SetDumpable implements PR_SET_DUMPABLE (0 or 1). Core dumps are never written; the flag
+// is recorded for PR_GET_DUMPABLE.
+func (tg *ThreadGroup) SetDumpable(v bool) { tg.notDumpable.Store(!v) }
+
+// Dumpable implements PR_GET_DUMPABLE.
+func (tg *ThreadGroup) Dumpable() bool { return !tg.notDumpable.Load() }
 
 // PdeathSignal implements PR_GET_PDEATHSIG.
 func (t *Task) PdeathSignal() int { return int(t.proc.pdeathSig.Load()) }

@@ -185,6 +185,8 @@ type ThreadGroup struct {
 	// pidfds is notified when the process exits (EventIn) and is reaped (EventHUp), for
 	// pidfd readiness (pidfd.go).
 	pidfds waiter.Queue
+	// notDumpable is the inverse of PR_SET_DUMPABLE's flag (processes start dumpable).
+	notDumpable atomic.Bool
 	// exited is closed when the last task has exited.
 	exited chan struct{}
 }

@@ -140,19 +140,34 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 	}
 	nt.fsc = t.cloneFSContext(f)
 	nt.sigMask = t.SigMask()
+	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
 		nt.altStack = t.altStack
 	}
 	return nt
 }
 
-// rlimitReachedThreads reports whether RLIMIT_NPROC forbids another task. (Linux counts
-// per user; one sandbox has one user namespace's worth of tasks, so the total is used.)
+// rlimitReachedThreads reports whether RLIMIT_NPROC forbids another task: the caller's
+// real user already has that many tasks (threads included, as Linux counts). A process
+// with real or effective uid 0 is exempt (Linux exempts root and CAP_SYS_RESOURCE).
 func (tg *ThreadGroup) rlimitReachedThreads() bool {
 	lim := tg.Rlimit(unix.RLIMIT_NPROC).Cur
-	tg.k.mu.Lock()
-	n := uint64(len(tg.k.tasks))
-	tg.k.mu.Unlock()
+	c := tg.Creds()
+	if c.RealUID == 0 || c.EffectiveUID == 0 {
+		return false
+	}
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if uint64(len(k.tasks)) < lim {
+		return false
+	}
+	var n uint64
+	for _, t := range k.tasks {
+		if t.tg.Creds().RealUID == c.RealUID {
+			n++
+		}
+	}
 	return n >= lim
 }
 

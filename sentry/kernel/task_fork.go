@@ -52,6 +52,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	t.tg.mu.Lock()
 	tg.actions = t.tg.actions
 	tg.rlimits = t.tg.rlimits
+	tg.notDumpable.Store(t.tg.notDumpable.Load())
 	t.tg.mu.Unlock()
 
 	nt := t.newChild(tg, m, opts)

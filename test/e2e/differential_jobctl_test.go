@@ -6,11 +6,13 @@ import (
 	"testing"
 )
 
-// Job control, init protection and pidfds (test/c/jobctl.c, initsig.c, pidfd.c).
+// Job control, init protection, pidfds, prctl and rlimits (test/c/jobctl.c, initsig.c,
+// pidfd.c, prctl_rlimit.c).
 func init() {
 	differentialCases = append(differentialCases,
 		differentialCase{name: "jobctl", prog: "jobctl"},
 		differentialCase{name: "pidfd", prog: "pidfd"},
+		differentialCase{name: "prctl-rlimit", prog: "prctl_rlimit"},
 	)
 }
 
