@@ -157,7 +157,16 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	if vforkDone != nil {
 		// Only the caller's death ends the wait early: the child runs on the caller's
 		// memory and stack until it execs or exits.
-		for t.BlockOn(vforkDone, time.Time{}) != nil && !t.exiting.Load() {
+		for !t.exiting.Load() && t.BlockOn(vforkDone, time.Time{}) != nil {
+			// A signal (or a group stop) is pending, which only the caller's return from
+			// vfork can act on: wait without spinning for the child or a new interruption.
+			select {
+			case <-vforkDone:
+			case <-t.wake:
+			}
+			if isClosed(vforkDone) {
+				break
+			}
 		}
 	}
 	return tid, nil

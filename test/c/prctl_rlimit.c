@@ -135,11 +135,16 @@ int main(void) {
 	inChild(nproc);
 	inChild(as);
 
-	struct rlimit rl = {0, RLIM_INFINITY};
-	printf("setrlimit CORE 0: %s\n", err(setrlimit(RLIMIT_CORE, &rl)));
-	rl.rlim_cur = RLIM_INFINITY;
-	printf("setrlimit CORE unlimited: %s\n", err(setrlimit(RLIMIT_CORE, &rl)));
+	// RLIMIT_CORE is stored (the hard limit is whatever the caller had: the test harness
+	// lowers it to 0).
+	struct rlimit rl, now;
 	getrlimit(RLIMIT_CORE, &rl);
-	printf("getrlimit CORE unlimited: %d\n", rl.rlim_cur == RLIM_INFINITY);
+	rlim_t max = rl.rlim_max;
+	rl.rlim_cur = 0;
+	printf("setrlimit CORE 0: %s\n", err(setrlimit(RLIMIT_CORE, &rl)));
+	rl.rlim_cur = max;
+	printf("setrlimit CORE to its max: %s\n", err(setrlimit(RLIMIT_CORE, &rl)));
+	getrlimit(RLIMIT_CORE, &now);
+	printf("getrlimit CORE: %d\n", now.rlim_cur == max && now.rlim_max == max);
 	return 0;
 }
