@@ -164,8 +164,24 @@ func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string
 		m.Release()
 		return nil, arch.Registers{}, err
 	}
+	t.applyStackLimit(m, res.StackStart, res.StackEnd, res.Stack)
 	m.SetExecInfo(mm.ExecInfo{Path: path, File: file, ArgStart: res.ArgStart, ArgEnd: res.ArgEnd, EnvStart: res.EnvStart, EnvEnd: res.EnvEnd})
 	return m, arch.InitialRegisters(res.Entry, res.Stack), nil
+}
+
+// applyStackLimit enforces RLIMIT_STACK on the stack mapping [start, end) the loader made
+// (whose initial stack pointer is sp): the part beyond the limit below the top is unmapped,
+// so that deeper use faults (SIGSEGV) as on Linux. The strings and vectors above sp are
+// always kept. A limit above the mapping's size does not enlarge it.
+func (t *Task) applyStackLimit(m *mm.MemoryManager, start, end, sp uintptr) {
+	lim := t.tg.Rlimit(unix.RLIMIT_STACK).Cur
+	if lim >= uint64(end-start) {
+		return
+	}
+	keep := max(linux.PageRoundDown(uintptr(lim)), linux.PageRoundDown(end-sp)+2*linux.PageSize)
+	if lo := end - keep; keep < end-start && lo > start {
+		m.MUnmap(start, lo-start)
+	}
 }
 
 // maxScriptDepth is how many "#!" interpreters may be chained (Linux's BINPRM_MAX_RECURSION).

@@ -67,6 +67,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	}
 	t.fds.closeOnExec()
 	t.SetName(basename(path))
+	tg.notDumpable.Store(false) // a new image is dumpable (set-id images are not run)
 
 	k := t.k
 	k.mu.Lock()

@@ -2,7 +2,8 @@
 // CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE) and that resource limits are enforced:
 // RLIMIT_NOFILE (EMFILE, EBADF, EINVAL), RLIMIT_NPROC (EAGAIN for fork and threads of a
 // non-root user; root is exempt), RLIMIT_AS (ENOMEM from mmap, brk, mremap and malloc).
-// RLIMIT_CORE is only stored. Output is pid independent.
+// RLIMIT_STACK (a program started with a 1 MiB limit dies of SIGSEGV using 2 MiB of stack;
+// with 4 MiB it does not). RLIMIT_CORE is only stored. Output is pid independent.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +93,38 @@ static void as(void) {
 	printf("malloc 300 MiB: %s\n", malloc(300 << 20) ? "ok" : "NULL");
 }
 
-int main(void) {
+// deep uses about n KiB of stack.
+static int deep(int n) {
+	volatile char buf[1024];
+	buf[0] = (char)n;
+	if (n <= 1)
+		return buf[0];
+	return deep(n - 1) + buf[0];
+}
+
+static void stack(const char *self) {
+	for (int mib = 1; mib <= 4; mib *= 4) {
+		pid_t c = fork();
+		if (c == 0) {
+			struct rlimit rl;
+			getrlimit(RLIMIT_STACK, &rl);
+			rl.rlim_cur = (rlim_t)mib << 20;
+			setrlimit(RLIMIT_STACK, &rl);
+			execl(self, self, "deep", (char *)NULL);
+			_exit(127);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		printf("2 MiB of stack with RLIMIT_STACK %d MiB: %s\n", mib,
+		       WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : WEXITSTATUS(st) == 0 ? "fine" : "exit code");
+	}
+}
+
+int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "deep") == 0)
+		return deep(2048) == 0 ? 1 : 0;
+	if (argc > 1 && strcmp(argv[1], "dumpable") == 0)
+		return prctl(PR_GET_DUMPABLE);
 	setvbuf(stdout, NULL, _IONBF, 0);
 	char name[32] = {0};
 	printf("PR_SET_NAME: %s\n", err(prctl(PR_SET_NAME, "a-very-long-thread-name")));
@@ -128,12 +160,20 @@ int main(void) {
 	printf("PR_SET_DUMPABLE 2: %s\n", err(prctl(PR_SET_DUMPABLE, 2)));
 	printf("PR_SET_DUMPABLE 0: %s\n", err(prctl(PR_SET_DUMPABLE, 0)));
 	printf("PR_GET_DUMPABLE: %ld\n", (long)prctl(PR_GET_DUMPABLE));
+	c = fork();
+	if (c == 0) {
+		execl(argv[0], argv[0], "dumpable", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(c, &st, 0);
+	printf("execve makes the process dumpable again: %d\n", WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	prctl(PR_SET_DUMPABLE, 1);
 	printf("PR_GET_DUMPABLE: %ld\n", (long)prctl(PR_GET_DUMPABLE));
 
 	inChild(nofile);
 	inChild(nproc);
 	inChild(as);
+	stack(argv[0]);
 
 	// RLIMIT_CORE is stored (the hard limit is whatever the caller had: the test harness
 	// lowers it to 0).
