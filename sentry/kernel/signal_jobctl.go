@@ -363,7 +363,7 @@ func (k *Kernel) orphanedGroupsOnExitLocked(tg *ThreadGroup, children []*ThreadG
 		out = append(out, pg)
 	}
 	pg := tg.proc.pgrp
-	if p := tg.parent; p != nil && pg != nil && p.proc.pgrp != pg && p.proc.pgrp.session == pg.session &&
+	if p := tg.parent; p != nil && pg != nil && p.proc.pgrp != nil && p.proc.pgrp != pg && p.proc.pgrp.session == pg.session &&
 		pg.orphanedLocked(tg) && pg.hasStoppedLocked() {
 		add(pg)
 	}

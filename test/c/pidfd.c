@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -117,6 +118,35 @@ int main(void) {
 	readable(fd, 5000);
 	memset(&si, 0, sizeof si);
 	report("the child died of it", waitid(P_PIDFD, fd, &si, WEXITED) == 0 && si.si_code == CLD_KILLED && si.si_status == SIGTERM);
+	close(fd);
+
+	// PIDFD_SIGNAL_PROCESS_GROUP reaches the process's whole group.
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int ready[2];
+	pipe(ready);
+	c = fork();
+	if (c == 0) {
+		setpgid(0, 0);
+		if (fork() == 0) {
+			write(ready[1], "g", 1);
+			for (;;)
+				pause();
+		}
+		for (;;)
+			pause();
+	}
+	setpgid(c, c);
+	fd = pidfd_open(c, 0);
+	char rb;
+	read(ready[0], &rb, 1); // the grandchild runs, in the group
+	close(ready[0]), close(ready[1]);
+	report("PIDFD_SIGNAL_PROCESS_GROUP", pidfd_send_signal(fd, SIGKILL, NULL, 4) == 0);
+	int ws2;
+	waitpid(c, &ws2, 0);
+	report("the process died", WIFSIGNALED(ws2) && WTERMSIG(ws2) == SIGKILL);
+	pid_t g = waitpid(-1, &ws2, 0); // the grandchild, adopted by this subreaper
+	report("and the rest of its group", g > 0 && WIFSIGNALED(ws2) && WTERMSIG(ws2) == SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
 	close(fd);
 
 	// Errors.
