@@ -27,6 +27,9 @@ type Task struct {
 	mm *mm.MemoryManager
 	// ctx runs the task's application code. Owned by the task goroutine.
 	ctx platform.Context
+	// sharedCtx holds ctx (a platform.Context) once it exists, for interrupt, which other
+	// goroutines call.
+	sharedCtx atomic.Value
 	// fds is the file descriptor table (shared with CLONE_FILES).
 	fds *FDTable
 	// fsc is the filesystem context (root, cwd, umask; shared with CLONE_FS). Guarded by mu.
@@ -130,7 +133,7 @@ func (t *Task) interrupt() {
 	case t.wake <- struct{}{}:
 	default:
 	}
-	if ctx := t.ctx; ctx != nil {
+	if ctx, ok := t.sharedCtx.Load().(platform.Context); ok {
 		ctx.Interrupt()
 	}
 }

@@ -28,6 +28,7 @@ func (t *Task) run(start func() error) {
 		return
 	}
 	t.ctx = ctx
+	t.sharedCtx.Store(ctx)
 	if t.exiting.Load() {
 		return
 	}
