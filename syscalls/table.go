@@ -115,7 +115,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_GETTID:            full(Gettid),
 	unix.SYS_TKILL:             partial(Tkill, noteSignals),
 	unix.SYS_TIME:              full(Time),
-	unix.SYS_FUTEX:             partial(Futex, "all but the PI operations (ENOSYS)"),
+	unix.SYS_FUTEX:             partial(Futex, "PI operations follow the protocol without priority boosting; WAIT_REQUEUE_PI and CMP_REQUEUE_PI: ENOSYS"),
 	unix.SYS_SCHED_GETAFFINITY: full(SchedGetaffinity),
 	unix.SYS_EPOLL_CREATE:      full(EpollCreate),
 	unix.SYS_SET_TID_ADDRESS:   full(SetTidAddress),
@@ -227,7 +227,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
 	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
 
-	unix.SYS_SET_ROBUST_LIST: partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
+	unix.SYS_SET_ROBUST_LIST: full(SetRobustList),
 	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),
 	unix.SYS_EPOLL_PWAIT:     full(EpollPwait),
 	unix.SYS_EVENTFD:         full(Eventfd),
