@@ -4,5 +4,6 @@ package e2e
 func init() {
 	differentialCases = append(differentialCases,
 		differentialCase{name: "futex-robust", prog: "futex_robust"},
+		differentialCase{name: "futex-pi", prog: "futex_pi"},
 	)
 }
