@@ -21,6 +21,7 @@ const (
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
 	noteSignals   = "job control is not implemented: default-stop signals stay pending"
+	noteInotify   = "events from the sandbox's own file operations (changes made on the host to gofer files are not seen); no per-user instance or watch limits; no fdinfo lines"
 )
 
 func full(fn kernel.SyscallFn) kernel.Syscall {
@@ -227,17 +228,21 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
 	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
 
-	unix.SYS_SET_ROBUST_LIST: full(SetRobustList),
-	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),
-	unix.SYS_EPOLL_PWAIT:     full(EpollPwait),
-	unix.SYS_EVENTFD:         full(Eventfd),
-	unix.SYS_EVENTFD2:        full(Eventfd2),
-	unix.SYS_EPOLL_CREATE1:   full(EpollCreate1),
-	unix.SYS_DUP3:            full(Dup3),
-	unix.SYS_PRLIMIT64:       full(Prlimit64),
-	unix.SYS_GETCPU:          partial(Getcpu, "reports CPU 0 and node 0"),
-	unix.SYS_GETRANDOM:       full(Getrandom),
-	unix.SYS_CLONE3:          partial(Clone3, noteClone+"; set_tid and CLONE_PIDFD return EINVAL"),
-	unix.SYS_RSEQ:            missing("restartable sequences are not supported; libcs fall back"),
-	unix.SYS_IO_URING_SETUP:  missing("io_uring is not supported"),
+	unix.SYS_SET_ROBUST_LIST:   full(SetRobustList),
+	unix.SYS_GET_ROBUST_LIST:   full(GetRobustList),
+	unix.SYS_EPOLL_PWAIT:       full(EpollPwait),
+	unix.SYS_EVENTFD:           full(Eventfd),
+	unix.SYS_INOTIFY_INIT:      partial(InotifyInit, noteInotify),
+	unix.SYS_INOTIFY_INIT1:     partial(InotifyInit1, noteInotify),
+	unix.SYS_INOTIFY_ADD_WATCH: partial(InotifyAddWatch, noteInotify),
+	unix.SYS_INOTIFY_RM_WATCH:  full(InotifyRmWatch),
+	unix.SYS_EVENTFD2:          full(Eventfd2),
+	unix.SYS_EPOLL_CREATE1:     full(EpollCreate1),
+	unix.SYS_DUP3:              full(Dup3),
+	unix.SYS_PRLIMIT64:         full(Prlimit64),
+	unix.SYS_GETCPU:            partial(Getcpu, "reports CPU 0 and node 0"),
+	unix.SYS_GETRANDOM:         full(Getrandom),
+	unix.SYS_CLONE3:            partial(Clone3, noteClone+"; set_tid and CLONE_PIDFD return EINVAL"),
+	unix.SYS_RSEQ:              missing("restartable sequences are not supported; libcs fall back"),
+	unix.SYS_IO_URING_SETUP:    missing("io_uring is not supported"),
 }
