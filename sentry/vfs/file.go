@@ -221,7 +221,11 @@ func (fd *FileDescription) Allocate(off, length int64) error {
 	if fd.vd.Dentry.Type() != unix.S_IFREG {
 		return unix.ENODEV
 	}
-	return fd.impl.Allocate(off, length)
+	if err := fd.impl.Allocate(off, length); err != nil {
+		return err
+	}
+	notifyChild(fd.vd.Dentry, InModify)
+	return nil
 }
 
 // DirIterator is implemented by directory FileDescriptionImpls.

@@ -175,6 +175,10 @@ static void events(void) {
 	ftruncate(f = open(path("a"), O_WRONLY), 0);
 	close(f);
 	step(fd, "ftruncate:");
+	f = open(path("a"), O_WRONLY);
+	printf("fallocate: %s\n", en(fallocate(f, 0, 0, 100)));
+	close(f);
+	step(fd, "fallocate:");
 	rename(path("a"), path("b"));
 	step(fd, "rename a b:");
 	link(path("b"), path("c"));
