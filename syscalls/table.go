@@ -21,7 +21,7 @@ const (
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
 	noteSignals   = "job control is not implemented: default-stop signals stay pending"
-	noteInotify   = "events from the sandbox's own file operations (changes made on the host to gofer files are not seen); no per-user instance or watch limits; no fdinfo lines"
+	noteInotify   = "events from the sandbox's own file operations (changes made on the host to gofer files are not seen); no per-user instance or watch limits; fdinfo lines without file handles"
 )
 
 func full(fn kernel.SyscallFn) kernel.Syscall {

@@ -2,8 +2,10 @@ package vfs
 
 import (
 	"encoding/binary"
+	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -621,4 +623,36 @@ func (v *VirtualFilesystem) unmountedLocked(fs *Filesystem) {
 		}
 	}
 	notifyUnmount(fs)
+}
+
+// FDInfo returns the instance's lines of /proc/<pid>/fdinfo/<fd>: one per watch, newest
+// first, as Linux prints them (without the file handle).
+func (in *Inotify) FDInfo() string {
+	inotifyReg.mu.Lock()
+	ws := make([]*inotifyWatch, 0, len(in.watches))
+	for _, w := range in.watches {
+		ws = append(ws, w)
+	}
+	masks := make([]uint32, len(ws))
+	for i, w := range ws {
+		masks[i] = w.mask
+	}
+	inotifyReg.mu.Unlock()
+	idx := make([]int, len(ws))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return ws[idx[a]].wd > ws[idx[b]].wd })
+	var sb strings.Builder
+	for _, i := range idx {
+		w := ws[i]
+		var ino uint64
+		if st, err := w.target.ino.Stat(); err == nil {
+			ino = st.Ino
+		}
+		dev := w.target.fs.dev
+		sdev := uint64(unix.Major(dev))<<20 | uint64(unix.Minor(dev))
+		fmt.Fprintf(&sb, "inotify wd:%x ino:%x sdev:%x mask:%x ignored_mask:0\n", w.wd, ino, sdev, masks[i])
+	}
+	return sb.String()
 }

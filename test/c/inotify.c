@@ -363,6 +363,31 @@ static void overflow(void) {
 	close(fd);
 }
 
+// fdinfo prints the watch lines of /proc/self/fdinfo/<fd> (wd and mask: inode numbers and
+// devices differ).
+static void fdinfo(void) {
+	printf("-- fdinfo\n");
+	int fd = inotify_init1(0);
+	close(open(path("fi"), O_CREAT | O_WRONLY, 0644));
+	inotify_add_watch(fd, dir, IN_OPEN | IN_EXCL_UNLINK);
+	inotify_add_watch(fd, path("fi"), IN_ALL_EVENTS | IN_ONESHOT);
+	char name[64], line[512];
+	snprintf(name, sizeof name, "/proc/self/fdinfo/%d", fd);
+	FILE *f = fopen(name, "r");
+	while (f && fgets(line, sizeof line, f)) {
+		unsigned wd, mask, ignored;
+		unsigned long ino;
+		unsigned sdev;
+		if (sscanf(line, "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x", &wd, &ino,
+		           &sdev, &mask, &ignored) == 5)
+			printf("watch wd=%x mask=%x ignored=%x ino=%s\n", wd, mask, ignored, ino ? "set" : "0");
+	}
+	if (f)
+		fclose(f);
+	unlink(path("fi"));
+	close(fd);
+}
+
 static void unmount(void) {
 	printf("-- unmount\n");
 	mkdir(path("m"), 0755);
@@ -393,6 +418,7 @@ int main(void) {
 	flags();
 	reading();
 	overflow();
+	fdinfo();
 	unmount();
 	if (rmdir(dir) < 0)
 		printf("rmdir: %s\n", strerrorname_np(errno));
