@@ -206,6 +206,16 @@ static void events(void) {
 	rmdir(path("sub2/moved"));
 	rmdir(path("sub2"));
 	step(fd, "rmdir:");
+	mkdir(path("x1"), 0755);
+	close(open(path("x2"), O_CREAT | O_WRONLY, 0644));
+	int wx = inotify_add_watch(fd, path("x2"), IN_MOVE_SELF);
+	drain(fd);
+	printf("exchange: %s (wd %d)\n",
+	       en(renameat2(AT_FDCWD, path("x1"), AT_FDCWD, path("x2"), RENAME_EXCHANGE)), wx);
+	step(fd, "after exchange:");
+	rmdir(path("x2"));
+	unlink(path("x1"));
+	step(fd, "cleanup:");
 	symlink("target", path("link"));
 	step(fd, "symlink:");
 	mknod(path("fifo"), S_IFIFO | 0600, 0);
