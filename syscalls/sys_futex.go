@@ -29,10 +29,10 @@ const (
 )
 
 // Futex implements Linux syscall futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
-// WAIT_BITSET, WAKE_BITSET and the PI operations LOCK_PI, LOCK_PI2, TRYLOCK_PI and UNLOCK_PI
-// (the protocol without priority boosting), private or not. WAIT_REQUEUE_PI and
-// CMP_REQUEUE_PI return ENOSYS. The checks come in Linux's order: the timeout, then the
-// clock flag, then the operation's own.
+// WAIT_BITSET, WAKE_BITSET and the PI operations LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI,
+// WAIT_REQUEUE_PI and CMP_REQUEUE_PI (the protocol without priority boosting), private or
+// not. The checks come in Linux's order: the timeout, then the clock flag, then the
+// operation's own.
 func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	addr := args.Pointer(0)
 	op := int(args.Int(1))
@@ -113,8 +113,19 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, t.FutexLockPI(addr, time.Time{}, true)
 	case futexUnlockPI:
 		return 0, t.FutexUnlockPI(addr)
-	case futexWaitRequeuePI, futexCmpRequeuePI:
-		return 0, unix.ENOSYS
+	case futexWaitRequeuePI:
+		addr2 := args.Pointer(4)
+		if addr == addr2 || addr2%4 != 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, t.FutexWaitRequeuePI(addr, val, deadline, addr2)
+	case futexCmpRequeuePI:
+		addr2 := args.Pointer(4)
+		if int32(val) < 0 || args.Int(3) < 0 || addr == addr2 || val != 1 || addr2%4 != 0 {
+			return 0, unix.EINVAL
+		}
+		n, err := t.FutexCmpRequeuePI(addr, addr2, int(clampCount(uint32(args[3]))), args.Uint(5))
+		return uintptr(n), err
 	}
 	return 0, unix.ENOSYS
 }

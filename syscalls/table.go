@@ -116,7 +116,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_GETTID:            full(Gettid),
 	unix.SYS_TKILL:             partial(Tkill, noteSignals),
 	unix.SYS_TIME:              full(Time),
-	unix.SYS_FUTEX:             partial(Futex, "PI operations follow the protocol without priority boosting; WAIT_REQUEUE_PI and CMP_REQUEUE_PI: ENOSYS"),
+	unix.SYS_FUTEX:             partial(Futex, "PI operations follow the protocol without priority boosting"),
 	unix.SYS_SCHED_GETAFFINITY: full(SchedGetaffinity),
 	unix.SYS_EPOLL_CREATE:      full(EpollCreate),
 	unix.SYS_SET_TID_ADDRESS:   full(SetTidAddress),

@@ -26,6 +26,10 @@ type futexWaiter struct {
 	// granted says how a PI waiter got the lock (futexGranted*). Guarded by
 	// futexManager.mu.
 	granted uint8
+	// requeuePI marks a FUTEX_WAIT_REQUEUE_PI waiter, to be moved to the PI futex key2
+	// (futex_requeue_pi.go).
+	requeuePI bool
+	key2      futexKey
 	// woken is signalled (buffer 1) when the waiter is dequeued by a wake.
 	woken chan struct{}
 	prev  *futexWaiter
@@ -104,7 +108,7 @@ func (m *futexManager) wakeLocked(k futexKey, n int, bitset uint32) (int, error)
 	var err error
 	for w := q.head; w != nil; {
 		next := w.next
-		if w.pi != nil {
+		if w.pi != nil || w.requeuePI {
 			err = unix.EINVAL
 			break
 		}
@@ -143,7 +147,7 @@ func (m *futexManager) requeue(from, to futexKey, word *uint32, check bool, val 
 	var err error
 	for w := q.head; w != nil && done < nWake+nRequeue; {
 		next := w.next
-		if w.pi != nil {
+		if w.pi != nil || w.requeuePI {
 			err = unix.EINVAL
 			break
 		}

@@ -108,6 +108,8 @@ const (
 	piQueued
 	// piRetry: the word changed since it was read; read it again.
 	piRetry
+	// piContended: the lock is held; wait on the PI state returned.
+	piContended
 	// piOwnerExiting: the owner is releasing its futexes; wait for it, then retry.
 	piOwnerExiting
 	piFailed
@@ -156,17 +158,37 @@ func (t *Task) FutexLockPI(addr uintptr, deadline time.Time, try bool) error {
 	}
 }
 
-// lockPILocked is one attempt of FutexLockPI (Linux's futex_lock_pi_atomic and the attach
-// checks): seen is the word as read before the lock, owner the task its TID named then.
+// lockPILocked is one attempt of FutexLockPI: seen is the word as read before the lock,
+// owner the task its TID named then.
 //
 // Preconditions: futexManager.mu is held.
 func (m *futexManager) lockPILocked(t *Task, key futexKey, word *uint32, seen uint32, owner *Task, try bool) (piAttempt, *futexWaiter, error) {
+	res, ps, err := m.lockPIAtomicLocked(t, key, word, seen, owner, false)
+	if res != piContended {
+		return res, nil, err
+	}
+	if try {
+		return piFailed, nil, unix.EAGAIN
+	}
+	w := m.queuePILocked(t, key, ps)
+	ps.registerLocked()
+	return piQueued, w, nil
+}
+
+// lockPIAtomicLocked is Linux's futex_lock_pi_atomic and attach checks for task x (the
+// caller, or the first waiter FUTEX_CMP_REQUEUE_PI takes the lock for): piAcquired (the
+// word is x's; with setWaiters, FUTEX_WAITERS is set and ps is a new state owned by x for
+// waiters to come), or piContended with the state x must wait on (a new one has no waiters
+// yet: the caller queues them, then registers it).
+//
+// Preconditions: futexManager.mu is held.
+func (m *futexManager) lockPIAtomicLocked(x *Task, key futexKey, word *uint32, seen uint32, owner *Task, setWaiters bool) (piAttempt, *futexPIState, error) {
 	uval := atomic.LoadUint32(word)
 	if uval != seen {
 		return piRetry, nil, nil
 	}
 	pid := int32(uval & futexTIDMask)
-	if pid == t.tid {
+	if pid == x.tid {
 		return piFailed, nil, unix.EDEADLK
 	}
 	if q := m.queueLocked(key, false); q != nil && q.head != nil {
@@ -184,16 +206,20 @@ func (m *futexManager) lockPILocked(t *Task, key futexKey, word *uint32, seen ui
 		case ps.owner == nil || pid != ps.owner.tid:
 			return piFailed, nil, unix.EINVAL
 		}
-		if try {
-			return piFailed, nil, unix.EAGAIN
-		}
-		return piQueued, m.queuePILocked(t, key, ps), nil
+		return piContended, ps, nil
 	}
 	if pid == 0 {
 		// Free (perhaps with FUTEX_OWNER_DIED or a stale FUTEX_WAITERS): take it,
 		// keeping FUTEX_OWNER_DIED for the new owner to see.
-		if !atomic.CompareAndSwapUint32(word, uval, uval&futexOwnerDiedBit|uint32(t.tid)) {
+		nv := uval&futexOwnerDiedBit | uint32(x.tid)
+		if setWaiters {
+			nv |= futexWaitersBit
+		}
+		if !atomic.CompareAndSwapUint32(word, uval, nv) {
 			return piRetry, nil, nil
+		}
+		if setWaiters {
+			return piAcquired, &futexPIState{key: key, owner: x}, nil
 		}
 		return piAcquired, nil, nil
 	}
@@ -215,13 +241,16 @@ func (m *futexManager) lockPILocked(t *Task, key futexKey, word *uint32, seen ui
 	if owner.futex.state == futexStateExiting {
 		return piOwnerExiting, nil, nil
 	}
-	if try {
-		return piFailed, nil, unix.EAGAIN
+	return piContended, &futexPIState{key: key, owner: owner}, nil
+}
+
+// registerLocked records ps in its owner's set once it has waiters.
+//
+// Preconditions: futexManager.mu is held.
+func (ps *futexPIState) registerLocked() {
+	if ps.owner != nil && ps.waiters > 0 {
+		ps.setOwnerLocked(ps.owner)
 	}
-	ps := &futexPIState{key: key}
-	w := m.queuePILocked(t, key, ps)
-	ps.setOwnerLocked(owner)
-	return piQueued, w, nil
 }
 
 // queuePILocked queues t as a waiter of ps.
@@ -240,23 +269,7 @@ func (t *Task) futexBlockPI(w *futexWaiter, word *uint32, deadline time.Time) er
 	m := &t.k.futexes
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch w.granted {
-	case futexGrantedHandoff:
-		// Given by FUTEX_UNLOCK_PI, which wrote the word: ours whatever BlockOn said.
-		return nil
-	case futexGrantedOwnerDied:
-		// The owner died: write our TID, with FUTEX_OWNER_DIED for the new owner to see
-		// (Linux's fixup_pi_state_owner).
-		for {
-			uval := atomic.LoadUint32(word)
-			nv := uval&futexOwnerDiedBit | uint32(t.tid) | futexWaitersBit | futexOwnerDiedBit
-			if atomic.CompareAndSwapUint32(word, uval, nv) {
-				break
-			}
-		}
-		ps := w.pi
-		m.detachLocked(w)
-		ps.setOwnerLocked(t)
+	if m.takeGrantLocked(t, w, word) {
 		return nil
 	}
 	if err == nil {
@@ -269,6 +282,32 @@ func (t *Task) futexBlockPI(w *futexWaiter, word *uint32, deadline time.Time) er
 		return ERESTARTNOINTR
 	}
 	return err
+}
+
+// takeGrantLocked reports whether the lock was given to w's task t, whatever its wait
+// returned. A grant after the owner's death leaves the word to t, who writes its TID with
+// FUTEX_OWNER_DIED (Linux's fixup_pi_state_owner) through word, its own view of it.
+//
+// Preconditions: futexManager.mu is held.
+func (m *futexManager) takeGrantLocked(t *Task, w *futexWaiter, word *uint32) bool {
+	switch w.granted {
+	case futexGrantedHandoff:
+		// Given by FUTEX_UNLOCK_PI or FUTEX_CMP_REQUEUE_PI, which wrote the word.
+		return true
+	case futexGrantedOwnerDied:
+		for {
+			uval := atomic.LoadUint32(word)
+			nv := uval&futexOwnerDiedBit | uint32(t.tid) | futexWaitersBit | futexOwnerDiedBit
+			if atomic.CompareAndSwapUint32(word, uval, nv) {
+				break
+			}
+		}
+		ps := w.pi
+		m.detachLocked(w)
+		ps.setOwnerLocked(t)
+		return true
+	}
+	return false
 }
 
 // FutexUnlockPI implements FUTEX_UNLOCK_PI: the caller must own the word (EPERM); the first

@@ -4,7 +4,9 @@
 // EINVAL for misaligned words, for words that disagree with the kernel's owner and for
 // mixing with FUTEX_WAIT, EAGAIN from TRYLOCK_PI, ETIMEDOUT with LOCK_PI's CLOCK_REALTIME and
 // LOCK_PI2's selectable clock, ENOSYS for LOCK_PI with FUTEX_CLOCK_REALTIME, EFAULT), a
-// signal during LOCK_PI (restarted, not EINTR); FUTEX_WAKE with a count of 0; then
+// signal during LOCK_PI (restarted, not EINTR); FUTEX_WAKE with a count of 0;
+// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (lock taken for the first waiter, waiters
+// moved onto a held lock and handed it in turn, timeouts, mixing errors); then
 // PTHREAD_PRIO_INHERIT mutexes under contention between threads and between processes,
 // timedlock, clocklock and trylock.
 #define _GNU_SOURCE
@@ -310,6 +312,94 @@ static void mixing(void) {
 	pthread_join(s, NULL);
 }
 
+// FUTEX_WAIT_REQUEUE_PI / FUTEX_CMP_REQUEUE_PI: a condition variable (cv) whose waiters
+// are moved onto the PI mutex (pm).
+static volatile unsigned cv, pm, other;
+static volatile int rq_res[3] = {-1, -1, -1};
+static volatile unsigned rq_tid[3];
+static volatile int rq_order[3], rq_next;
+static struct timespec rq_ts;
+
+static void *rq_waiter(void *arg) {
+	int i = (int)(long)arg;
+	rq_tid[i] = gettid();
+	long r = fx(&cv, FUTEX_WAIT_REQUEUE_PI, 0, rq_ts.tv_sec ? &rq_ts : NULL, &pm, 0);
+	rq_res[i] = r < 0 ? errno : 0;
+	if (r == 0) {
+		rq_order[rq_next++] = i;
+		// Owned now: release it for the next one.
+		fx(&pm, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0);
+	}
+	return NULL;
+}
+
+static pthread_t rq_start(int i) {
+	pthread_t th;
+	rq_res[i] = -1;
+	pthread_create(&th, NULL, rq_waiter, (void *)(long)i);
+	msleep(80);
+	return th;
+}
+
+static void requeue_pi(void) {
+	printf("-- requeue_pi\n");
+	cv = 0;
+	pm = 0;
+	printf("wait same words: %s\n", en(fx(&cv, FUTEX_WAIT_REQUEUE_PI, 0, NULL, &cv, 0)));
+	printf("wait wrong value: %s\n", en(fx(&cv, FUTEX_WAIT_REQUEUE_PI, 1, NULL, &pm, 0)));
+	struct timespec ts = abs_in(CLOCK_MONOTONIC, 30);
+	printf("wait timeout: %s\n", en(fx(&cv, FUTEX_WAIT_REQUEUE_PI, 0, &ts, &pm, 0)));
+	ts = abs_in(CLOCK_REALTIME, 30);
+	printf("wait realtime timeout: %s\n",
+	       en(fx(&cv, FUTEX_WAIT_REQUEUE_PI | FUTEX_CLOCK_REALTIME, 0, &ts, &pm, 0)));
+	printf("cmp_requeue_pi nr_wake 2: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 2, (void *)1, &pm, 0)));
+	printf("cmp_requeue_pi nr_wake 0: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 0, (void *)1, &pm, 0)));
+	printf("cmp_requeue_pi same words: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &cv, 0)));
+	printf("cmp_requeue_pi negative: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)-1L, &pm, 0)));
+	printf("cmp_requeue_pi wrong value: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 5)));
+	printf("cmp_requeue_pi no waiters: %ld\n", fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 0));
+
+	// pm free: the first waiter wakes owning it.
+	pthread_t a = rq_start(0);
+	printf("wake requeue waiter: %s\n", en(fx(&cv, FUTEX_WAKE, 1, NULL, NULL, 0)));
+	printf("requeue to other word: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &other, 0)));
+	printf("plain requeue: %s\n", en(fx(&cv, FUTEX_CMP_REQUEUE, 1, (void *)1, &other, 0)));
+	printf("lock_pi on cv: %s\n", en(fx(&cv, FUTEX_LOCK_PI, 0, NULL, NULL, 0)));
+	cv = 0;
+	printf("cmp_requeue_pi free: %ld\n", fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)0, &pm, 0));
+	pthread_join(a, NULL);
+	printf("waiter: %s\n", ename(rq_res[0]));
+	show("pm", pm, 0, 0);
+
+	// pm held by main: both waiters move onto it and get it in turn from the unlocks.
+	fx(&pm, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+	rq_next = 0;
+	pthread_t w0 = rq_start(0), w1 = rq_start(1), w2 = rq_start(2);
+	printf("cmp_requeue_pi held, requeue 1: %ld\n", fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 0));
+	show("pm", pm, 0, 0);
+	printf("cmp_requeue_pi held, requeue all: %ld\n",
+	       fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)0x7fffffff, &pm, 0));
+	printf("unlock: %s\n", en(fx(&pm, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0)));
+	pthread_join(w0, NULL);
+	pthread_join(w1, NULL);
+	pthread_join(w2, NULL);
+	printf("waiters: %s %s %s order %d %d %d\n", ename(rq_res[0]), ename(rq_res[1]),
+	       ename(rq_res[2]), rq_order[0], rq_order[1], rq_order[2]);
+	show("pm", pm, 0, 0);
+
+	// A requeued waiter whose wait times out.
+	fx(&pm, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
+	rq_ts = abs_in(CLOCK_MONOTONIC, 300);
+	pthread_t t0 = rq_start(0);
+	printf("requeue then timeout: %ld\n", fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 0));
+	pthread_join(t0, NULL);
+	rq_ts.tv_sec = 0;
+	printf("waiter: %s\n", ename(rq_res[0]));
+	show("pm", pm, 0, 0);
+	printf("unlock: %s\n", en(fx(&pm, FUTEX_UNLOCK_PI, 0, NULL, NULL, 0)));
+	show("pm", pm, 0, 0);
+}
+
 // glibc PTHREAD_PRIO_INHERIT mutexes.
 struct shared {
 	pthread_mutex_t m;
@@ -389,6 +479,7 @@ int main(void) {
 	errors();
 	contention();
 	mixing();
+	requeue_pi();
 	glibc();
 	return 0;
 }
