@@ -113,6 +113,11 @@ static void errors(void) {
 	printf("add file: %d\n", inotify_add_watch(fd, path("file"), IN_OPEN));
 	printf("add dir again: %d\n", inotify_add_watch(fd, dir, IN_CLOSE));
 	printf("add mask_create existing: %s\n", en(inotify_add_watch(fd, dir, IN_OPEN | IN_MASK_CREATE)));
+	// Flags without events are accepted: the existing watch keeps only them.
+	printf("add oneshot only: %d\n", inotify_add_watch(fd, dir, IN_ONESHOT));
+	printf("add isdir only: %d\n", inotify_add_watch(fd, dir, IN_ISDIR));
+	printf("add mask_add only: %d\n", inotify_add_watch(fd, dir, IN_MASK_ADD));
+	printf("add ignored|unmount: %d\n", inotify_add_watch(fd, dir, IN_IGNORED | IN_UNMOUNT));
 	chmod(path("file"), 0);
 	if (geteuid() != 0) // root reads anything
 		printf("add unreadable: EACCES\n");
