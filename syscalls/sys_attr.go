@@ -241,7 +241,11 @@ func Ftruncate(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if f.VirtualDentry().Mount.ReadOnly() {
 		return 0, unix.EROFS
 	}
-	return 0, f.Dentry().Inode().SetStat(&vfs.SetStat{Mask: vfs.SetSize, Size: uint64(length)})
+	if err := f.Dentry().Inode().SetStat(&vfs.SetStat{Mask: vfs.SetSize, Size: uint64(length)}); err != nil {
+		return 0, err
+	}
+	vfs.NotifyModify(f)
+	return 0, nil
 }
 
 // Fallocate implements Linux syscall fallocate(2) for mode 0.

@@ -33,6 +33,7 @@ func Getdents64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		buf = append(buf, rec...)
 		return true
 	})
+	vfs.NotifyAccess(f)
 	if len(buf) == 0 {
 		if err != nil {
 			return 0, err

@@ -108,8 +108,8 @@ func SetTidAddress(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) 
 // robustListHeadSize is sizeof(struct robust_list_head) on x86-64.
 const robustListHeadSize = 24
 
-// SetRobustList implements Linux syscall set_robust_list(2). The list is recorded; walking it
-// at thread exit comes with processes (robust mutexes owned by a dying thread).
+// SetRobustList implements Linux syscall set_robust_list(2). The kernel walks the list when
+// the thread exits or execs (kernel/futex_robust.go).
 func SetRobustList(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if args[1] != robustListHeadSize {
 		return 0, unix.EINVAL

@@ -21,6 +21,7 @@ const (
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
 	noteSignals   = "with job control (group stop, SIGCONT, orphaned process groups); the sandbox's init gets only signals it handles, SIGKILL/SIGSTOP only from outside (pid_namespaces(7))"
+	noteInotify   = "events from the sandbox's own file operations (changes made on the host to gofer files are not seen); no per-user instance or watch limits; fdinfo lines without file handles"
 )
 
 func full(fn kernel.SyscallFn) kernel.Syscall {
@@ -115,7 +116,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_GETTID:            full(Gettid),
 	unix.SYS_TKILL:             partial(Tkill, noteSignals),
 	unix.SYS_TIME:              full(Time),
-	unix.SYS_FUTEX:             partial(Futex, "all but the PI operations (ENOSYS)"),
+	unix.SYS_FUTEX:             partial(Futex, "PI operations follow the protocol without priority boosting"),
 	unix.SYS_SCHED_GETAFFINITY: full(SchedGetaffinity),
 	unix.SYS_EPOLL_CREATE:      full(EpollCreate),
 	unix.SYS_SET_TID_ADDRESS:   full(SetTidAddress),
@@ -227,7 +228,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
 	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
 
-	unix.SYS_SET_ROBUST_LIST:   partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
+	unix.SYS_SET_ROBUST_LIST:   full(SetRobustList),
 	unix.SYS_GET_ROBUST_LIST:   full(GetRobustList),
 	unix.SYS_EPOLL_PWAIT:       full(EpollPwait),
 	unix.SYS_EVENTFD:           full(Eventfd),
@@ -243,4 +244,9 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_PIDFD_GETFD:       full(PidfdGetfd),
 	unix.SYS_RSEQ:              missing("restartable sequences are not supported; libcs fall back"),
 	unix.SYS_IO_URING_SETUP:    missing("io_uring is not supported"),
+
+	unix.SYS_INOTIFY_INIT:      partial(InotifyInit, noteInotify),
+	unix.SYS_INOTIFY_INIT1:     partial(InotifyInit1, noteInotify),
+	unix.SYS_INOTIFY_ADD_WATCH: partial(InotifyAddWatch, noteInotify),
+	unix.SYS_INOTIFY_RM_WATCH:  full(InotifyRmWatch),
 }

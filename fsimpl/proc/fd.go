@@ -187,5 +187,9 @@ func (x target) fdInfo(r *kernel.Task, fd int32) ([]byte, error) {
 			flags |= unix.O_CLOEXEC
 		}
 	}
-	return []byte(fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino)), nil
+	out := fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n", pos, flags, mntID, ino)
+	if in, ok := f.File.(*vfs.Inotify); ok {
+		out += in.FDInfo()
+	}
+	return []byte(out), nil
 }

@@ -14,10 +14,22 @@ type futexKey struct {
 	addr uintptr
 }
 
-// futexWaiter is one task blocked in FUTEX_WAIT.
+// futexWaiter is one task blocked in FUTEX_WAIT or FUTEX_LOCK_PI.
 type futexWaiter struct {
 	key    futexKey
 	bitset uint32
+	// t is the waiting task.
+	t *Task
+	// pi is the PI state a FUTEX_LOCK_PI waiter is attached to; nil for FUTEX_WAIT.
+	// Guarded by futexManager.mu.
+	pi *futexPIState
+	// granted says how a PI waiter got the lock (futexGranted*). Guarded by
+	// futexManager.mu.
+	granted uint8
+	// requeuePI marks a FUTEX_WAIT_REQUEUE_PI waiter, to be moved to the PI futex key2
+	// (futex_requeue_pi.go).
+	requeuePI bool
+	key2      futexKey
 	// woken is signalled (buffer 1) when the waiter is dequeued by a wake.
 	woken chan struct{}
 	prev  *futexWaiter
@@ -78,29 +90,42 @@ func (m *futexManager) dropIfEmptyLocked(k futexKey, q *futexQueue) {
 }
 
 // wake wakes up to n waiters on k whose bitset intersects bitset, and returns how many.
-func (m *futexManager) wake(k futexKey, n int, bitset uint32) int {
+// EINVAL means that a PI waiter came first (the word is a PI futex, which only
+// FUTEX_UNLOCK_PI may release); the waiters before it are woken all the same, as in Linux.
+func (m *futexManager) wake(k futexKey, n int, bitset uint32) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.wakeLocked(k, n, bitset)
 }
 
-func (m *futexManager) wakeLocked(k futexKey, n int, bitset uint32) int {
+func (m *futexManager) wakeLocked(k futexKey, n int, bitset uint32) (int, error) {
 	q := m.queueLocked(k, false)
 	if q == nil {
-		return 0
+		return 0, nil
 	}
+	// As Linux, the count is checked after each wake: n = 0 wakes one.
 	woken := 0
-	for w := q.head; w != nil && woken < n; {
+	var err error
+	for w := q.head; w != nil; {
 		next := w.next
+		if w.pi != nil || w.requeuePI {
+			err = unix.EINVAL
+			break
+		}
 		if w.bitset&bitset != 0 {
 			q.remove(w)
 			w.woken <- struct{}{}
-			woken++
+			if woken++; woken >= n {
+				break
+			}
 		}
 		w = next
 	}
 	m.dropIfEmptyLocked(k, q)
-	return woken
+	if err != nil {
+		return 0, err
+	}
+	return woken, nil
 }
 
 // requeue wakes up to nWake waiters on from and moves up to nRequeue others to to. If check
@@ -111,24 +136,39 @@ func (m *futexManager) requeue(from, to futexKey, word *uint32, check bool, val 
 	if check && atomic.LoadUint32(word) != val {
 		return 0, unix.EAGAIN
 	}
-	done := m.wakeLocked(from, nWake, ^uint32(0))
 	q := m.queueLocked(from, false)
-	if q == nil || nRequeue <= 0 {
-		return done, nil
+	if q == nil {
+		return 0, nil
 	}
-	dst := m.queueLocked(to, true)
-	moved := 0
-	for w := q.head; w != nil && moved < nRequeue; {
+	// One pass, as Linux's: wake the first nWake, move the next nRequeue; a PI waiter
+	// (never requeued by these operations) stops the pass with EINVAL.
+	var dst *futexQueue
+	done := 0
+	var err error
+	for w := q.head; w != nil && done < nWake+nRequeue; {
 		next := w.next
+		if w.pi != nil || w.requeuePI {
+			err = unix.EINVAL
+			break
+		}
 		q.remove(w)
-		w.key = to
-		dst.push(w)
-		moved++
+		if done < nWake {
+			w.woken <- struct{}{}
+		} else {
+			if dst == nil {
+				dst = m.queueLocked(to, true)
+			}
+			w.key = to
+			dst.push(w)
+		}
+		done++
 		w = next
 	}
 	m.dropIfEmptyLocked(from, q)
-	m.dropIfEmptyLocked(to, dst)
-	return done + moved, nil
+	if err != nil {
+		return 0, err
+	}
+	return done, nil
 }
 
 // FutexWait blocks the task while the word at addr holds val, until a wake with a matching
@@ -142,7 +182,7 @@ func (t *Task) FutexWait(addr uintptr, val uint32, bitset uint32, deadline time.
 		return err
 	}
 	m := &t.k.futexes
-	w := &futexWaiter{key: t.futexKey(addr), bitset: bitset, woken: make(chan struct{}, 1)}
+	w := &futexWaiter{key: t.futexKey(addr), bitset: bitset, t: t, woken: make(chan struct{}, 1)}
 	m.mu.Lock()
 	if atomic.LoadUint32(word) != val {
 		m.mu.Unlock()
@@ -173,7 +213,7 @@ func (t *Task) FutexWake(addr uintptr, n int, bitset uint32) (int, error) {
 	if bitset == 0 {
 		return 0, unix.EINVAL
 	}
-	return t.k.futexes.wake(t.futexKey(addr), n, bitset), nil
+	return t.k.futexes.wake(t.futexKey(addr), n, bitset)
 }
 
 // FutexRequeue implements FUTEX_REQUEUE and FUTEX_CMP_REQUEUE.
@@ -248,9 +288,13 @@ func (t *Task) FutexWakeOp(addr, addr2 uintptr, n, n2 int, op uint32) (int, erro
 	default:
 		return 0, unix.ENOSYS
 	}
-	woken := m.wakeLocked(k1, n, ^uint32(0))
-	if cond {
-		woken += m.wakeLocked(k2, n2, ^uint32(0))
+	woken, err := m.wakeLocked(k1, n, ^uint32(0))
+	if err != nil || !cond {
+		return woken, err
 	}
-	return woken, nil
+	woken2, err := m.wakeLocked(k2, n2, ^uint32(0))
+	if err != nil {
+		return 0, err
+	}
+	return woken + woken2, nil
 }

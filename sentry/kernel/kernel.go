@@ -12,7 +12,9 @@
 //	Kernel.mu (task registry, pid allocation)
 //	  ThreadGroup.mu (members, exit state, signal actions)
 //	    Task.mu (per-task signal state)
-//	futexManager.mu is a leaf and is never held while taking another lock.
+//	futexManager.mu is a leaf and is never held while taking another lock. It also guards
+//	PI futex state and each Task's futex exit state (futex_pi.go); a PI owner is looked
+//	up (Kernel.mu) before it is taken and checked against the futex word under it.
 package kernel
 
 import (

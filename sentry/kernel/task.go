@@ -42,6 +42,8 @@ type Task struct {
 	// robustList and robustListLen are set_robust_list's arguments. Owned by the task
 	// goroutine.
 	robustList, robustListLen uintptr
+	// futex is the task's PI futex ownership and exit state (futex_pi.go).
+	futex taskFutex
 	// altStack is sigaltstack's state. Owned by the task goroutine.
 	altStack linux.SigAltStack
 

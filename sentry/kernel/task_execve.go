@@ -33,6 +33,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	// The point of no return. Release the old memory as exit does: a vfork parent may
 	// still be using it, and learns of the child's thread exit through clear_child_tid.
 	old := t.mm
+	t.releaseFutexes(false)
 	if t.clearChildTID != 0 {
 		if p, err := old.Uint32At(t.clearChildTID, true); err == nil {
 			atomic.StoreUint32(p, 0)
@@ -40,7 +41,6 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 		}
 	}
 	t.clearChildTID = 0
-	t.robustList, t.robustListLen = 0, 0
 	t.foldAppCPU()
 	t.mm = m
 	t.regs = regs

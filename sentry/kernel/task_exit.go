@@ -42,6 +42,9 @@ func (tg *ThreadGroup) groupExit(status ExitStatus) {
 // pthread_join), leaves its thread group, and, if it was the last task, ends the group.
 func (t *Task) exit() {
 	t.exiting.Store(true)
+	// Robust and PI futexes first, as Linux's mm_release: a joiner woken by the child
+	// tid must find the locks marked.
+	t.releaseFutexes(true)
 	if t.clearChildTID != 0 && t.mm != nil {
 		// Linux writes 0 and wakes one waiter only if the mm is still shared by others;
 		// doing it always is harmless.

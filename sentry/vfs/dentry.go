@@ -50,6 +50,9 @@ type Dentry struct {
 	// mounts counts the mounts whose mount point this dentry is (in any namespace), so that
 	// the walk only consults the mount table where it must.
 	mounts atomic.Int32
+	// openFiles counts the file descriptions open on the dentry (inotify reports an
+	// unlinked inode's IN_DELETE_SELF when the last one closes).
+	openFiles atomic.Int32
 
 	mu sync.Mutex
 	// children caches looked-up children by name. Guarded by mu.

@@ -38,6 +38,9 @@ type Waitable interface {
 func (v *VirtualFilesystem) NewFileDescription(vd VirtualDentry, impl FileDescriptionImpl, flags uint32) *FileDescription {
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
 	fd.InitFlags(flags)
+	if vd.Dentry != nil {
+		notifyOpened(fd)
+	}
 	return fd
 }
 
@@ -74,6 +77,9 @@ func (fd *FileDescription) Read(t *kernel.Task, dst []byte) (int, error) {
 	defer fd.offMu.Unlock()
 	n, err := fd.impl.Read(t, dst, fd.off)
 	fd.off += int64(n)
+	if n > 0 {
+		notifyChild(fd.vd.Dentry, InAccess)
+	}
 	return n, err
 }
 
@@ -82,7 +88,11 @@ func (fd *FileDescription) PRead(t *kernel.Task, dst []byte, off int64) (int, er
 	if !fd.Readable() {
 		return 0, unix.EBADF
 	}
-	return fd.impl.Read(t, dst, off)
+	n, err := fd.impl.Read(t, dst, off)
+	if n > 0 {
+		notifyChild(fd.vd.Dentry, InAccess)
+	}
+	return n, err
 }
 
 // Write implements kernel.File.
@@ -96,6 +106,9 @@ func (fd *FileDescription) Write(t *kernel.Task, src []byte) (int, error) {
 	if n > 0 || err == nil {
 		fd.off = end
 	}
+	if n > 0 {
+		notifyChild(fd.vd.Dentry, InModify)
+	}
 	return n, err
 }
 
@@ -106,6 +119,9 @@ func (fd *FileDescription) PWrite(t *kernel.Task, src []byte, off int64) (int, e
 		return 0, unix.EBADF
 	}
 	n, _, err := fd.impl.Write(t, src, off, fd.StatusFlags()&unix.O_APPEND != 0)
+	if n > 0 {
+		notifyChild(fd.vd.Dentry, InModify)
+	}
 	return n, err
 }
 
@@ -179,6 +195,7 @@ func (fd *FileDescription) SetStatusFlags(f uint32) {
 
 // Release implements kernel.File.
 func (fd *FileDescription) Release() {
+	notifyClosed(fd)
 	fd.releaseFileLocks()
 	if fd.impl != nil {
 		fd.impl.Release()
@@ -204,7 +221,11 @@ func (fd *FileDescription) Allocate(off, length int64) error {
 	if fd.vd.Dentry.Type() != unix.S_IFREG {
 		return unix.ENODEV
 	}
-	return fd.impl.Allocate(off, length)
+	if err := fd.impl.Allocate(off, length); err != nil {
+		return err
+	}
+	notifyChild(fd.vd.Dentry, InModify)
+	return nil
 }
 
 // DirIterator is implemented by directory FileDescriptionImpls.

@@ -171,6 +171,7 @@ func (v *VirtualFilesystem) Umount(vd VirtualDentry) error {
 	m.parent.children--
 	m.point.mounts.Add(-1)
 	m.parent, m.point = nil, nil
+	v.unmountedLocked(m.fs)
 	return nil
 }
 

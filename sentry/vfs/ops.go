@@ -102,6 +102,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		}
 		fd := &FileDescription{vfs: v, vd: vd, path: true}
 		fd.InitFlags(unix.O_PATH | flags&(unix.O_DIRECTORY|unix.O_NOFOLLOW))
+		notifyOpened(fd)
 		return fd, nil
 	}
 	if !created && flags&unix.O_CREAT != 0 && d.IsDir() {
@@ -165,6 +166,10 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 	}
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
 	fd.InitFlags(flags & statusFlagsMask)
+	notifyOpened(fd)
+	if flags&unix.O_TRUNC != 0 && d.ifmt == unix.S_IFREG && !created {
+		notifyChild(d, InModify) // after IN_OPEN, as Linux's handle_truncate
+	}
 	return fd, nil
 }
 
@@ -217,6 +222,7 @@ func (v *VirtualFilesystem) mknodLocked(c *Creds, parent VirtualDentry, name str
 	}
 	nd := newDentry(parent.Dentry.fs, ino, a.Mode&unix.S_IFMT)
 	parent.Dentry.insertChildLocked(name, nd)
+	notifyDir(parent.Dentry, InCreate, name, 0, nd.IsDir())
 	return nd, nil
 }
 
@@ -377,6 +383,7 @@ func (v *VirtualFilesystem) UnlinkAt(c *Creds, pop *PathOperation) error {
 	}
 	delete(d.children, p.Name)
 	child.dead.Store(true)
+	notifyUnlink(d, p.Name, child)
 	return nil
 }
 
@@ -422,6 +429,7 @@ func (v *VirtualFilesystem) RmdirAt(c *Creds, pop *PathOperation) error {
 	delete(d.children, p.Name)
 	child.dead.Store(true)
 	child.children = nil
+	notifyUnlink(d, p.Name, child)
 	return nil
 }
 
@@ -474,6 +482,8 @@ func (v *VirtualFilesystem) LinkAt(c *Creds, old VirtualDentry, newPop *PathOper
 		return err
 	}
 	d.insertChildLocked(p.Name, newDentry(d.fs, old.Dentry.inode, old.Dentry.ifmt))
+	notifySelf(old.Dentry.inode, InAttrib)
+	notifyDir(d, InCreate, p.Name, 0, false)
 	return nil
 }
 
@@ -617,6 +627,7 @@ func (v *VirtualFilesystem) RenameAt(c *Creds, oldPop, newPop *PathOperation, fl
 		newChild.dead.Store(true)
 	}
 	nd.insertChildLocked(np.Name, oldChild)
+	notifyRename(od, op.Name, nd, np.Name, oldChild, newChild, flags&unix.RENAME_EXCHANGE != 0)
 	return nil
 }
 
@@ -770,7 +781,11 @@ func (v *VirtualFilesystem) SetStat(c *Creds, vd VirtualDentry, o *SetStatOption
 			}
 		}
 	}
-	return d.inode.SetStat(&s)
+	if err := d.inode.SetStat(&s); err != nil {
+		return err
+	}
+	notifyChild(d, setStatEvents(s.Mask))
+	return nil
 }
 
 // Truncate is truncate(2) on a path: a regular file the caller may write.
@@ -792,7 +807,11 @@ func (v *VirtualFilesystem) Truncate(c *Creds, vd VirtualDentry, size uint64) er
 	if vd.Mount.ReadOnly() {
 		return unix.EROFS
 	}
-	return d.inode.SetStat(&SetStat{Mask: SetSize, Size: size})
+	if err := d.inode.SetStat(&SetStat{Mask: SetSize, Size: size}); err != nil {
+		return err
+	}
+	notifyChild(d, InModify)
+	return nil
 }
 
 // StatFS is statfs(2) on vd's filesystem.
