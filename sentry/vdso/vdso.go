@@ -6,8 +6,8 @@
 // A VDSO belongs to one kernel: its memory-file range holds the parameter page followed by
 // the image, and it is the mm.Mappable through which every address space maps them: the
 // page at [base-4096, base) as "[vvar]" (read-only) and the image at base as "[vdso]"
-// (read and execute), both MAP_SHARED with writes denied, so one copy serves every process
-// and a fork keeps it. base is the AT_SYSINFO_EHDR the loader passes. The image finds the
+// (read and execute), both MAP_SHARED with writes denied (listed as private in
+// /proc/pid/maps, as Linux's), so one copy serves every process and a fork keeps it. base is the AT_SYSINFO_EHDR the loader passes. The image finds the
 // page PC-relative, so the two must stay adjacent: a program that moves one of them with
 // mremap loses its fast path (and faults on its next clock read if it moved the image
 // alone), as on Linux.
@@ -100,7 +100,7 @@ type Mapper interface {
 func (v *VDSO) Map(m Mapper) (uintptr, error) {
 	addr, err := m.MMap(mm.MMapOpts{
 		Length: uintptr(vvarSize + imageSize), Perms: platform.Read,
-		Shared: true, Mappable: v, DenyWrite: true, Name: "[vvar]",
+		Shared: true, Mappable: v, DenyWrite: true, ListPrivate: true, Name: "[vvar]",
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mapping the vDSO: %w", err)
@@ -109,7 +109,8 @@ func (v *VDSO) Map(m Mapper) (uintptr, error) {
 	if _, err := m.MMap(mm.MMapOpts{
 		Addr: base, Fixed: true, Length: uintptr(imageSize),
 		Perms:  platform.AccessType{Read: true, Execute: true},
-		Shared: true, Mappable: v, Offset: vvarSize, DenyWrite: true, Name: "[vdso]",
+		Shared: true, Mappable: v, Offset: vvarSize, DenyWrite: true, ListPrivate: true,
+		Name: "[vdso]",
 	}); err != nil {
 		return 0, fmt.Errorf("mapping the vDSO: %w", err)
 	}
