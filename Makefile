@@ -8,7 +8,7 @@ TESTFLAGS    ?=
 # Flags for the benchmark program, e.g. BENCHFLAGS='-platform ptrace -runs 20'.
 BENCHFLAGS   ?=
 
-.PHONY: all build test bench vet clean docs
+.PHONY: all build test bench vet clean docs vdso vdso-check
 
 all: build
 
@@ -32,6 +32,15 @@ vet:
 # docs/syscalls.md is generated from the syscall table; a test checks it is current.
 docs: build
 	$(RUNSC) syscalls --format=markdown > docs/syscalls.md
+
+# The vDSO image is committed (sentry/vdso/vdso.so) so that go build needs no C toolchain.
+# vdso rebuilds it from sentry/vdso/src; vdso-check fails if the committed bytes are stale
+# (TestImageIsCurrent runs the same check when gcc is the recorded version).
+vdso:
+	$(MAKE) -C sentry/vdso/src
+
+vdso-check:
+	$(MAKE) -C sentry/vdso/src check
 
 clean:
 	rm -rf bin

@@ -8,24 +8,34 @@ import (
 
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vdso"
 )
 
-// Wall and monotonic clocks are the host's: reading them needs no state, and the
-// application cannot tell them apart from Linux's. CPU-time clocks (the process's, the
-// thread's, and those of clock_getcpuclockid/pthread_getcpuclockid) are the kernel's
-// per-task accounting: host CPU time of the application thread plus the sentry's
-// (sentry/kernel/timer_cpuclock.go); their resolution is 1 ns, as on Linux.
+// CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and their _COARSE variants are the
+// sandbox's own, computed from the TSC exactly as the vDSO computes them (sentry/vdso), so
+// that a program mixing vDSO reads and these syscalls sees one clock. MONOTONIC_RAW and TAI
+// are the host's. CPU-time clocks (the process's, the thread's, and those of
+// clock_getcpuclockid/pthread_getcpuclockid) are the kernel's per-task accounting: host CPU
+// time of the application thread plus the sentry's (sentry/kernel/timer_cpuclock.go); their
+// resolution is 1 ns, as on Linux.
 
 func readClock(id int32) (unix.Timespec, error) {
+	if ns, ok := vdso.Now(id); ok {
+		return unix.NsecToTimespec(ns), nil
+	}
 	switch id {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW,
-		unix.CLOCK_REALTIME_COARSE, unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME,
-		unix.CLOCK_TAI:
+	case unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_TAI:
 		var ts unix.Timespec
 		err := unix.ClockGettime(id, &ts)
 		return ts, err
 	}
 	return unix.Timespec{}, unix.EINVAL
+}
+
+// realtimeNow is the sandbox's CLOCK_REALTIME in nanoseconds.
+func realtimeNow() int64 {
+	ns, _ := vdso.Now(unix.CLOCK_REALTIME)
+	return ns
 }
 
 // monotonicToTime converts an absolute CLOCK_MONOTONIC time to a Go time for deadlines.
@@ -71,8 +81,8 @@ func ClockGetres(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // Gettimeofday implements Linux syscall gettimeofday(2).
 func Gettimeofday(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if p := args.Pointer(0); p != 0 {
-		now := time.Now()
-		tv := unix.Timeval{Sec: now.Unix(), Usec: int64(now.Nanosecond() / 1000)}
+		now := realtimeNow()
+		tv := unix.Timeval{Sec: now / 1e9, Usec: now % 1e9 / 1000}
 		if err := copyOutStruct(t, p, &tv); err != nil {
 			return 0, err
 		}
@@ -88,7 +98,7 @@ func Gettimeofday(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Time implements Linux syscall time(2).
 func Time(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	now := time.Now().Unix()
+	now := realtimeNow() / 1e9
 	if p := args.Pointer(0); p != 0 {
 		if err := copyOutStruct(t, p, &now); err != nil {
 			return 0, err
@@ -162,20 +172,29 @@ func ClockNanosleep(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if err != nil {
 		return 0, err
 	}
-	var deadline time.Time
-	switch {
-	case flags&unix.TIMER_ABSTIME == 0:
+	if flags&unix.TIMER_ABSTIME == 0 {
 		return 0, sleepRestartable(t, time.Now().Add(time.Duration(ts.Sec)*time.Second+time.Duration(ts.Nsec)), args.Pointer(3))
-	case id == unix.CLOCK_REALTIME || id == unix.CLOCK_REALTIME_COARSE || id == unix.CLOCK_TAI:
-		deadline = time.Unix(ts.Sec, ts.Nsec)
-	default:
-		deadline = monotonicToTime(ts)
 	}
-	// An absolute sleep is simply made again if no handler runs.
-	if err := t.Sleep(deadline); err != kernel.ERESTARTSYS {
-		return 0, err
+	// An absolute sleep is simply made again if no handler runs. The sleep itself is timed
+	// by the host clock, which the sandbox's may trail by a hair, so it goes on until the
+	// sandbox's clock has reached the target.
+	target := ts.Nano()
+	for {
+		now, err := readClock(id)
+		if err != nil {
+			return 0, err
+		}
+		if now.Nano() >= target {
+			return 0, nil
+		}
+		switch err := t.Sleep(time.Now().Add(time.Duration(target - now.Nano()))); err {
+		case nil:
+		case kernel.ERESTARTSYS:
+			return 0, kernel.ERESTARTNOHAND
+		default:
+			return 0, err
+		}
 	}
-	return 0, kernel.ERESTARTNOHAND
 }
 
 // cpuClockNanosleep sleeps until process CPU clock c reaches the requested time, with a

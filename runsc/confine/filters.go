@@ -42,6 +42,9 @@ func goRuntimeRules() []Rule {
 		Allow(unix.SYS_MADVISE),
 		Allow(unix.SYS_CLOSE),
 		Allow(unix.SYS_CLOCK_GETTIME),
+		// The host clocks' resolutions, which the sandbox reports (clock_getres(2), the
+		// vDSO's parameter page).
+		Allow(unix.SYS_CLOCK_GETRES),
 		Allow(unix.SYS_CLOCK_NANOSLEEP),
 		// The host kernel itself issues restart_syscall when a timed sleep or futex wait
 		// is interrupted by a signal (the Go runtime's SIGURG preemption, under load).

@@ -27,6 +27,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/platform"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/vdso"
 )
 
 // The Linux the sandbox reports (uname(2), /proc/version, /proc/sys/kernel/osrelease).
@@ -67,6 +68,8 @@ type Kernel struct {
 	futexes  futexManager
 	defaults Config
 	numCPU   int
+	// vdso is mapped into every image the kernel loads.
+	vdso *vdso.VDSO
 
 	mu sync.Mutex
 	// tasks maps thread ids to live tasks. Guarded by mu.
@@ -98,7 +101,12 @@ func New(c Config) (*Kernel, error) {
 	if c.Hostname == "" {
 		c.Hostname = "stockade"
 	}
+	v, err := vdso.New(c.MemFile)
+	if err != nil {
+		return nil, err
+	}
 	return &Kernel{
+		vdso:         v,
 		Platform:     c.Platform,
 		MemFile:      c.MemFile,
 		hostname:     c.Hostname,

@@ -159,6 +159,7 @@ func (t *Task) loadExecutable(file io.ReaderAt, path string, argv, envv []string
 		File: file, Path: execPath, Argv: argv, Envv: envv,
 		UID: c.RealUID, EUID: c.EffectiveUID, GID: c.RealGID, EGID: c.EffectiveGID,
 		OpenInterp: t.interpOpener(),
+		VDSO:       t.k.vdso,
 	})
 	if err != nil {
 		m.Release()

@@ -32,6 +32,7 @@ import (
 	"github.com/stockade-sandbox/stockade/platform"
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/mm"
+	"github.com/stockade-sandbox/stockade/sentry/vdso"
 )
 
 // Memory is what the loader needs from an address space; *mm.MemoryManager implements it.
@@ -84,6 +85,9 @@ type Args struct {
 	// Linux). If the file implements io.Closer, Load closes it before returning. nil: programs
 	// with PT_INTERP are refused with ENOEXEC.
 	OpenInterp func(path string) (io.ReaderAt, error)
+	// VDSO, when set, is mapped into the new image (below the interpreter, in the mmap
+	// area) and its address passed as AT_SYSINFO_EHDR. nil: no vDSO, no AT_SYSINFO_EHDR.
+	VDSO *vdso.VDSO
 }
 
 // AuxEntry is one auxiliary vector entry.
@@ -112,6 +116,8 @@ type Result struct {
 	PhNum int
 	// BrkStart is the initial program break: the page-rounded end of the highest segment.
 	BrkStart uintptr
+	// VDSOBase is the vDSO image's address (AT_SYSINFO_EHDR), 0 without one.
+	VDSOBase uintptr
 	// StackStart and StackEnd bound the stack mapping [StackStart, StackEnd).
 	StackStart, StackEnd uintptr
 	// ExecStack reports that PT_GNU_STACK asked for an executable stack.
@@ -231,7 +237,14 @@ func Load(m Memory, a Args) (Result, error) {
 	}
 	res.StackStart, res.StackEnd = sl.start, sl.end
 
-	auxv := []AuxEntry{
+	var auxv []AuxEntry
+	if a.VDSO != nil {
+		if res.VDSOBase, err = a.VDSO.Map(m); err != nil {
+			return Result{}, err
+		}
+		auxv = append(auxv, AuxEntry{linux.AT_SYSINFO_EHDR, uint64(res.VDSOBase)})
+	}
+	auxv = append(auxv, []AuxEntry{
 		{linux.AT_MINSIGSTKSZ, minSigStkSz},
 		{linux.AT_HWCAP, hwcap()},
 		{linux.AT_PAGESZ, linux.PageSize},
@@ -251,7 +264,7 @@ func Load(m Memory, a Args) (Result, error) {
 		{linux.AT_HWCAP2, 0},
 		{linux.AT_EXECFN, 0},   // address filled in by buildStack
 		{linux.AT_PLATFORM, 0}, // address filled in by buildStack
-	}
+	}...)
 	st, err := buildStack(sl.top, argv, a.Envv, a.Path, random, auxv)
 	if err != nil {
 		return Result{}, &Error{Path: a.Path, Reason: err.Error(), Errno: unix.E2BIG}

@@ -49,6 +49,8 @@ type File struct {
 	allocated uint64
 	// limit caps allocated (0: no limit). Guarded by mu.
 	limit uint64
+	// onClose are the functions OnClose registered. Guarded by mu.
+	onClose []func()
 }
 
 // segment is [start, end) with a count (refs) or unused (free list).
@@ -245,8 +247,24 @@ func (f *File) Slice(off, length uint64) []byte {
 // Base returns the address of the file's mapping in the sentry (for diagnostics and tests).
 func (f *File) Base() uintptr { return uintptr(unsafe.Pointer(&f.mapping[0])) }
 
+// OnClose registers fn to run at the start of Close, before the mapping goes away: users that
+// write to the file's pages on their own schedule (the vDSO parameter page) stop there. fn
+// must not call back into f.
+func (f *File) OnClose(fn func()) {
+	f.mu.Lock()
+	f.onClose = append(f.onClose, fn)
+	f.mu.Unlock()
+}
+
 // Close unmaps and closes the file.
 func (f *File) Close() error {
+	f.mu.Lock()
+	hooks := f.onClose
+	f.onClose = nil
+	f.mu.Unlock()
+	for _, fn := range hooks {
+		fn()
+	}
 	unix.Munmap(f.mapping)
 	return unix.Close(f.fd)
 }

@@ -33,6 +33,9 @@ type MMapOpts struct {
 	// DenyWrite forbids a later mprotect from adding PROT_WRITE (EACCES): a MAP_SHARED
 	// mapping of a descriptor not open for writing.
 	DenyWrite bool
+	// ListPrivate makes VMAs (/proc/pid/maps) show a shared mapping as private: the vDSO's
+	// pages, shared by every process here, which Linux maps as private special mappings.
+	ListPrivate bool
 }
 
 // Layout fixes where things go in a new address space.

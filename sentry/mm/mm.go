@@ -115,7 +115,7 @@ func (mm *MemoryManager) VMAs() []VMAInfo {
 	out := make([]VMAInfo, len(mm.vmas))
 	for i := range mm.vmas {
 		v := &mm.vmas[i]
-		out[i] = VMAInfo{Start: v.start, End: v.end, Perms: v.perms, Shared: v.shared, Name: v.name}
+		out[i] = VMAInfo{Start: v.start, End: v.end, Perms: v.perms, Shared: v.shared && !v.listPrivate, Name: v.name}
 	}
 	return out
 }

@@ -63,13 +63,14 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uintptr, error) {
 	}
 
 	v := vma{
-		start:     addr,
-		end:       addr + length,
-		perms:     opts.Perms,
-		shared:    opts.Shared,
-		growsDown: opts.GrowsDown,
-		name:      opts.Name,
-		denyWrite: opts.DenyWrite,
+		start:       addr,
+		end:         addr + length,
+		perms:       opts.Perms,
+		shared:      opts.Shared,
+		growsDown:   opts.GrowsDown,
+		name:        opts.Name,
+		denyWrite:   opts.DenyWrite,
+		listPrivate: opts.ListPrivate,
 	}
 	// Shared memory is one object allocated up front, so that every view of it (after
 	// mremap, and after fork once it exists) sees the same pages. A shared file mapping's

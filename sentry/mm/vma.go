@@ -30,6 +30,8 @@ type vma struct {
 	mappable Mappable
 	// denyWrite forbids mprotect from adding write permission (EACCES).
 	denyWrite bool
+	// listPrivate shows a shared vma as private in VMAs (MMapOpts.ListPrivate).
+	listPrivate bool
 	// dontFork (MADV_DONTFORK) leaves the mapping out of a fork child; wipeOnFork
 	// (MADV_WIPEONFORK) gives the child zero-filled memory there instead of a copy.
 	dontFork, wipeOnFork bool
@@ -52,7 +54,7 @@ func (v *vma) mergeableWith(n *vma) bool {
 	return v.end == n.start && v.perms == n.perms && v.shared == n.shared &&
 		v.growsDown == n.growsDown && v.name == n.name && v.obj == n.obj &&
 		v.dontFork == n.dontFork && v.wipeOnFork == n.wipeOnFork &&
-		v.mappable == n.mappable && v.denyWrite == n.denyWrite &&
+		v.mappable == n.mappable && v.denyWrite == n.denyWrite && v.listPrivate == n.listPrivate &&
 		(v.obj == 0 || v.objOff+(v.end-v.start) == n.objOff)
 }
 

@@ -7,6 +7,9 @@
 //   - start-to-exit: wall time from starting `runsc do /static/true` to its
 //     exit, against exec of the same static binary on the host (median over
 //     runs, after one warm-up run).
+//   - clock_gettime(CLOCK_MONOTONIC) through libc (the vDSO under runsc), fork+exec+wait
+//     of the static true, and writing one byte to every page of a fresh 1 GiB mapping
+//     (per page): test/bench/c/proc.c, timed inside the program.
 //   - open+fstat+close and stat of a host file (served by the gofer under
 //     runsc; warm: a first stat precedes the timed loop), and sequential read of
 //     a 256 MiB host file with a 1 MiB buffer, reported as GB/s.
@@ -42,6 +45,8 @@ var (
 	trueSrc []byte
 	//go:embed c/fileops.c
 	fileopsSrc []byte
+	//go:embed c/proc.c
+	procSrc []byte
 )
 
 // readFileSize is the size of the file the sequential-read benchmark reads.
@@ -113,6 +118,10 @@ func benchMain() error {
 		return err
 	}
 
+	proc, err := compile(dir, "proc", procSrc)
+	if err != nil {
+		return err
+	}
 	fileops, err := compile(dir, "fileops", fileopsSrc)
 	if err != nil {
 		return err
@@ -150,6 +159,30 @@ func benchMain() error {
 		r.results = append(r.results, d)
 	}
 	rows = append(rows, r)
+
+	for _, pb := range []struct {
+		name, mode        string
+		native, sandboxed int
+		args              []string
+	}{
+		{"clock_gettime(CLOCK_MONOTONIC)", "clock", 10000000, 10000000, nil},
+		{"fork+exec+wait (static true)", "forkexec", 200, 100, []string{truePath}},
+		{"touch 1 GiB (per 4 KiB page)", "touch", 1024, 1024, nil},
+	} {
+		r := row{name: pb.name}
+		for i, tg := range targets {
+			n := pb.sandboxed
+			if i == 0 {
+				n = pb.native
+			}
+			d, err := medianNsPerOp(tg.cmd(proc, append([]string{pb.mode, strconv.Itoa(n)}, pb.args...)...))
+			if err != nil {
+				return fmt.Errorf("%s under %s: %w", pb.name, tg.name, err)
+			}
+			r.results = append(r.results, d)
+		}
+		rows = append(rows, r)
+	}
 
 	for _, fb := range []struct {
 		name, mode        string
