@@ -386,6 +386,12 @@ func releaseOwnerLocks(owner any) {
 
 func init() {
 	kernel.RegisterProcessExitHook(func(tg *kernel.ThreadGroup) { releaseOwnerLocks(tg) })
+	// execve's close-on-exec closes are closes: they drop the process's record locks.
+	kernel.RegisterFDCloseHook(func(tg *kernel.ThreadGroup, f *kernel.FileRef) {
+		if vfd, ok := f.File.(*FileDescription); ok {
+			vfd.ReleasePOSIXLocks(tg)
+		}
+	})
 }
 
 // LockRangeOf converts a struct flock's l_start and l_len, with l_start relative to base
