@@ -59,7 +59,6 @@
 //     accumulate up to the gofer's per-connection limit.
 //   - Hard links give one Inode per name: their cached attributes are independent (and
 //     both marked stale by link and unlink).
-//   - Extended attributes are not plumbed (the VFS has no xattr operations yet).
 //   - Sockets and FIFOs on a gofer mount can be created but not opened (ENXIO).
 package gofer
 

@@ -9,8 +9,9 @@
 //     that an upper directory over a lower directory is a merged directory whose lookups
 //     and listings consult both (unless it is opaque).
 //   - Copy-up: the first change to a lower file (open for writing, truncate, chmod, chown,
-//     utimes, link, rename) copies it to the upper layer, with its parents: type, data,
-//     mode (set-id bits included), owner, atime and mtime. Hard links in the lower layer
+//     utimes, setxattr, removexattr, link, rename) copies it to the upper layer, with its
+//     parents: type, data, mode (set-id bits included), owner, atime, mtime and extended
+//     attributes (xattr.go). Hard links in the lower layer
 //     are broken by copy-up, as in Linux without the index feature. A description opened
 //     read-only on the lower file before a copy-up switches to the upper copy at its next
 //     operation, so it sees later writes (Linux gives that guarantee only since 4.19).
@@ -286,6 +287,14 @@ func (fs *Filesystem) copyUpLocked(n *node) error {
 			pup.Unlink(name, child)
 			return err
 		}
+	}
+	if err := copyXattrs(n.lower, child); err != nil {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			pup.Rmdir(name, child)
+		} else {
+			pup.Unlink(name, child)
+		}
+		return err
 	}
 	// Mknod applied the mode (set-id bits included) and owner; the times remain.
 	if err := child.SetStat(&vfs.SetStat{Mask: vfs.SetAtime | vfs.SetMtime, Atime: st.Atime, Mtime: st.Mtime}); err != nil {

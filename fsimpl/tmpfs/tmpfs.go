@@ -188,6 +188,8 @@ type inode struct {
 	uid, gid                   uint32
 	rdev                       uint64
 	atime, mtime, ctime, btime time.Time
+	// xattrs holds the extended attributes (xattr.go); nil until the first is set.
+	xattrs map[string][]byte
 }
 
 func (fs *Filesystem) initInode(i *inode, a vfs.CreateArgs) {

@@ -1,5 +1,13 @@
 package e2e
 
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
 // Differential cases of the VFS gaps (issue 3): record locks released by every kind of
 // close, extended attributes, hard links and FIFOs through the gofer, mount(2) and
 // umount2(2), and hostile paths.
@@ -8,5 +16,59 @@ func init() {
 		// Record locks dropped by close of another fd, close_range, execve's
 		// close-on-exec closes, exit and SIGKILL (test/c/lockclose.c).
 		differentialCase{name: "lock-close", prog: "lockclose"},
+		// Extended attributes on a tmpfs mounted by the program and on /tmp
+		// (test/c/xattr.c).
+		differentialCase{name: "xattr", prog: "xattr"},
 	)
+}
+
+// xattrHostDir makes a directory on the host with a file f and a directory d, each with the
+// attribute user.origin, and a symlink l.
+func xattrHostDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	f, d := filepath.Join(dir, "f"), filepath.Join(dir, "d")
+	if err := os.WriteFile(f, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{f, d} {
+		if err := unix.Setxattr(p, "user.origin", []byte("host"), 0); err != nil {
+			t.Skipf("the host's %s has no user xattrs: %v", dir, err)
+		}
+	}
+	return dir
+}
+
+// TestXattrOverlayCopyUp reads and changes the extended attributes of host files under
+// runsc do (the host root through the gofer, under the in-memory overlay): the output must
+// match a native run on an identical directory, and the host files must keep their
+// attributes (copy-up carries them to memory; nothing reaches the host).
+func TestXattrOverlayCopyUp(t *testing.T) {
+	prog := program(t, "xattrhost")
+	nativeDir, sandDir := xattrHostDir(t), xattrHostDir(t)
+	native := runNative(t, prog, nativeDir)
+	if native.status != 0 {
+		t.Fatalf("native run: %s\n%s", native.how, native.stderr)
+	}
+	sandboxed := runSandboxed(t, prog, sandDir)
+	if msg := compare(native, sandboxed); msg != "" {
+		t.Fatalf("runsc do xattrhost differs from the host run\n%s", msg)
+	}
+	for _, p := range []string{"f", "d"} {
+		path := filepath.Join(sandDir, p)
+		buf := make([]byte, 64)
+		n, err := unix.Getxattr(path, "user.origin", buf)
+		if err != nil || string(buf[:n]) != "host" {
+			t.Errorf("host %s: user.origin = %q, %v; want \"host\"", p, buf[:max(n, 0)], err)
+		}
+		if _, err := unix.Getxattr(path, "user.new", buf); err != unix.ENODATA {
+			t.Errorf("host %s: user.new: %v; want ENODATA (the sandbox's change reached the host)", p, err)
+		}
+	}
 }
