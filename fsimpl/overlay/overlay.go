@@ -714,6 +714,15 @@ type File struct {
 // Open implements vfs.Inode. Opening for writing copies the file up; a read-only open of a
 // lower file reads the lower file until a copy-up happens.
 func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
+	st, err := f.cur().Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		// A FIFO or device is opened where it is, for writing too, as Linux's overlay does:
+		// both ends of a FIFO must meet at one pipe (the lower layer's, until a copy-up).
+		return f.cur().Open(flags)
+	}
 	if flags&unix.O_ACCMODE != unix.O_RDONLY {
 		if err := f.fs.copyUp(&f.node); err != nil {
 			return nil, err
@@ -725,10 +734,6 @@ func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	impl, err := f.lower.Open(flags)
 	if err != nil {
 		return nil, err
-	}
-	st, err := f.lower.Stat()
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return impl, err
 	}
 	return &lowerFD{f: f, flags: flags, impl: impl}, nil
 }

@@ -72,3 +72,41 @@ func TestXattrOverlayCopyUp(t *testing.T) {
 		}
 	}
 }
+
+// linksHostDir makes a directory on the host with a file f ("hello") and its hard link
+// g, and a FIFO p with its hard link q.
+func linksHostDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(f, filepath.Join(dir, "g")); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "p")
+	if err := unix.Mkfifo(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(p, filepath.Join(dir, "q")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestGoferHardLinksAndFifos runs test/c/goferlinks.c on host files under runsc do (the
+// host root through the gofer, read-only, under the overlay): both names of a host file
+// are one inode and a host FIFO's two ends meet through either name. The host run must
+// give the same output.
+func TestGoferHardLinksAndFifos(t *testing.T) {
+	prog := program(t, "goferlinks")
+	native := runNative(t, prog, linksHostDir(t), "ro")
+	if native.status != 0 {
+		t.Fatalf("native run: %s\n%s", native.how, native.stderr)
+	}
+	sandboxed := runSandboxed(t, prog, linksHostDir(t), "ro")
+	if msg := compare(native, sandboxed); msg != "" {
+		t.Fatalf("runsc do goferlinks differs from the host run\n%s", msg)
+	}
+}
