@@ -19,6 +19,10 @@ func init() {
 		// Extended attributes on a tmpfs mounted by the program and on /tmp
 		// (test/c/xattr.c).
 		differentialCase{name: "xattr", prog: "xattr"},
+		// Hostile paths: .. past the root, symlinks to /etc/shadow, NAME_MAX+1 and PATH_MAX,
+		// garbage names, a directory renamed into its child (test/c/badpaths.c; the same
+		// program runs in OCI containers in test/oci/vfs_test.go).
+		differentialCase{name: "hostile-paths", prog: "badpaths"},
 	)
 }
 

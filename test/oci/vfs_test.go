@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,5 +79,40 @@ func TestGoferBindMountLinksAndFifos(t *testing.T) {
 	r := e.runsc("run", "links")
 	if r.code != 0 || r.stdout != want {
 		t.Fatalf("run: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
+	}
+}
+
+// TestHostilePathsInContainer runs test/c/badpaths.c in a container whose rootfs has its
+// own /etc/shadow, with the default in-memory overlay and with the gofer's root served
+// directly (--overlay=none, writable): every case must give the host run's result, and
+// the symlinks to /etc/shadow must reach the rootfs's file, never the host's.
+func TestHostilePathsInContainer(t *testing.T) {
+	prog := cProg(t, "badpaths")
+	want := runNative(t, prog)
+	for _, overlay := range []string{"root:memory", "none"} {
+		t.Run(overlay, func(t *testing.T) {
+			e := newEnv(t, "/bin/badpaths", "show")
+			rootfs := filepath.Join(e.bundle, "rootfs")
+			copyFile(t, prog, filepath.Join(rootfs, "bin", "badpaths"))
+			for _, d := range []string{"tmp", "etc", "dev", "proc", "sys"} {
+				if err := os.MkdirAll(filepath.Join(rootfs, d), 0o1777); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(rootfs, "etc", "shadow"), []byte("container-shadow:*:1::::::\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			e.editSpec(func(m map[string]any) { m["root"].(map[string]any)["readonly"] = false })
+			r := e.runsc("--overlay="+overlay, "run", "paths")
+			got, shadow, _ := strings.Cut(r.stdout, "\nshadow: ")
+			line, rest, _ := strings.Cut(shadow, "\n")
+			got += "\n" + rest
+			if r.code != 0 || got != want {
+				t.Fatalf("run: exit %d\nstdout:\n%s\nwant (native, without the shadow line):\n%s\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
+			}
+			if line != "container-shadow:*:1::::::" {
+				t.Fatalf("the /etc/shadow symlink reached %q, not the rootfs's file", line)
+			}
+		})
 	}
 }
