@@ -37,6 +37,9 @@ type Waitable interface {
 // filesystems and callers that build files outside OpenAt.
 func (v *VirtualFilesystem) NewFileDescription(vd VirtualDentry, impl FileDescriptionImpl, flags uint32) *FileDescription {
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
+	if vd.Mount != nil {
+		vd.Mount.users.Add(1)
+	}
 	fd.InitFlags(flags)
 	return fd
 }
@@ -179,6 +182,9 @@ func (fd *FileDescription) SetStatusFlags(f uint32) {
 
 // Release implements kernel.File.
 func (fd *FileDescription) Release() {
+	if fd.vd.Mount != nil {
+		fd.vd.Mount.users.Add(-1)
+	}
 	fd.releaseFileLocks()
 	if fd.impl != nil {
 		fd.impl.Release()

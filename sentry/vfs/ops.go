@@ -101,6 +101,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 			return nil, unix.ENOTDIR
 		}
 		fd := &FileDescription{vfs: v, vd: vd, path: true}
+		vd.Mount.users.Add(1)
 		fd.InitFlags(unix.O_PATH | flags&(unix.O_DIRECTORY|unix.O_NOFOLLOW))
 		return fd, nil
 	}
@@ -164,6 +165,10 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		}
 	}
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
+	vd.Mount.users.Add(1)
+	if vd.Mount.expiry.Load() {
+		vd.Mount.expiry.Store(false) // the mount is in use: MNT_EXPIRE starts over
+	}
 	fd.InitFlags(flags & statusFlagsMask)
 	return fd, nil
 }

@@ -23,6 +23,9 @@ func init() {
 		// garbage names, a directory renamed into its child (test/c/badpaths.c; the same
 		// program runs in OCI containers in test/oci/vfs_test.go).
 		differentialCase{name: "hostile-paths", prog: "badpaths"},
+		// File bind mounts, MS_MOVE, MS_BIND|MS_REC, umount2's EBUSY, MNT_DETACH,
+		// MNT_EXPIRE, UMOUNT_NOFOLLOW (test/c/mountmore.c).
+		differentialCase{name: "mount-more", prog: "mountmore"},
 	)
 }
 
