@@ -14,9 +14,11 @@
 // mknod, symlink, link, unlink, rmdir, rename, setattr) is a request to the gofer.
 //
 // A handle is released (Close) when its Inode is garbage collected: dentries and inodes
-// are garbage collected in this VFS, not reference counted, so a finalizer closes it. The
-// gofer allows 65536 handles per connection; since the VFS never evicts cached dentries
-// yet, a sandbox that touches more distinct files than that gets EMFILE (see "Not done").
+// are garbage collected in this VFS, not reference counted, so a cleanup closes it. The
+// gofer allows 65536 handles per connection: the filesystem lets the VFS evict unused
+// dentries (vfs.EvictableFilesystem, a bounded LRU), and starts a collection every
+// gcSlack new inodes, so that the handles (and the shared read-only host descriptors) of
+// evicted files are closed and a walk of any number of files keeps a bounded number open.
 //
 // # Inode identity
 //
@@ -65,8 +67,6 @@
 //
 // # Not done
 //
-//   - Dentry eviction and handle limits: nothing evicts cached dentries yet, so handles
-//     accumulate up to the gofer's per-connection limit.
 //   - Sockets on a gofer mount can be created but neither opened (ENXIO, as Linux) nor
 //     connected to: bind(2) on a gofer mount does not create them.
 package gofer
@@ -124,6 +124,12 @@ type Filesystem struct {
 
 	// inodesMu guards inodes.
 	inodesMu sync.Mutex
+	// gcAt is the size of inodes at which a garbage collection is started, so that the
+	// inodes of evicted dentries are collected and their handles and host descriptors
+	// closed before they pile up (the gofer allows 65536 handles per connection).
+	// gcRunning says one is under way. Guarded by inodesMu.
+	gcAt      int
+	gcRunning bool
 	// inodes maps a host file's identity to its live Inode, so that every name of a host
 	// inode (hard links, a name looked up again) is one sentry inode: one st_ino, one
 	// cached link count, one pipe for a FIFO. Entries are weak: an inode nobody uses is
@@ -174,7 +180,7 @@ func New(o Options) (*Filesystem, *Dir, error) {
 	if err != nil {
 		return nil, nil, errno(err)
 	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack}
 	ino, err := fs.newInode(in)
 	if err != nil {
 		return nil, nil, err
@@ -280,6 +286,10 @@ func (fs *Filesystem) newInode(in client.Inode) (vfs.Inode, error) {
 		fs.inodes = make(map[hostID]weakInode)
 	}
 	fs.inodes[id] = w
+	if len(fs.inodes) >= fs.gcAt && !fs.gcRunning {
+		fs.gcRunning = true
+		go fs.collect()
+	}
 	runtime.AddCleanup(bp, func(h client.Handle) {
 		fs.inodesMu.Lock()
 		if fs.inodes[id] == w {
@@ -291,6 +301,24 @@ func (fs *Filesystem) newInode(in client.Inode) (vfs.Inode, error) {
 	}, in.Handle)
 	return ino, nil
 }
+
+// gcSlack is how many inodes may be made between two collections.
+const gcSlack = 4096
+
+// collect runs a garbage collection: inodes whose dentries the VFS evicted become
+// unreachable, and their cleanups close their handles and descriptors.
+func (fs *Filesystem) collect() {
+	runtime.GC()
+	fs.inodesMu.Lock()
+	fs.gcAt = len(fs.inodes) + gcSlack
+	fs.gcRunning = false
+	fs.inodesMu.Unlock()
+}
+
+// EvictsDentries implements vfs.EvictableFilesystem: every file holds a gofer handle (and
+// a read file a host descriptor), released once its dentries are evicted and the inode is
+// collected.
+func (fs *Filesystem) EvictsDentries() {}
 
 // Handle returns the gofer handle (for tests and diagnostics).
 func (i *inode) Handle() client.Handle { return i.h }

@@ -151,6 +151,11 @@ func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
 // Sync implements vfs.FilesystemImpl.
 func (fs *Filesystem) Sync() error { return nil }
 
+// EvictsDentries implements vfs.EvictableFilesystem: an overlay node holds its lower
+// layer's inode (a gofer handle); an evicted name is looked up again in both layers, and
+// copy-up state, whiteouts and opaque marks live in the upper layer, not in the nodes.
+func (fs *Filesystem) EvictsDentries() {}
+
 // node is what every overlay file has.
 type node struct {
 	fs *Filesystem

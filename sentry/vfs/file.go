@@ -38,7 +38,7 @@ type Waitable interface {
 func (v *VirtualFilesystem) NewFileDescription(vd VirtualDentry, impl FileDescriptionImpl, flags uint32) *FileDescription {
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
 	if vd.Mount != nil {
-		vd.Mount.users.Add(1)
+		vd.hold()
 	}
 	fd.InitFlags(flags)
 	return fd
@@ -183,7 +183,7 @@ func (fd *FileDescription) SetStatusFlags(f uint32) {
 // Release implements kernel.File.
 func (fd *FileDescription) Release() {
 	if fd.vd.Mount != nil {
-		fd.vd.Mount.users.Add(-1)
+		fd.vd.release()
 	}
 	fd.releaseFileLocks()
 	if fd.impl != nil {

@@ -32,8 +32,8 @@ var _ kernel.FSContext = (*FSContext)(nil)
 func NewFSContext(ns *MountNamespace) *FSContext {
 	c := &FSContext{vfs: ns.vfs, root: ns.Root(), cwd: ns.Root(), umask: 022}
 	c.refs.Store(1)
-	c.root.Mount.users.Add(1)
-	c.cwd.Mount.users.Add(1)
+	c.root.hold()
+	c.cwd.hold()
 	return c
 }
 
@@ -51,8 +51,8 @@ func (c *FSContext) DecRef() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.root.Mount.users.Add(-1)
-	c.cwd.Mount.users.Add(-1)
+	c.root.release()
+	c.cwd.release()
 }
 
 // Fork implements kernel.FSContext: an unshared copy (clone without CLONE_FS).
@@ -61,8 +61,8 @@ func (c *FSContext) Fork() kernel.FSContext {
 	defer c.mu.Unlock()
 	n := &FSContext{vfs: c.vfs, root: c.root, cwd: c.cwd, umask: c.umask}
 	n.refs.Store(1)
-	n.root.Mount.users.Add(1)
-	n.cwd.Mount.users.Add(1)
+	n.root.hold()
+	n.cwd.hold()
 	return n
 }
 
@@ -82,22 +82,22 @@ func (c *FSContext) Cwd() VirtualDentry {
 
 // SetCwd changes the working directory.
 func (c *FSContext) SetCwd(vd VirtualDentry) {
-	vd.Mount.users.Add(1)
+	vd.hold()
 	c.mu.Lock()
 	old := c.cwd
 	c.cwd = vd
 	c.mu.Unlock()
-	old.Mount.users.Add(-1)
+	old.release()
 }
 
 // SetRoot changes the root directory (chroot; the cwd is left alone, as in Linux).
 func (c *FSContext) SetRoot(vd VirtualDentry) {
-	vd.Mount.users.Add(1)
+	vd.hold()
 	c.mu.Lock()
 	old := c.root
 	c.root = vd
 	c.mu.Unlock()
-	old.Mount.users.Add(-1)
+	old.release()
 }
 
 // Umask returns the umask.

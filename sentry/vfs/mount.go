@@ -23,6 +23,9 @@ type Mount struct {
 	children int
 	// id is the mount ID (/proc/pid/mountinfo), assigned on first use (mount_list.go).
 	id atomic.Uint64
+	// rootHeld says the mount holds a reference on its root dentry (taken when first
+	// attached, kept while it is attached or in use). Guarded by VirtualFilesystem.mountMu.
+	rootHeld bool
 	// users counts what makes the mount busy for umount2 (EBUSY): open file descriptions
 	// on it and the roots and working directories of filesystem contexts in it.
 	users atomic.Int64
@@ -88,6 +91,7 @@ func (v *VirtualFilesystem) NewFilesystem(typeName string, opts MountOptions) (*
 		return nil, err
 	}
 	fs := &Filesystem{vfs: v, typeName: typeName, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
+	_, fs.evictable = impl.(EvictableFilesystem)
 	fs.root = newDentry(fs, root, unix.S_IFDIR)
 	return fs, nil
 }
@@ -163,22 +167,7 @@ func (v *VirtualFilesystem) Umount(vd VirtualDentry, expire bool) error {
 	if expire && !m.expiry.Swap(true) {
 		return unix.EAGAIN
 	}
-	k := mountKey{m.parent, m.point}
-	stack := v.mounts[k]
-	for i, s := range stack {
-		if s == m {
-			stack = append(stack[:i:i], stack[i+1:]...)
-			break
-		}
-	}
-	if len(stack) == 0 {
-		delete(v.mounts, k)
-	} else {
-		v.mounts[k] = stack
-	}
-	m.parent.children--
-	m.point.mounts.Add(-1)
-	m.parent, m.point = nil, nil
+	v.detachLocked(m)
 	return nil
 }
 

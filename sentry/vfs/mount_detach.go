@@ -53,6 +53,10 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 	m.parent.children--
 	m.point.mounts.Add(-1)
 	m.parent, m.point = nil, nil
+	if m.rootHeld {
+		m.rootHeld = false
+		m.root.decRef()
+	}
 }
 
 // IsMountRoot reports whether vd is the root of its mount (a valid umount2 or

@@ -6,6 +6,10 @@ import "golang.org/x/sys/unix"
 //
 // Preconditions: v.mountMu is held for writing; m is not attached.
 func (v *VirtualFilesystem) attachLocked(m *Mount, target VirtualDentry) {
+	if m.parent == nil && m.point == nil && !m.rootHeld {
+		m.rootHeld = true
+		m.root.incRef()
+	}
 	m.parent, m.point = target.Mount, target.Dentry
 	k := mountKey{target.Mount, target.Dentry}
 	v.mounts[k] = append(v.mounts[k], m)
@@ -93,4 +97,21 @@ func (v *VirtualFilesystem) BindMountRecursive(source, target VirtualDentry, fla
 	}
 	copyBelow(first, top)
 	return top, nil
+}
+
+// hold records a use of vd that lasts (an open file description, a filesystem context's
+// root or cwd): its mount is busy for umount2 and its dentry stays cached.
+func (vd VirtualDentry) hold() {
+	vd.Mount.users.Add(1)
+	if vd.Dentry != nil {
+		vd.Dentry.incRef()
+	}
+}
+
+// release ends a use recorded by hold.
+func (vd VirtualDentry) release() {
+	vd.Mount.users.Add(-1)
+	if vd.Dentry != nil {
+		vd.Dentry.decRef()
+	}
 }

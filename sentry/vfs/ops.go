@@ -101,7 +101,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 			return nil, unix.ENOTDIR
 		}
 		fd := &FileDescription{vfs: v, vd: vd, path: true}
-		vd.Mount.users.Add(1)
+		vd.hold()
 		fd.InitFlags(unix.O_PATH | flags&(unix.O_DIRECTORY|unix.O_NOFOLLOW))
 		return fd, nil
 	}
@@ -165,7 +165,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		}
 	}
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
-	vd.Mount.users.Add(1)
+	vd.hold()
 	if vd.Mount.expiry.Load() {
 		vd.Mount.expiry.Store(false) // the mount is in use: MNT_EXPIRE starts over
 	}
@@ -382,6 +382,7 @@ func (v *VirtualFilesystem) UnlinkAt(c *Creds, pop *PathOperation) error {
 	}
 	delete(d.children, p.Name)
 	child.dead.Store(true)
+	d.childGoneLocked()
 	return nil
 }
 
@@ -427,6 +428,7 @@ func (v *VirtualFilesystem) RmdirAt(c *Creds, pop *PathOperation) error {
 	delete(d.children, p.Name)
 	child.dead.Store(true)
 	child.children = nil
+	d.childGoneLocked()
 	return nil
 }
 
@@ -622,6 +624,7 @@ func (v *VirtualFilesystem) RenameAt(c *Creds, oldPop, newPop *PathOperation, fl
 		newChild.dead.Store(true)
 	}
 	nd.insertChildLocked(np.Name, oldChild)
+	od.childGoneLocked()
 	return nil
 }
 

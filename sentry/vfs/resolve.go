@@ -137,6 +137,9 @@ func (r *resolver) stepChecked(comp string, follow bool) error {
 	if err != nil {
 		return err
 	}
+	if d.fs.evictable {
+		r.v.maybeEvict() // no dentry lock is held here
+	}
 	next := r.v.followMounts(VirtualDentry{r.cur.Mount, child})
 	if r.flags&ResolveNoXdev != 0 && next.Mount != r.cur.Mount {
 		return unix.EXDEV
