@@ -175,6 +175,8 @@ int main(void) {
 	res("get user on fifo", getxattr(at("fifo"), "user.x", buf, sizeof buf));
 	res("set trusted on fifo", setxattr(at("fifo"), "trusted.x", "x", 1, 0));
 	get("get trusted on fifo", at("fifo"), "trusted.x", sizeof buf);
+	res("set user on /dev/null", setxattr("/dev/null", "user.x", "x", 1, 0));
+	res("get user on /dev/null", getxattr("/dev/null", "user.x", buf, sizeof buf));
 
 	// trusted.* and security.* as root; then an unprivileged user.
 	res("root set trusted", setxattr(at("f"), "trusted.t", "tv", 2, 0));
