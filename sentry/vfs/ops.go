@@ -103,6 +103,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		fd := &FileDescription{vfs: v, vd: vd, path: true}
 		vd.hold()
 		fd.InitFlags(unix.O_PATH | flags&(unix.O_DIRECTORY|unix.O_NOFOLLOW))
+		v.evictAfterOpen(d)
 		return fd, nil
 	}
 	if !created && flags&unix.O_CREAT != 0 && d.IsDir() {
@@ -170,7 +171,16 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		vd.Mount.expiry.Store(false) // the mount is in use: MNT_EXPIRE starts over
 	}
 	fd.InitFlags(flags & statusFlagsMask)
+	v.evictAfterOpen(d)
 	return fd, nil
+}
+
+// evictAfterOpen lets the dentry cache shrink after an open (which may have created a
+// dentry without a walk step); the opened dentry is held by then. No lock is held.
+func (v *VirtualFilesystem) evictAfterOpen(d *Dentry) {
+	if d.fs.evictable {
+		v.maybeEvict()
+	}
 }
 
 // mayCreateLocked is may_create: the parent is alive and writable and searchable.
@@ -235,6 +245,9 @@ func (v *VirtualFilesystem) create(c *Creds, pop *PathOperation, a CreateArgs) e
 		return unix.EEXIST
 	}
 	d := p.Dir.Dentry
+	if d.fs.evictable {
+		defer v.maybeEvict() // after the unlock below
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	existing, err := d.lookupExistingLocked(p.Name)
