@@ -213,6 +213,16 @@ func (n *node) SetStat(s *vfs.SetStat) error {
 	return n.upperInode().SetStat(s)
 }
 
+// LockKey implements vfs.LockKeyer: a file's nodes come and go with its dentries (a name
+// evicted from the cache is looked up again into a new node), but its lower inode, or for
+// an upper-only file its upper inode, stays the same.
+func (n *node) LockKey() any {
+	if n.lower != nil {
+		return n.lower
+	}
+	return n.upperInode()
+}
+
 // newNode makes the node for a child found in (or created in) parent. At least one of
 // upper and lower is set.
 func (fs *Filesystem) newNode(parent *Dir, name string, upper, lower vfs.Inode) (vfs.Inode, error) {
