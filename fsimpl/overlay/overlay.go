@@ -49,6 +49,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
@@ -108,6 +109,11 @@ type Filesystem struct {
 	whiteouts map[vfs.Inode]map[string]struct{}
 	// opaque holds the upper directories that hide the lower layer. Guarded by mu.
 	opaque map[vfs.Inode]bool
+	// fifos holds the pipe of each FIFO opened through the overlay, keyed by the file's
+	// lock key (node.LockKey), so that both ends meet whichever layer the file is in when
+	// each opens (a copy-up in between does not split them), as Linux keeps a FIFO's pipe
+	// in the overlay inode. Entries live as long as the overlay. Guarded by mu.
+	fifos map[any]*pipe.Pipe
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
@@ -217,10 +223,17 @@ func (n *node) SetStat(s *vfs.SetStat) error {
 // evicted from the cache is looked up again into a new node), but its lower inode, or for
 // an upper-only file its upper inode, stays the same.
 func (n *node) LockKey() any {
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	return n.lockKeyLocked()
+}
+
+// lockKeyLocked is LockKey. Preconditions: fs.mu is held.
+func (n *node) lockKeyLocked() any {
 	if n.lower != nil {
 		return n.lower
 	}
-	return n.upperInode()
+	return n.upper
 }
 
 // newNode makes the node for a child found in (or created in) parent. At least one of
@@ -733,9 +746,24 @@ func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		// A FIFO or device is opened where it is, for writing too, as Linux's overlay does:
-		// both ends of a FIFO must meet at one pipe (the lower layer's, until a copy-up).
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFIFO:
+		// A FIFO opens the overlay's pipe for the file, for writing too without a copy-up.
+		f.fs.mu.Lock()
+		if f.fs.fifos == nil {
+			f.fs.fifos = make(map[any]*pipe.Pipe)
+		}
+		key := f.lockKeyLocked()
+		p := f.fs.fifos[key]
+		if p == nil {
+			p = pipe.NewFifo()
+			f.fs.fifos[key] = p
+		}
+		f.fs.mu.Unlock()
+		return p.Open(flags)
+	default:
+		// A device or socket is opened where it is, for writing too, as Linux's overlay does.
 		return f.cur().Open(flags)
 	}
 	if flags&unix.O_ACCMODE != unix.O_RDONLY {

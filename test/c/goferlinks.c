@@ -1,6 +1,7 @@
 // goferlinks DIR MODE: hard links and FIFOs of host files that the test prepared in DIR: f
 // with a hard link g, a FIFO p with a hard link q. Both names of a file must be one inode
-// (st_ino, st_nlink); the two ends of a FIFO opened through different names must meet. A
+// (st_ino, st_nlink); the two ends of a FIFO opened through different names must meet,
+// also when a chmod (a copy-up under the overlay) comes between the two opens. A
 // new FIFO made with mkfifo in DIR must work too. With MODE "rw" (a writable mount: the
 // host run, or a container's rootfs served by the gofer without the overlay) it also
 // writes through one name and reads through the other, and links and unlinks names.
@@ -45,8 +46,9 @@ static void readall(const char *what, const char *name) {
 	close(fd);
 }
 
-// fifo opens the reading end through r in a child and the writing end through w here.
-static void fifo(const char *what, const char *r, const char *w) {
+// fifo opens the reading end through r in a child and the writing end through w here
+// (after a chmod of w, which under the overlay copies the FIFO up, if chmodFirst).
+static void fifo2(const char *what, const char *r, const char *w, int chmodFirst) {
 	int p[2];
 	pipe(p);
 	fflush(stdout);
@@ -62,6 +64,10 @@ static void fifo(const char *what, const char *r, const char *w) {
 		_exit(0);
 	}
 	close(p[1]);
+	if (chmodFirst) {
+		usleep(100 * 1000); // let the reader block in its open
+		printf("%s: chmod %s\n", what, chmod(at(w), 0666) < 0 ? strerrorname_np(errno) : "ok");
+	}
 	int fd = open(at(w), O_WRONLY);
 	if (fd < 0)
 		printf("%s: writer open %s\n", what, strerrorname_np(errno));
@@ -77,6 +83,8 @@ static void fifo(const char *what, const char *r, const char *w) {
 	waitpid(pid, NULL, 0);
 }
 
+static void fifo(const char *what, const char *r, const char *w) { fifo2(what, r, w, 0); }
+
 int main(int argc, char **argv) {
 	if (argc != 3)
 		return 2;
@@ -88,6 +96,7 @@ int main(int argc, char **argv) {
 	fifo("fifo p->p", "p", "p");
 	fifo("fifo q->p", "q", "p");
 	fifo("fifo p->q", "p", "q");
+	fifo2("fifo across a chmod", "p", "p", 1);
 	printf("mkfifo: %s\n", mkfifo(at("new"), 0644) < 0 ? strerrorname_np(errno) : "ok");
 	fifo("new fifo", "new", "new");
 	printf("link new: %s\n", link(at("new"), at("new2")) < 0 ? strerrorname_np(errno) : "ok");
