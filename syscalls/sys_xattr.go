@@ -179,8 +179,9 @@ func listxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.Sysc
 	if size == 0 {
 		return uintptr(total), nil
 	}
-	if uint64(total) > min(size, xattrListMax) {
-		if total > xattrListMax {
+	if size = min(size, xattrListMax); uint64(total) > size {
+		// A buffer of the largest size that is still too small: the list cannot be had.
+		if size == xattrListMax {
 			return 0, unix.E2BIG
 		}
 		return 0, unix.ERANGE

@@ -139,6 +139,24 @@ int main(void) {
 	res("remove missing", removexattr(at("f"), "user.b"));
 	list("list after remove", listxattr(at("f"), buf, sizeof buf));
 
+	// More than XATTR_LIST_MAX (64 KiB) of names: E2BIG with a full-size buffer, ERANGE
+	// with a smaller one, the size with none.
+	close(open(at("many"), O_CREAT | O_RDWR, 0644));
+	int nset = 0;
+	for (int i = 0; i < 300; i++) {
+		char nm[256];
+		snprintf(nm, sizeof nm, "user.%03d", i);
+		memset(nm + 8, 'n', 240);
+		nm[248] = 0;
+		nset += setxattr(at("many"), nm, "", 0, 0) == 0;
+	}
+	printf("many names set: %d\n", nset);
+	res("list many size 0", listxattr(at("many"), NULL, 0));
+	res("list many", listxattr(at("many"), buf, sizeof buf));
+	res("list many 64 KiB", listxattr(at("many"), buf, 65536));
+	res("list many small", listxattr(at("many"), buf, 1000));
+	unlink(at("many"));
+
 	// Through descriptors: f* calls do not care about the access mode.
 	int ro = open(at("f"), O_RDONLY);
 	res("fsetxattr on O_RDONLY", fsetxattr(ro, "user.f", "fd", 2, 0));
