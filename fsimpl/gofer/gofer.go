@@ -109,18 +109,27 @@ func (fsType) NewFilesystem(_ *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 	if !ok || o.Client == nil {
 		return nil, nil, unix.EINVAL
 	}
-	fs, root, err := New(o)
+	fs, root, err := attach(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	return fs, root, nil
+	if f, ok := root.(*Regular); ok {
+		return fs, &fileRoot{file: f}, nil // a file bind mount (fileroot.go)
+	}
+	d, ok := root.(*Dir)
+	if !ok {
+		return nil, nil, unix.ENOTDIR
+	}
+	return fs, d, nil
 }
 
 // Filesystem is one attach point of a gofer.
 type Filesystem struct {
 	c        *client.Client
 	readOnly bool
-	root     *Dir
+	// root is the attach point's inode (kept alive with its handle, rootH).
+	root  vfs.Inode
+	rootH client.Handle
 
 	// inodesMu guards inodes.
 	inodesMu sync.Mutex
@@ -176,12 +185,7 @@ var _ vfs.FilesystemImpl = (*Filesystem)(nil)
 
 // New attaches to o.Attach and returns the filesystem and its root directory.
 func New(o Options) (*Filesystem, *Dir, error) {
-	in, ro, err := o.Client.Attach(o.Attach)
-	if err != nil {
-		return nil, nil, errno(err)
-	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack}
-	ino, err := fs.newInode(in)
+	fs, ino, err := attach(o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -189,8 +193,30 @@ func New(o Options) (*Filesystem, *Dir, error) {
 	if !ok {
 		return nil, nil, unix.ENOTDIR
 	}
-	fs.root = d
 	return fs, d, nil
+}
+
+// attach attaches to o.Attach: the filesystem and the attach point's inode (a directory,
+// or a regular file for a file bind mount).
+func attach(o Options) (*Filesystem, vfs.Inode, error) {
+	in, ro, err := o.Client.Attach(o.Attach)
+	if err != nil {
+		return nil, nil, errno(err)
+	}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle}
+	ino, err := fs.newInode(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs.root = ino
+	return fs, ino, nil
+}
+
+// FileAttach reports whether the attach point is a regular file (a file bind mount): the
+// filesystem's root is then a directory holding it as FileAttachName (fileroot.go).
+func (fs *Filesystem) FileAttach() bool {
+	_, ok := fs.root.(*Regular)
+	return ok
 }
 
 // ReadOnly reports whether the filesystem refuses changes.
@@ -198,7 +224,7 @@ func (fs *Filesystem) ReadOnly() bool { return fs.readOnly }
 
 // StatFS implements vfs.FilesystemImpl.
 func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
-	s, err := fs.c.StatFS(fs.root.h)
+	s, err := fs.c.StatFS(fs.rootH)
 	if err != nil {
 		return unix.Statfs_t{}, errno(err)
 	}

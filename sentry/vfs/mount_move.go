@@ -115,3 +115,21 @@ func (vd VirtualDentry) release() {
 		vd.Dentry.decRef()
 	}
 }
+
+// BindChild attaches the child name of fs's root at target, as a bind mount of it would:
+// for filesystems whose root only stands for a single file they serve (a gofer's file
+// attach point), the file is bound where it goes without the root ever being mounted.
+// ENOTDIR if the child and target differ in type (directory or not).
+func (v *VirtualFilesystem) BindChild(fs *Filesystem, name string, target VirtualDentry, flags uint32) (*Mount, error) {
+	root := fs.root
+	root.mu.Lock()
+	child, err := root.childLocked(name)
+	root.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if child.IsDir() != target.Dentry.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	return v.attach(fs, child, target, flags)
+}

@@ -163,3 +163,35 @@ func TestGoferBindMountXattrs(t *testing.T) {
 		t.Errorf("host f: user.origin: %v, want ENODATA (removed in the container)", err)
 	}
 }
+
+// TestFileBindMounts binds host files into a busybox container: over a file of the rootfs,
+// at a path the rootfs lacks (created, as runc does), and read-only. The container sees the
+// host files, its write through the writable one reaches the host, and the read-only one
+// refuses writes.
+func TestFileBindMounts(t *testing.T) {
+	dir := t.TempDir()
+	rw, ro := filepath.Join(dir, "rw.txt"), filepath.Join(dir, "ro.txt")
+	if err := os.WriteFile(rw, []byte("host rw\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ro, []byte("host ro\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newBusyboxEnv(t, `cat /etc/greeting /etc/new/rw.txt /etc/ro.txt; echo appended >> /etc/new/rw.txt && echo append ok
+echo nope 2>/dev/null > /etc/ro.txt || echo ro refused
+cat /etc/ro.txt /etc/new/rw.txt`)
+	e.addMount("/etc/greeting", "bind", ro, "bind", "ro")
+	e.addMount("/etc/new/rw.txt", "bind", rw, "bind", "rw")
+	e.addMount("/etc/ro.txt", "bind", ro, "bind", "ro")
+	r := e.runsc("run", "files")
+	want := "host ro\nhost rw\nhost ro\nappend ok\nro refused\nhost ro\nhost rw\nappended\n"
+	if r.code != 0 || r.stdout != want {
+		t.Fatalf("run: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
+	}
+	if data, _ := os.ReadFile(rw); string(data) != "host rw\nappended\n" {
+		t.Errorf("host rw.txt: %q", data)
+	}
+	if data, _ := os.ReadFile(ro); string(data) != "host ro\n" {
+		t.Errorf("host ro.txt: %q", data)
+	}
+}
