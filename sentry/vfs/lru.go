@@ -132,8 +132,8 @@ func (v *VirtualFilesystem) maybeEvict() {
 		switch v.tryEvictLocked(d) {
 		case evicted:
 			l.removeLocked(d)
-		case hasChildren:
-			l.removeLocked(d) // back when its last child goes
+		case notCandidate:
+			l.removeLocked(d) // back when its last child or use goes
 		case busy:
 			l.removeLocked(d)
 			l.pushFrontLocked(d)
@@ -144,8 +144,11 @@ func (v *VirtualFilesystem) maybeEvict() {
 type evictResult int
 
 const (
+	// evicted: d left the cache (or was no longer in it).
 	evicted evictResult = iota
-	hasChildren
+	// notCandidate: d has children or is in use again.
+	notCandidate
+	// busy: a lock was taken; try again later.
 	busy
 )
 
@@ -168,11 +171,11 @@ func (v *VirtualFilesystem) tryEvictLocked(d *Dentry) evictResult {
 		return busy
 	}
 	defer d.mu.Unlock()
-	if len(d.children) > 0 {
-		return hasChildren
+	if len(d.children) > 0 || d.inUse() {
+		return notCandidate
 	}
-	if d.inUse() || p.children[d.name] != d {
-		return busy
+	if p.children[d.name] != d {
+		return evicted // dropped from the cache some other way
 	}
 	delete(p.children, d.name)
 	if len(p.children) == 0 && !p.onLRU && p != fs.root {
