@@ -44,8 +44,10 @@
 package overlay
 
 import (
+	"runtime"
 	"sync"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
@@ -109,11 +111,13 @@ type Filesystem struct {
 	whiteouts map[vfs.Inode]map[string]struct{}
 	// opaque holds the upper directories that hide the lower layer. Guarded by mu.
 	opaque map[vfs.Inode]bool
-	// fifos holds the pipe of each FIFO opened through the overlay, keyed by the file's
-	// lock key (node.LockKey), so that both ends meet whichever layer the file is in when
-	// each opens (a copy-up in between does not split them), as Linux keeps a FIFO's pipe
-	// in the overlay inode. Entries live as long as the overlay. Guarded by mu.
-	fifos map[any]*pipe.Pipe
+	// fifos holds the pipe of each FIFO open through the overlay, keyed by the file's lock
+	// key (node.LockKey), so that both ends meet whichever layer the file is in when each
+	// opens (a copy-up in between does not split them), as Linux keeps a FIFO's pipe in the
+	// overlay inode. The references are weak: a pipe lives while a description of it is
+	// open (as Linux frees a FIFO's pipe at the last close), and its cleanup drops the
+	// entry. Guarded by mu.
+	fifos map[any]weak.Pointer[pipe.Pipe]
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
@@ -750,18 +754,28 @@ func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	case unix.S_IFREG:
 	case unix.S_IFIFO:
 		// A FIFO opens the overlay's pipe for the file, for writing too without a copy-up.
-		f.fs.mu.Lock()
-		if f.fs.fifos == nil {
-			f.fs.fifos = make(map[any]*pipe.Pipe)
+		fs := f.fs
+		fs.mu.Lock()
+		if fs.fifos == nil {
+			fs.fifos = make(map[any]weak.Pointer[pipe.Pipe])
 		}
 		key := f.lockKeyLocked()
-		p := f.fs.fifos[key]
+		p := fs.fifos[key].Value()
 		if p == nil {
 			p = pipe.NewFifo()
-			f.fs.fifos[key] = p
+			w := weak.Make(p)
+			fs.fifos[key] = w
+			runtime.AddCleanup(p, func(key any) {
+				fs.mu.Lock()
+				if fs.fifos[key] == w {
+					delete(fs.fifos, key)
+				}
+				fs.mu.Unlock()
+			}, key)
 		}
-		f.fs.mu.Unlock()
-		return p.Open(flags)
+		impl, err := p.Open(flags)
+		fs.mu.Unlock()
+		return impl, err
 	default:
 		// A device or socket is opened where it is, for writing too, as Linux's overlay does.
 		return f.cur().Open(flags)
