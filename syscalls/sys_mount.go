@@ -141,7 +141,16 @@ func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, target, flags&unix.UMOUNT_NOFOLLOW == 0, false)
+	pop, err := pathOp(t, unix.AT_FDCWD, target, flags&unix.UMOUNT_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	pop.KeepExpiry = true // umount2's own lookup is no use of the mount (MNT_EXPIRE)
+	fsc, err := fsContext(t)
+	if err != nil {
+		return 0, err
+	}
+	vd, err := fsc.VFS().GetDentry(vfs.TaskCreds(t), pop)
 	if err != nil {
 		return 0, err
 	}
@@ -150,10 +159,6 @@ func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	if !vd.IsMountRoot() {
 		return 0, unix.EINVAL
-	}
-	fsc, err := fsContext(t)
-	if err != nil {
-		return 0, err
 	}
 	expire := flags&unix.MNT_EXPIRE != 0
 	if expire && vd.Mount == fsc.Root().Mount {

@@ -225,7 +225,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_FLOCK:           partial(Flock, "on VFS files (EINVAL for others); locks are the sandbox's own, not shared with host processes"),
 	unix.SYS_COPY_FILE_RANGE: partial(CopyFileRange, "regular files of one filesystem instance (EXDEV across, as Linux for filesystems without cross-filesystem copy); data is copied through the sentry"),
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
-	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY for submounts, open files, cwds and roots; MNT_EXPIRE marks (EAGAIN), a second call unmounts; only a file open clears the mark"),
+	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY for submounts, open files, cwds and roots; MNT_EXPIRE marks (EAGAIN), a second call unmounts; any lookup or open of the mount clears the mark"),
 
 	unix.SYS_SET_ROBUST_LIST: partial(SetRobustList, "recorded; the list is not walked at thread exit yet"),
 	unix.SYS_GET_ROBUST_LIST: full(GetRobustList),

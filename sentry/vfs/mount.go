@@ -30,7 +30,7 @@ type Mount struct {
 	// on it and the roots and working directories of filesystem contexts in it.
 	users atomic.Int64
 	// expiry is MNT_EXPIRE's mark: set by a first umount2(MNT_EXPIRE), which the second
-	// then completes; cleared when a file on the mount is opened.
+	// then completes; cleared by any other lookup or open that ends on the mount.
 	expiry atomic.Bool
 }
 
@@ -150,7 +150,7 @@ func (v *VirtualFilesystem) attach(fs *Filesystem, root *Dentry, target VirtualD
 // not a mount's root, EBUSY for the namespace root, or if something is mounted below it,
 // or if the mount is in use: a file open on it, a process's root or working directory in
 // it. With expire (MNT_EXPIRE), a mount that is not busy is only marked the first time
-// (EAGAIN) and unmounted by a second call if nothing opened a file on it meanwhile.
+// (EAGAIN) and unmounted by a second call if nothing used it meanwhile.
 func (v *VirtualFilesystem) Umount(vd VirtualDentry, expire bool) error {
 	m := vd.Mount
 	if vd.Dentry != m.root {

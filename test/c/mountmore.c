@@ -3,7 +3,7 @@
 // mismatch), MS_MOVE (EINVAL for a non-root source, ELOOP into its own subtree), MS_BIND
 // with and without MS_REC (submounts copied or not), umount2's EBUSY for an open file, a
 // working directory (also another process's, until it exits) and a submount, MNT_DETACH of
-// a busy mount, MNT_EXPIRE (EAGAIN then unmount; an open in between starts over; EBUSY
+// a busy mount, MNT_EXPIRE (EAGAIN then unmount; an open or a stat in between starts over; EBUSY
 // when busy; EINVAL with MNT_DETACH) and UMOUNT_NOFOLLOW. It removes its mounts.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -155,6 +155,9 @@ int main(void) {
 	printf("expire 1: %s\n", en(umount2(at("a"), MNT_EXPIRE)));
 	close(open(at("a/z"), O_RDONLY));
 	printf("expire after an open: %s\n", en(umount2(at("a"), MNT_EXPIRE)));
+	struct stat zst;
+	stat(at("a/z"), &zst);
+	printf("expire after a stat: %s\n", en(umount2(at("a"), MNT_EXPIRE)));
 	printf("expire 2: %s\n", en(umount2(at("a"), MNT_EXPIRE)));
 	exists("a/z after expiry", "a/z");
 	printf("expire not a mount: %s\n", en(umount2(at("a"), MNT_EXPIRE)));
