@@ -115,11 +115,49 @@ func (v *VirtualFilesystem) GetXattr(c *Creds, vd VirtualDentry, name string) ([
 	if err != nil {
 		return nil, err
 	}
-	return xi.GetXattr(name)
+	val, err := xi.GetXattr(name)
+	if err == nil && name == capabilityXattr {
+		val = capabilityForReader(val)
+	}
+	return val, err
+}
+
+// capabilityForReader is cap_inode_getsecurity's conversion: a revision 3 value whose
+// root id is root (in the sandbox's only user namespace) reads as revision 2, keeping the
+// effective flag and the capability sets.
+func capabilityForReader(val []byte) []byte {
+	if len(val) != 24 || val[3] != 0x03 || val[20]|val[21]|val[22]|val[23] != 0 {
+		return val
+	}
+	out := append([]byte(nil), val[:20]...)
+	out[0] &= 0x01 // VFS_CAP_FLAGS_EFFECTIVE
+	out[1], out[2], out[3] = 0, 0, 0x02
+	return out
+}
+
+// capabilityXattr is the file capabilities attribute; its value is checked (validheader).
+const capabilityXattr = "security.capability"
+
+// validCapability reports whether value is a struct vfs_cap_data (revision 2, 20 bytes) or
+// vfs_ns_cap_data (revision 3, 24 bytes), as cap_convert_nscap requires.
+func validCapability(value []byte) bool {
+	if len(value) < 4 {
+		return false
+	}
+	rev := uint32(value[0]) | uint32(value[1])<<8 | uint32(value[2])<<16 | uint32(value[3])<<24
+	rev &= 0xff000000 // VFS_CAP_REVISION_MASK
+	return (len(value) == 20 && rev == 0x02000000) || (len(value) == 24 && rev == 0x03000000)
 }
 
 // SetXattr is setxattr(2) on vd.
 func (v *VirtualFilesystem) SetXattr(c *Creds, vd VirtualDentry, name string, value []byte, flags uint32) error {
+	if name == capabilityXattr && !validCapability(value) {
+		// Checked before any permission, as Linux converts the value first.
+		if vd.Mount.ReadOnly() {
+			return unix.EROFS
+		}
+		return unix.EINVAL
+	}
 	xi, err := xattrTarget(c, vd, name, true)
 	if err != nil {
 		return err

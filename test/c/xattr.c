@@ -3,9 +3,11 @@
 // queries, ERANGE for small buffers and bad names, E2BIG, EINVAL for bad flags and bare
 // prefixes, XATTR_CREATE/XATTR_REPLACE, EOPNOTSUPP for unknown namespaces, EPERM/ENODATA for
 // user.* on symlinks and fifos, trusted.* and security.* for root and for an unprivileged
-// user, sticky directories, EROFS through a read-only bind mount, EFAULT, ENOENT, EBADF for
-// O_PATH, descriptors outside the filesystem (a pipe); then a few calls on a file in /tmp
-// itself (the host's filesystem natively, the overlay under runsc).
+// user, sticky directories, security.capability values (EINVAL unless revision 2 or 3;
+// revision 3 with root id 0 reads back as revision 2), EROFS through a read-only bind
+// mount, EFAULT, ENOENT, EBADF for O_PATH, descriptors outside the filesystem (a pipe);
+// then a few calls on a file in /tmp itself (the host's filesystem natively, the overlay
+// under runsc).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
@@ -202,6 +204,15 @@ int main(void) {
 	res("root set security", setxattr(at("f"), "security.s", "sv", 2, 0));
 	get("root get security", at("f"), "security.s", sizeof buf);
 	list("root list", listxattr(at("f"), buf, sizeof buf));
+	// File capabilities: only a struct vfs_cap_data of revision 2 (20 bytes) or 3 (24).
+	unsigned char v2[20] = {0, 0, 0, 2}, v3[24] = {0, 0, 0, 3};
+	res("set security.capability garbage", setxattr(at("private"), "security.capability", "garbage", 7, 0));
+	res("set security.capability v2 with v3's size", setxattr(at("private"), "security.capability", v2, 20, 0) < 0 ? -1 : setxattr(at("private"), "security.capability", v3, 20, 0));
+	res("set security.capability v3", setxattr(at("private"), "security.capability", v3, 24, 0));
+	memset(buf, 0xff, 32);
+	res("get security.capability", getxattr(at("private"), "security.capability", buf, sizeof buf));
+	printf("its revision byte %d, flags byte %d\n", (unsigned char)buf[3], (unsigned char)buf[0]);
+	res("remove security.capability", removexattr(at("private"), "security.capability"));
 	res("private set", setxattr(at("private"), "user.a", "p", 1, 0));
 	mkdir(at("sticky"), 01777);
 	mkdir(at("sticky/mysticky"), 01777);
