@@ -13,7 +13,7 @@ func init() {
 // Notes shared by several entries.
 const (
 	noteCaps      = "Linux's rules; capabilities follow the effective uid (0: all, else none)"
-	noteXattr     = "tmpfs and the overlay store user.*, trusted.*, security.* (security.capability values checked; not dropped by writes); gofer mounts pass user.* to the host; no POSIX ACLs (system.*: EOPNOTSUPP)"
+	noteXattr     = "tmpfs and the overlay store user.*, trusted.*, security.* (security.capability values checked, dropped by writes, truncates and chown); gofer mounts pass user.* to the host; no POSIX ACLs (system.*: EOPNOTSUPP)"
 	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
 	noteFiles     = "filesystem access comes with the VFS and the gofer"
 	noteClone     = "threads and processes; namespaces (CLONE_NEW*) return EPERM, CLONE_SIGHAND without CLONE_THREAD returns EINVAL"

@@ -12,7 +12,8 @@ import (
 
 // Extended attributes: every tmpfs inode stores user.*, trusted.* and security.*
 // attributes in memory (the VFS has checked names, sizes and permissions, including that
-// user.* is only on regular files and directories). system.* (POSIX ACLs) is not
+// user.* is only on regular files and directories, and security.capability values). File
+// capabilities go when the file is written, truncated or changes owner. system.* (POSIX ACLs) is not
 // supported: EOPNOTSUPP.
 
 var _ vfs.XattrInode = (*Regular)(nil)
@@ -70,6 +71,14 @@ func (i *inode) ListXattr() ([]string, error) {
 	i.mu.Unlock()
 	sort.Sort(sort.Reverse(sort.StringSlice(names)))
 	return names, nil
+}
+
+// killPrivLocked drops the file capabilities (security.capability), as Linux does when a
+// file is written, truncated or changes owner (ATTR_KILL_PRIV), whoever does it.
+//
+// Preconditions: i.mu is held.
+func (i *inode) killPrivLocked() {
+	delete(i.xattrs, "security.capability")
 }
 
 // RemoveXattr implements vfs.XattrInode.

@@ -4,7 +4,8 @@
 // prefixes, XATTR_CREATE/XATTR_REPLACE, EOPNOTSUPP for unknown namespaces, EPERM/ENODATA for
 // user.* on symlinks and fifos, trusted.* and security.* for root and for an unprivileged
 // user, sticky directories, security.capability values (EINVAL unless revision 2 or 3;
-// revision 3 with root id 0 reads back as revision 2), EROFS through a read-only bind
+// revision 3 with root id 0 reads back as revision 2; dropped by a write, a truncate, a
+// chown but not a chmod), EROFS through a read-only bind
 // mount, EFAULT, ENOENT, EBADF for O_PATH, descriptors outside the filesystem (a pipe);
 // then a few calls on a file in /tmp itself (the host's filesystem natively, the overlay
 // under runsc).
@@ -213,6 +214,22 @@ int main(void) {
 	res("get security.capability", getxattr(at("private"), "security.capability", buf, sizeof buf));
 	printf("its revision byte %d, flags byte %d\n", (unsigned char)buf[3], (unsigned char)buf[0]);
 	res("remove security.capability", removexattr(at("private"), "security.capability"));
+	// A write, a truncate and a chown drop file capabilities.
+	int cf = open(at("capf"), O_CREAT | O_RDWR, 0755);
+	setxattr(at("capf"), "security.capability", v2, 20, 0);
+	write(cf, "x", 1);
+	res("capability after a write", getxattr(at("capf"), "security.capability", buf, sizeof buf));
+	setxattr(at("capf"), "security.capability", v2, 20, 0);
+	ftruncate(cf, 1);
+	res("capability after a truncate to the same size", getxattr(at("capf"), "security.capability", buf, sizeof buf));
+	setxattr(at("capf"), "security.capability", v2, 20, 0);
+	fchown(cf, 0, 0);
+	res("capability after a chown", getxattr(at("capf"), "security.capability", buf, sizeof buf));
+	setxattr(at("capf"), "security.capability", v2, 20, 0);
+	fchmod(cf, 0700);
+	res("capability after a chmod", getxattr(at("capf"), "security.capability", buf, sizeof buf));
+	close(cf);
+	unlink(at("capf"));
 	res("private set", setxattr(at("private"), "user.a", "p", 1, 0));
 	mkdir(at("sticky"), 01777);
 	mkdir(at("sticky/mysticky"), 01777);
