@@ -2,13 +2,12 @@
 // mkdtemp directory under /tmp: get/set/list/remove on files and directories, the size-0
 // queries, ERANGE for small buffers and bad names, E2BIG, EINVAL for bad flags and bare
 // prefixes, XATTR_CREATE/XATTR_REPLACE, EOPNOTSUPP for unknown namespaces, EPERM/ENODATA for
-// user.* on symlinks and fifos, trusted.* and security.* for root and for an unprivileged
-// user, sticky directories, security.capability values (EINVAL unless revision 2 or 3;
-// revision 3 with root id 0 reads back as revision 2; dropped by a write, a truncate, a
-// chown but not a chmod), EROFS through a read-only bind
-// mount, EFAULT, ENOENT, EBADF for O_PATH, descriptors outside the filesystem (a pipe);
-// then a few calls on a file in /tmp itself (the host's filesystem natively, the overlay
-// under runsc).
+// user.* on symlinks, fifos and devices, trusted.* and security.* for root and for an
+// unprivileged user, sticky directories, security.capability values (EINVAL unless
+// revision 2 or 3; revision 3 with root id 0 reads back as revision 2; dropped by a write,
+// a truncate, a chown but not a chmod), EROFS through a read-only bind mount, EFAULT,
+// ENOENT, EBADF for O_PATH, descriptors outside the filesystem (a pipe); then a few calls
+// on a file in /tmp itself (the host's filesystem natively, the overlay under runsc).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
