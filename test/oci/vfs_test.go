@@ -195,3 +195,15 @@ cat /etc/ro.txt /etc/new/rw.txt`)
 		t.Errorf("host ro.txt: %q", data)
 	}
 }
+
+// TestFileBindMountOnDirectory refuses a file bind mount over a directory of the rootfs,
+// at create, with one line on stderr.
+func TestFileBindMountOnDirectory(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newBusyboxEnv(t, "true")
+	e.addMount("/etc", "bind", f, "bind", "ro")
+	e.fails("is a directory", "create", "filedir")
+}
