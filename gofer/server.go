@@ -37,7 +37,8 @@ import (
 type Mount struct {
 	// Name is what a client passes to attach. The container root is conventionally "/".
 	Name string
-	// Path is the host directory. It is opened once, by NewServer.
+	// Path is the host directory (or, for any attach point but "/", a regular file: a
+	// file bind mount). It is opened once, by NewServer.
 	Path string
 	// ReadOnly makes every change under the mount fail with EROFS.
 	ReadOnly bool
@@ -61,7 +62,7 @@ type Server struct {
 
 type mount struct {
 	name     string
-	rootFD   int // O_PATH|O_DIRECTORY, owned by the server
+	rootFD   int // O_PATH (a directory, or a regular file), owned by the server
 	readOnly bool
 }
 
@@ -73,10 +74,20 @@ func NewServer(mounts []Mount) (*Server, error) {
 			s.Close()
 			return nil, fmt.Errorf("gofer: attach point %q given twice", m.Name)
 		}
-		fd, err := unix.Open(m.Path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(m.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("gofer: opening mount %q: %w", m.Path, err)
+		}
+		// A mount is a directory tree or a single regular file (a file bind mount).
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || (st.Mode&unix.S_IFMT != unix.S_IFDIR && (m.Name == "/" || st.Mode&unix.S_IFMT != unix.S_IFREG)) {
+			unix.Close(fd)
+			s.Close()
+			if err == nil {
+				err = unix.ENOTDIR
+			}
+			return nil, fmt.Errorf("gofer: mount %q: not a directory or regular file: %w", m.Path, err)
 		}
 		s.mounts[m.Name] = &mount{name: m.Name, rootFD: fd, readOnly: m.ReadOnly}
 	}

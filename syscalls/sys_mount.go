@@ -11,7 +11,7 @@ import (
 )
 
 // noteMount describes what mount(2) supports.
-const noteMount = "euid 0 only (EPERM otherwise); new tmpfs and proc mounts, bind mounts (MS_REC does not copy submounts), MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); MS_MOVE returns EINVAL; other filesystem types return ENODEV"
+const noteMount = "euid 0 only (EPERM otherwise); new tmpfs and proc mounts, bind mounts of directories and files (MS_REC copies submounts), MS_MOVE, MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); other filesystem types return ENODEV"
 
 // mountableTypes are the filesystem types mount(2) may create: the others need in-sentry
 // configuration (the gofer, overlay) or are the sandbox's own (devtmpfs).
@@ -64,12 +64,24 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 		// As Linux, the new mount copies the source mount's flags; MS_RDONLY and the
 		// others need a remount.
-		_, err = vfsys.BindMount(svd, tvd, svd.Mount.Flags())
+		if flags&unix.MS_REC != 0 {
+			_, err = vfsys.BindMountRecursive(svd, tvd, svd.Mount.Flags())
+		} else {
+			_, err = vfsys.BindMount(svd, tvd, svd.Mount.Flags())
+		}
 		return 0, err
 	case flags&msPropagation != 0:
 		return 0, nil
 	case flags&unix.MS_MOVE != 0:
-		return 0, unix.EINVAL
+		src, err := copyInPath(t, srcAddr)
+		if err != nil {
+			return 0, err
+		}
+		svd, err := resolveAt(t, unix.AT_FDCWD, src, true, false)
+		if err != nil {
+			return 0, err
+		}
+		return 0, vfsys.MoveMount(svd, tvd)
 	}
 	fstype, err := t.CopyInString(typeAddr, 4096)
 	if err != nil {
@@ -116,8 +128,9 @@ func contains(list []string, s string) bool {
 }
 
 // Umount2 implements Linux syscall umount2(2): MNT_DETACH detaches the mount and those
-// below it; otherwise EBUSY if something is mounted below. Open files do not make a mount
-// busy (they keep working, as after a lazy unmount). MNT_FORCE is accepted.
+// below it (open files keep working); otherwise EBUSY if something is mounted below or
+// the mount is in use (open files, a process's cwd or root). MNT_EXPIRE marks the mount
+// (EAGAIN) and a second call unmounts it. MNT_FORCE is accepted.
 func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	flags := args.Int(1)
 	const valid = unix.MNT_FORCE | unix.MNT_DETACH | unix.MNT_EXPIRE | unix.UMOUNT_NOFOLLOW
@@ -128,7 +141,16 @@ func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, target, flags&unix.UMOUNT_NOFOLLOW == 0, false)
+	pop, err := pathOp(t, unix.AT_FDCWD, target, flags&unix.UMOUNT_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	pop.KeepExpiry = true // umount2's own lookup is no use of the mount (MNT_EXPIRE)
+	fsc, err := fsContext(t)
+	if err != nil {
+		return 0, err
+	}
+	vd, err := fsc.VFS().GetDentry(vfs.TaskCreds(t), pop)
 	if err != nil {
 		return 0, err
 	}
@@ -138,16 +160,12 @@ func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if !vd.IsMountRoot() {
 		return 0, unix.EINVAL
 	}
-	if flags&unix.MNT_EXPIRE != 0 {
-		// Expiry marks the mount on the first call: Linux's EAGAIN.
-		return 0, unix.EAGAIN
-	}
-	fsc, err := fsContext(t)
-	if err != nil {
-		return 0, err
+	expire := flags&unix.MNT_EXPIRE != 0
+	if expire && vd.Mount == fsc.Root().Mount {
+		return 0, unix.EINVAL
 	}
 	if flags&unix.MNT_DETACH != 0 {
 		return 0, fsc.VFS().UmountDetach(vd)
 	}
-	return 0, fsc.VFS().Umount(vd)
+	return 0, fsc.VFS().Umount(vd, expire)
 }

@@ -13,7 +13,7 @@ func init() {
 // Notes shared by several entries.
 const (
 	noteCaps      = "Linux's rules; capabilities follow the effective uid (0: all, else none)"
-	noteXattr     = "arguments and files checked as Linux does; no filesystem stores xattrs yet: EOPNOTSUPP"
+	noteXattr     = "tmpfs and the overlay store user.*, trusted.*, security.* (security.capability values checked, dropped by writes, truncates and chown); gofer mounts pass user.* to the host; no POSIX ACLs (system.*: EOPNOTSUPP)"
 	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
 	noteFiles     = "filesystem access comes with the VFS and the gofer"
 	noteClone     = "threads and processes; namespaces (CLONE_NEW*) return EPERM, CLONE_SIGHAND without CLONE_THREAD returns EINVAL"
@@ -226,7 +226,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_FLOCK:           partial(Flock, "on VFS files (EINVAL for others); locks are the sandbox's own, not shared with host processes"),
 	unix.SYS_COPY_FILE_RANGE: partial(CopyFileRange, "regular files of one filesystem instance (EXDEV across, as Linux for filesystems without cross-filesystem copy); data is copied through the sentry"),
 	unix.SYS_MOUNT:           partial(Mount, noteMount),
-	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY only for submounts (open files do not make a mount busy); MNT_EXPIRE returns EAGAIN"),
+	unix.SYS_UMOUNT2:         partial(Umount2, "MNT_DETACH detaches the subtree; without it EBUSY for submounts, open files, cwds and roots; MNT_EXPIRE marks (EAGAIN), a second call unmounts; any lookup or open of the mount clears the mark"),
 
 	unix.SYS_SET_ROBUST_LIST:   full(SetRobustList),
 	unix.SYS_GET_ROBUST_LIST:   full(GetRobustList),

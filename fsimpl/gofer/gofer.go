@@ -14,9 +14,20 @@
 // mknod, symlink, link, unlink, rmdir, rename, setattr) is a request to the gofer.
 //
 // A handle is released (Close) when its Inode is garbage collected: dentries and inodes
-// are garbage collected in this VFS, not reference counted, so a finalizer closes it. The
-// gofer allows 65536 handles per connection; since the VFS never evicts cached dentries
-// yet, a sandbox that touches more distinct files than that gets EMFILE (see "Not done").
+// are garbage collected in this VFS, not reference counted, so a cleanup closes it. The
+// gofer allows 65536 handles per connection: the filesystem lets the VFS evict unused
+// dentries (vfs.EvictableFilesystem, a bounded LRU), and starts a collection every
+// gcSlack new inodes, so that the handles (and the shared read-only host descriptors) of
+// evicted files are closed and a walk of any number of files keeps a bounded number open.
+//
+// # Inode identity
+//
+// Every name of one host file is one Inode: Filesystem.inodes maps the host's (st_dev,
+// st_ino) to the live Inode (weakly), and a walk that returns a known file closes its new
+// handle and reuses the Inode. Hard links therefore share st_ino, the cached link count and
+// attributes (a link, unlink or write through one name marks the one inode stale) and, for a
+// FIFO, the pipe. The host cannot reuse the number while the Inode lives: its handle keeps
+// the host inode alive.
 //
 // # Cache policy
 //
@@ -48,6 +59,7 @@
 //
 // # Locks
 //
+// Filesystem.inodesMu guards the identity map; it is taken before an Inode.mu, never after.
 // Inode.mu guards an inode's cached attributes and, for directories, the negative cache.
 // It is never held across a gofer request, so that a slow request does not block stat of
 // the same file. The VFS calls directory operations with its dentry lock held (package
@@ -55,12 +67,8 @@
 //
 // # Not done
 //
-//   - Dentry eviction and handle limits: nothing evicts cached dentries yet, so handles
-//     accumulate up to the gofer's per-connection limit.
-//   - Hard links give one Inode per name: their cached attributes are independent (and
-//     both marked stale by link and unlink).
-//   - Extended attributes are not plumbed (the VFS has no xattr operations yet).
-//   - Sockets and FIFOs on a gofer mount can be created but not opened (ENXIO).
+//   - Sockets on a gofer mount can be created but neither opened (ENXIO, as Linux) nor
+//     connected to: bind(2) on a gofer mount does not create them.
 package gofer
 
 import (
@@ -68,9 +76,11 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
@@ -99,30 +109,83 @@ func (fsType) NewFilesystem(_ *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 	if !ok || o.Client == nil {
 		return nil, nil, unix.EINVAL
 	}
-	fs, root, err := New(o)
+	fs, root, err := attach(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	return fs, root, nil
+	if f, ok := root.(*Regular); ok {
+		return fs, &fileRoot{file: f}, nil // a file bind mount (fileroot.go)
+	}
+	d, ok := root.(*Dir)
+	if !ok {
+		return nil, nil, unix.ENOTDIR
+	}
+	return fs, d, nil
 }
 
 // Filesystem is one attach point of a gofer.
 type Filesystem struct {
 	c        *client.Client
 	readOnly bool
-	root     *Dir
+	// root is the attach point's inode (kept alive with its handle, rootH).
+	root  vfs.Inode
+	rootH client.Handle
+
+	// inodesMu guards inodes.
+	inodesMu sync.Mutex
+	// gcAt is the size of inodes at which a garbage collection is started, so that the
+	// inodes of evicted dentries are collected and their handles and host descriptors
+	// closed before they pile up (the gofer allows 65536 handles per connection).
+	// gcRunning says one is under way. Guarded by inodesMu.
+	gcAt      int
+	gcRunning bool
+	// inodes maps a host file's identity to its live Inode, so that every name of a host
+	// inode (hard links, a name looked up again) is one sentry inode: one st_ino, one
+	// cached link count, one pipe for a FIFO. Entries are weak: an inode nobody uses is
+	// collected (its handle closed) and its entry removed by its cleanup. Guarded by
+	// inodesMu.
+	inodes map[hostID]weakInode
+}
+
+// hostID identifies a host file.
+type hostID struct{ dev, ino uint64 }
+
+// weakInode is a weak reference to an Inode of any of this package's types.
+type weakInode struct {
+	dir  weak.Pointer[Dir]
+	reg  weak.Pointer[Regular]
+	sym  weak.Pointer[Symlink]
+	spec weak.Pointer[Special]
+}
+
+// get returns the inode, or nil if it has been collected.
+func (w weakInode) get() vfs.Inode {
+	switch {
+	case w.dir != (weak.Pointer[Dir]{}):
+		if d := w.dir.Value(); d != nil {
+			return d
+		}
+	case w.reg != (weak.Pointer[Regular]{}):
+		if r := w.reg.Value(); r != nil {
+			return r
+		}
+	case w.sym != (weak.Pointer[Symlink]{}):
+		if s := w.sym.Value(); s != nil {
+			return s
+		}
+	case w.spec != (weak.Pointer[Special]{}):
+		if s := w.spec.Value(); s != nil {
+			return s
+		}
+	}
+	return nil
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
 
 // New attaches to o.Attach and returns the filesystem and its root directory.
 func New(o Options) (*Filesystem, *Dir, error) {
-	in, ro, err := o.Client.Attach(o.Attach)
-	if err != nil {
-		return nil, nil, errno(err)
-	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly}
-	ino, err := fs.newInode(in)
+	fs, ino, err := attach(o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,8 +193,30 @@ func New(o Options) (*Filesystem, *Dir, error) {
 	if !ok {
 		return nil, nil, unix.ENOTDIR
 	}
-	fs.root = d
 	return fs, d, nil
+}
+
+// attach attaches to o.Attach: the filesystem and the attach point's inode (a directory,
+// or a regular file for a file bind mount).
+func attach(o Options) (*Filesystem, vfs.Inode, error) {
+	in, ro, err := o.Client.Attach(o.Attach)
+	if err != nil {
+		return nil, nil, errno(err)
+	}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle}
+	ino, err := fs.newInode(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs.root = ino
+	return fs, ino, nil
+}
+
+// FileAttach reports whether the attach point is a regular file (a file bind mount): the
+// filesystem's root is then a directory holding it as FileAttachName (fileroot.go).
+func (fs *Filesystem) FileAttach() bool {
+	_, ok := fs.root.(*Regular)
+	return ok
 }
 
 // ReadOnly reports whether the filesystem refuses changes.
@@ -139,7 +224,7 @@ func (fs *Filesystem) ReadOnly() bool { return fs.readOnly }
 
 // StatFS implements vfs.FilesystemImpl.
 func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
-	s, err := fs.c.StatFS(fs.root.h)
+	s, err := fs.c.StatFS(fs.rootH)
 	if err != nil {
 		return unix.Statfs_t{}, errno(err)
 	}
@@ -183,32 +268,83 @@ type inode struct {
 	openFDs map[int]struct{}
 }
 
-// newInode wraps a handle the gofer returned. The inode owns it from now on.
+// newInode wraps a handle the gofer returned. The inode owns it from now on. If the host
+// file already has a live inode (another name of it, or the same name looked up again),
+// that inode is returned and the new handle closed; its cached attributes are refreshed
+// from the walk's.
 func (fs *Filesystem) newInode(in client.Inode) (vfs.Inode, error) {
+	id := hostID{in.Stat.Dev, in.Stat.Ino}
+	fs.inodesMu.Lock()
+	defer fs.inodesMu.Unlock()
+	if w, ok := fs.inodes[id]; ok {
+		if ino := w.get(); ino != nil {
+			if b := base(ino); b.ifmt() == in.Stat.Mode&unix.S_IFMT {
+				// Off this goroutine: a close is a round trip, and the VFS holds locks.
+				go fs.c.CloseHandles(in.Handle)
+				b.mu.Lock()
+				if len(b.openFDs) == 0 {
+					b.st, b.stale = in.Stat, false
+				}
+				b.mu.Unlock()
+				return ino, nil
+			}
+		}
+	}
 	var ino vfs.Inode
 	var bp *inode
+	var w weakInode
 	switch in.Stat.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		d := &Dir{}
-		ino, bp = d, &d.inode
+		ino, bp, w.dir = d, &d.inode, weak.Make(d)
 	case unix.S_IFLNK:
 		s := &Symlink{}
-		ino, bp = s, &s.inode
+		ino, bp, w.sym = s, &s.inode, weak.Make(s)
 	case unix.S_IFREG:
 		r := &Regular{}
-		ino, bp = r, &r.inode
+		ino, bp, w.reg = r, &r.inode, weak.Make(r)
 	default:
 		s := &Special{}
-		ino, bp = s, &s.inode
+		ino, bp, w.spec = s, &s.inode, weak.Make(s)
 	}
 	bp.fs, bp.h, bp.st = fs, in.Handle, in.Stat
-	c, h := fs.c, in.Handle
+	if fs.inodes == nil {
+		fs.inodes = make(map[hostID]weakInode)
+	}
+	fs.inodes[id] = w
+	if len(fs.inodes) >= fs.gcAt && !fs.gcRunning {
+		fs.gcRunning = true
+		go fs.collect()
+	}
 	runtime.AddCleanup(bp, func(h client.Handle) {
-		// Off the finalizer goroutine: a close is a round trip.
-		go c.CloseHandles(h)
-	}, h)
+		fs.inodesMu.Lock()
+		if fs.inodes[id] == w {
+			delete(fs.inodes, id)
+		}
+		fs.inodesMu.Unlock()
+		// Off the cleanup goroutine: a close is a round trip.
+		go fs.c.CloseHandles(h)
+	}, in.Handle)
 	return ino, nil
 }
+
+// gcSlack is how many inodes may be made between two collections.
+const gcSlack = 4096
+
+// collect runs a garbage collection: inodes whose dentries the VFS evicted become
+// unreachable, and their cleanups close their handles and descriptors.
+func (fs *Filesystem) collect() {
+	runtime.GC()
+	fs.inodesMu.Lock()
+	fs.gcAt = len(fs.inodes) + gcSlack
+	fs.gcRunning = false
+	fs.inodesMu.Unlock()
+}
+
+// EvictsDentries implements vfs.EvictableFilesystem: every file holds a gofer handle (and
+// a read file a host descriptor), released once its dentries are evicted and the inode is
+// collected.
+func (fs *Filesystem) EvictsDentries() {}
 
 // Handle returns the gofer handle (for tests and diagnostics).
 func (i *inode) Handle() client.Handle { return i.h }
@@ -565,16 +701,24 @@ func (s *Symlink) Readlink() (string, error) {
 	return s.target, s.err
 }
 
-// Special is a FIFO, socket or device node: it exists, but the gofer opens none of them.
+// Special is a FIFO, socket or device node. The gofer opens none of them: the sentry
+// serves a FIFO itself, with one pipe per inode (every name of the host FIFO is this
+// inode, see Filesystem.inodes), which lives as long as the inode.
 type Special struct {
 	inode
+	fifoOnce sync.Once
+	fifo     *pipe.Pipe
 }
 
-// Open implements vfs.Inode: the gofer refuses (EPERM for devices, ENXIO for FIFOs and
-// sockets, which the sentry would implement itself).
-func (s *Special) Open(uint32) (vfs.FileDescriptionImpl, error) {
-	if t := s.ifmt(); t == unix.S_IFCHR || t == unix.S_IFBLK {
+// Open implements vfs.Inode: a FIFO opens the sentry's pipe (the open is finished by
+// vfs.WaitOpen); devices are refused (EPERM), and sockets give ENXIO, as Linux's do.
+func (s *Special) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
+	switch s.ifmt() {
+	case unix.S_IFCHR, unix.S_IFBLK:
 		return nil, unix.EPERM
+	case unix.S_IFIFO:
+		s.fifoOnce.Do(func() { s.fifo = pipe.NewFifo() })
+		return s.fifo.Open(flags)
 	}
 	return nil, unix.ENXIO
 }

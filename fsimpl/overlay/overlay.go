@@ -9,8 +9,9 @@
 //     that an upper directory over a lower directory is a merged directory whose lookups
 //     and listings consult both (unless it is opaque).
 //   - Copy-up: the first change to a lower file (open for writing, truncate, chmod, chown,
-//     utimes, link, rename) copies it to the upper layer, with its parents: type, data,
-//     mode (set-id bits included), owner, atime and mtime. Hard links in the lower layer
+//     utimes, setxattr, removexattr, link, rename) copies it to the upper layer, with its
+//     parents: type, data, mode (set-id bits included), owner, atime, mtime and extended
+//     attributes (xattr.go). Hard links in the lower layer
 //     are broken by copy-up, as in Linux without the index feature. A description opened
 //     read-only on the lower file before a copy-up switches to the upper copy at its next
 //     operation, so it sees later writes (Linux gives that guarantee only since 4.19).
@@ -43,11 +44,14 @@
 package overlay
 
 import (
+	"runtime"
 	"sync"
 	"time"
+	"weak"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
@@ -107,6 +111,13 @@ type Filesystem struct {
 	whiteouts map[vfs.Inode]map[string]struct{}
 	// opaque holds the upper directories that hide the lower layer. Guarded by mu.
 	opaque map[vfs.Inode]bool
+	// fifos holds the pipe of each FIFO open through the overlay, keyed by the file's lock
+	// key (node.LockKey), so that both ends meet whichever layer the file is in when each
+	// opens (a copy-up in between does not split them), as Linux keeps a FIFO's pipe in the
+	// overlay inode. The references are weak: a pipe lives while a description of it is
+	// open (as Linux frees a FIFO's pipe at the last close), and its cleanup drops the
+	// entry. Guarded by mu.
+	fifos map[any]weak.Pointer[pipe.Pipe]
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
@@ -149,6 +160,11 @@ func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
 
 // Sync implements vfs.FilesystemImpl.
 func (fs *Filesystem) Sync() error { return nil }
+
+// EvictsDentries implements vfs.EvictableFilesystem: an overlay node holds its lower
+// layer's inode (a gofer handle); an evicted name is looked up again in both layers, and
+// copy-up state, whiteouts and opaque marks live in the upper layer, not in the nodes.
+func (fs *Filesystem) EvictsDentries() {}
 
 // node is what every overlay file has.
 type node struct {
@@ -205,6 +221,23 @@ func (n *node) SetStat(s *vfs.SetStat) error {
 		return err
 	}
 	return n.upperInode().SetStat(s)
+}
+
+// LockKey implements vfs.LockKeyer: a file's nodes come and go with its dentries (a name
+// evicted from the cache is looked up again into a new node), but its lower inode, or for
+// an upper-only file its upper inode, stays the same.
+func (n *node) LockKey() any {
+	n.fs.mu.Lock()
+	defer n.fs.mu.Unlock()
+	return n.lockKeyLocked()
+}
+
+// lockKeyLocked is LockKey. Preconditions: fs.mu is held.
+func (n *node) lockKeyLocked() any {
+	if n.lower != nil {
+		return n.lower
+	}
+	return n.upper
 }
 
 // newNode makes the node for a child found in (or created in) parent. At least one of
@@ -286,6 +319,14 @@ func (fs *Filesystem) copyUpLocked(n *node) error {
 			pup.Unlink(name, child)
 			return err
 		}
+	}
+	if err := copyXattrs(n.lower, child); err != nil {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			pup.Rmdir(name, child)
+		} else {
+			pup.Unlink(name, child)
+		}
+		return err
 	}
 	// Mknod applied the mode (set-id bits included) and owner; the times remain.
 	if err := child.SetStat(&vfs.SetStat{Mask: vfs.SetAtime | vfs.SetMtime, Atime: st.Atime, Mtime: st.Mtime}); err != nil {
@@ -705,6 +746,40 @@ type File struct {
 // Open implements vfs.Inode. Opening for writing copies the file up; a read-only open of a
 // lower file reads the lower file until a copy-up happens.
 func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
+	st, err := f.cur().Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFIFO:
+		// A FIFO opens the overlay's pipe for the file, for writing too without a copy-up.
+		fs := f.fs
+		fs.mu.Lock()
+		if fs.fifos == nil {
+			fs.fifos = make(map[any]weak.Pointer[pipe.Pipe])
+		}
+		key := f.lockKeyLocked()
+		p := fs.fifos[key].Value()
+		if p == nil {
+			p = pipe.NewFifo()
+			w := weak.Make(p)
+			fs.fifos[key] = w
+			runtime.AddCleanup(p, func(key any) {
+				fs.mu.Lock()
+				if fs.fifos[key] == w {
+					delete(fs.fifos, key)
+				}
+				fs.mu.Unlock()
+			}, key)
+		}
+		impl, err := p.Open(flags)
+		fs.mu.Unlock()
+		return impl, err
+	default:
+		// A device or socket is opened where it is, for writing too, as Linux's overlay does.
+		return f.cur().Open(flags)
+	}
 	if flags&unix.O_ACCMODE != unix.O_RDONLY {
 		if err := f.fs.copyUp(&f.node); err != nil {
 			return nil, err
@@ -716,10 +791,6 @@ func (f *File) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	impl, err := f.lower.Open(flags)
 	if err != nil {
 		return nil, err
-	}
-	st, err := f.lower.Stat()
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return impl, err
 	}
 	return &lowerFD{f: f, flags: flags, impl: impl}, nil
 }

@@ -188,6 +188,8 @@ type inode struct {
 	uid, gid                   uint32
 	rdev                       uint64
 	atime, mtime, ctime, btime time.Time
+	// xattrs holds the extended attributes (xattr.go); nil until the first is set.
+	xattrs map[string][]byte
 }
 
 func (fs *Filesystem) initInode(i *inode, a vfs.CreateArgs) {
@@ -213,6 +215,9 @@ func (i *inode) stat() vfs.Stat {
 //
 // Preconditions: i.mu is held.
 func (i *inode) setStatLocked(s *vfs.SetStat, now time.Time) {
+	if s.Mask&(vfs.SetUID|vfs.SetGID) != 0 {
+		i.killPrivLocked() // chown drops file capabilities
+	}
 	if s.Mask&vfs.SetMode != 0 {
 		i.mode = i.mode&unix.S_IFMT | s.Mode&07777
 	}
@@ -776,6 +781,7 @@ func (r *Regular) SetStat(s *vfs.SetStat) error {
 		if s.Size > uint64(maxFileSize) {
 			return unix.EFBIG
 		}
+		r.killPrivLocked() // any truncate, even to the same size
 		if int64(s.Size) != r.size {
 			r.truncateLocked(int64(s.Size))
 			r.mtime = now
@@ -883,6 +889,7 @@ func (r *Regular) WriteAt(src []byte, off int64, appendMode bool) (int, int64, e
 		// A write by anyone clears set-user-ID (file_remove_privs; capabilities are not
 		// modelled, so the bits go whoever writes).
 		r.mode &^= unix.S_ISUID
+		r.killPrivLocked()
 		if r.mode&unix.S_IXGRP != 0 {
 			r.mode &^= unix.S_ISGID
 		}

@@ -13,7 +13,8 @@ import (
 )
 
 // GoferSpec says what a gofer process serves: the container's root and the host
-// directories of its bind mounts (each its own attach point, named by its host path).
+// directories and files of its bind mounts (each its own attach point, named by its host
+// path).
 type GoferSpec struct {
 	// Root is the host directory served as attach point "/"; RootReadOnly serves it
 	// read-only.
@@ -26,7 +27,8 @@ type GoferSpec struct {
 	Setsid bool
 }
 
-// GoferMount is one host directory the gofer serves as an attach point of its own name.
+// GoferMount is one host directory or regular file the gofer serves as an attach point of
+// its own name.
 type GoferMount struct {
 	Path     string
 	ReadOnly bool
@@ -34,7 +36,7 @@ type GoferMount struct {
 
 // GoferSpec returns what the container's gofer serves: the root (read-only unless the
 // container writes through to it: --overlay=none and a writable root.path) and the source
-// of every directory bind mount, read-write if any bind mount of it is.
+// of every bind mount, read-write if any bind mount of it is.
 func (c *ContainerConfig) GoferSpec() GoferSpec {
 	gs := GoferSpec{Root: c.Root, RootReadOnly: c.RootReadonly || c.Overlay, Setsid: true}
 	rw := map[string]bool{}

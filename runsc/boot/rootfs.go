@@ -20,8 +20,8 @@ import (
 // RootFS says what the container's root filesystem is. The zero value is an empty tmpfs
 // root (with /dev and /tmp), for callers that have no gofer yet.
 type RootFS struct {
-	// Gofer serves the root as attach point "/", and each bind mount's source directory as
-	// an attach point named by its host path.
+	// Gofer serves the root as attach point "/", and each bind mount's source (a directory
+	// or a regular file) as an attach point named by its host path.
 	Gofer *client.Client
 	// Overlay puts a writable in-memory layer over the gofer's root, which is then used
 	// read-only: nothing the sandbox changes reaches the host (runsc do's mode).
@@ -118,10 +118,6 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		}
 	}
 	for _, m := range mounts {
-		target, err := mountPoint(v, root, m.path, r.Container)
-		if err != nil {
-			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
-		}
 		opts := vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
 		if m.fstype == gofer.Name {
 			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly}}
@@ -130,8 +126,27 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		if err != nil {
 			return nil, fmt.Errorf("creating %s for %s: %w", m.fstype, m.path, err)
 		}
-		if m.fstype == gofer.Name && fs.Impl().(*gofer.Filesystem).ReadOnly() {
-			m.flags |= unix.MS_RDONLY
+		fileBind := false
+		if gfs, ok := fs.Impl().(*gofer.Filesystem); ok {
+			if gfs.ReadOnly() {
+				m.flags |= unix.MS_RDONLY
+			}
+			fileBind = gfs.FileAttach()
+		}
+		if fileBind {
+			// A bind mount of a file: the file goes on a file, created if missing.
+			target, err := fileMountPoint(v, root, m.path)
+			if err != nil {
+				return nil, fmt.Errorf("mount point %s: %w", m.path, err)
+			}
+			if _, err := v.BindChild(fs, gofer.FileAttachName, target, m.flags); err != nil {
+				return nil, fmt.Errorf("mounting %s: %w", m.path, err)
+			}
+			continue
+		}
+		target, err := mountPoint(v, root, m.path, r.Container)
+		if err != nil {
+			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
 		if _, err := v.MountAt(fs, target, m.flags); err != nil {
 			return nil, fmt.Errorf("mounting %s: %w", m.path, err)
@@ -274,6 +289,32 @@ func mountPoint(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string, all 
 	}
 	if !vd.Dentry.IsDir() {
 		return vfs.VirtualDentry{}, unix.ENOTDIR
+	}
+	return vd, nil
+}
+
+// fileMountPoint returns the file p under root for a file bind mount, creating it (empty,
+// mode 0644, with its missing parents) if it does not exist, as runc does. EISDIR if p is a
+// directory.
+func fileMountPoint(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) (vfs.VirtualDentry, error) {
+	pop := &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinal: true}
+	vd, err := v.GetDentry(vfs.RootCreds, pop)
+	if errors.Is(err, unix.ENOENT) {
+		if err = mkdirAll(v, root, path.Dir(path.Clean(p))); err != nil {
+			return vfs.VirtualDentry{}, err
+		}
+		fd, err := v.OpenAt(vfs.RootCreds, pop, unix.O_CREAT|unix.O_WRONLY, 0o644)
+		if err != nil {
+			return vfs.VirtualDentry{}, err
+		}
+		fd.Release()
+		vd, err = v.GetDentry(vfs.RootCreds, pop)
+	}
+	if err != nil {
+		return vfs.VirtualDentry{}, err
+	}
+	if vd.Dentry.IsDir() {
+		return vfs.VirtualDentry{}, unix.EISDIR
 	}
 	return vd, nil
 }

@@ -107,7 +107,8 @@ func logUnsupported(conf *config.Config, cfg *boot.ContainerConfig) {
 }
 
 // checkBindMounts refuses bind mounts whose source does not exist, and drops (with a debug
-// note) those of a file: the gofer serves directories only, for now.
+// note) those of anything but a directory or a regular file (the gofer serves those two:
+// a device or socket is never served).
 func checkBindMounts(conf *config.Config, cfg *boot.ContainerConfig) error {
 	var keep []boot.Mount
 	for i, m := range cfg.Mounts {
@@ -116,8 +117,8 @@ func checkBindMounts(conf *config.Config, cfg *boot.ContainerConfig) error {
 			if err != nil {
 				return fmt.Errorf("config.json: mounts[%d] (%s): bind source %q: %w", i, m.Destination, m.Source, errors.Unwrap(err))
 			}
-			if !st.IsDir() {
-				conf.OpenRuntimeLog().Debugf("container %s: bind mount of file %s on %s is not supported yet; skipped", cfg.ID, m.Source, m.Destination)
+			if !st.IsDir() && !st.Mode().IsRegular() {
+				conf.OpenRuntimeLog().Debugf("container %s: bind mount of %s on %s (not a directory or regular file) is not supported; skipped", cfg.ID, m.Source, m.Destination)
 				continue
 			}
 		}

@@ -32,8 +32,8 @@ func (*Gofer) Synopsis() string { return "serve a container's files to the sandb
 func (*Gofer) Usage() string {
 	return `gofer --root DIR[:ro|:rw] [--mount DIR:ro|rw ...] --fd N
 
-Serves the directory tree DIR (attach name "/") and each --mount DIR (attach name DIR, as
-written) on the inherited SOCK_SEQPACKET socket N, until the peer hangs up. It first re-executes
+Serves the directory tree DIR (attach name "/") and each --mount DIR (a directory or a
+regular file; attach name DIR, as written) on the inherited SOCK_SEQPACKET socket N, until the peer hangs up. It first re-executes
 itself with no_new_privs set and, as root, every capability but CHOWN, DAC_OVERRIDE,
 DAC_READ_SEARCH, FOWNER, FSETID and SYS_CHROOT dropped; then, as root, it chroots into the
 root directory once everything it serves is open.

@@ -65,7 +65,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 		t.fds.DecRef()
 		t.fds = fds
 	}
-	t.fds.closeOnExec()
+	t.fds.closeOnExec(tg)
 	t.SetName(basename(path))
 	tg.notDumpable.Store(false) // a new image is dumpable (set-id images are not run)
 
@@ -129,8 +129,9 @@ func (t *Task) deThread() error {
 	return nil
 }
 
-// closeOnExec closes every descriptor marked close-on-exec.
-func (ft *FDTable) closeOnExec() {
+// closeOnExec closes every descriptor marked close-on-exec, running the fd-close hooks for
+// tg (the process whose table it is) on each.
+func (ft *FDTable) closeOnExec(tg *ThreadGroup) {
 	ft.mu.Lock()
 	var closed []*FileRef
 	for fd, e := range ft.fds {
@@ -141,6 +142,7 @@ func (ft *FDTable) closeOnExec() {
 	}
 	ft.mu.Unlock()
 	for _, f := range closed {
+		runFDCloseHooks(tg, f)
 		f.DecRef()
 	}
 }

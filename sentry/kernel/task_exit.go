@@ -60,6 +60,8 @@ func (t *Task) exit() {
 	if t.fds != nil {
 		t.fds.DecRef()
 	}
+	// The filesystem context's root and cwd stop keeping their mounts busy (umount2).
+	t.releaseFSContext()
 
 	tg := t.tg
 	tg.mu.Lock()

@@ -18,6 +18,8 @@ type Filesystem struct {
 	// renameMu serialises renames against each other and guards every Dentry's parent and
 	// name in this filesystem: rename holds it for writing, `..` and getcwd for reading.
 	renameMu sync.RWMutex
+	// evictable says the implementation lets the VFS evict unused dentries (lru.go).
+	evictable bool
 }
 
 // Impl returns the filesystem's implementation.
@@ -57,6 +59,16 @@ type Dentry struct {
 	mu sync.Mutex
 	// children caches looked-up children by name. Guarded by mu.
 	children map[string]*Dentry
+
+	// refs counts the uses that keep the dentry cached (lru.go): open file descriptions,
+	// filesystem contexts' roots and cwds, mount roots.
+	refs atomic.Int64
+	// recent is set by a cache hit since the evictor last looked (lru.go).
+	recent atomic.Bool
+	// lruPrev, lruNext and onLRU link the dentry in VirtualFilesystem.lru. Guarded by the
+	// list's mu.
+	lruPrev, lruNext *Dentry
+	onLRU            bool
 }
 
 func newDentry(fs *Filesystem, inode Inode, ifmt uint32) *Dentry {
@@ -109,6 +121,9 @@ func (d *Dentry) childLocked(name string) (*Dentry, error) {
 	if c, ok := d.children[name]; ok {
 		rv, isRV := di.(Revalidator)
 		if !isRV || rv.Revalidate(name, c.inode) {
+			if c.fs.evictable && !c.recent.Load() {
+				c.recent.Store(true)
+			}
 			return c, nil
 		}
 		if c.mounts.Load() == 0 {
@@ -144,6 +159,9 @@ func (d *Dentry) insertChildLocked(name string, c *Dentry) {
 	}
 	c.parent, c.name = d, name
 	d.children[name] = c
+	if c.fs.evictable {
+		c.fs.vfs.lruAdd(c)
+	}
 }
 
 // lookupNoCreate returns the child name if it exists, or (nil, nil).

@@ -37,6 +37,9 @@ type Waitable interface {
 // filesystems and callers that build files outside OpenAt.
 func (v *VirtualFilesystem) NewFileDescription(vd VirtualDentry, impl FileDescriptionImpl, flags uint32) *FileDescription {
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
+	if vd.Mount != nil {
+		vd.hold()
+	}
 	fd.InitFlags(flags)
 	if vd.Dentry != nil {
 		notifyOpened(fd)
@@ -196,6 +199,9 @@ func (fd *FileDescription) SetStatusFlags(f uint32) {
 // Release implements kernel.File.
 func (fd *FileDescription) Release() {
 	notifyClosed(fd)
+	if fd.vd.Mount != nil {
+		fd.vd.release()
+	}
 	fd.releaseFileLocks()
 	if fd.impl != nil {
 		fd.impl.Release()

@@ -32,6 +32,8 @@ var _ kernel.FSContext = (*FSContext)(nil)
 func NewFSContext(ns *MountNamespace) *FSContext {
 	c := &FSContext{vfs: ns.vfs, root: ns.Root(), cwd: ns.Root(), umask: 022}
 	c.refs.Store(1)
+	c.root.hold()
+	c.cwd.hold()
 	return c
 }
 
@@ -41,8 +43,17 @@ func (c *FSContext) VFS() *VirtualFilesystem { return c.vfs }
 // IncRef implements kernel.FSContext.
 func (c *FSContext) IncRef() { c.refs.Add(1) }
 
-// DecRef implements kernel.FSContext. Dentries are garbage collected: nothing to release.
-func (c *FSContext) DecRef() { c.refs.Add(-1) }
+// DecRef implements kernel.FSContext. Dentries are garbage collected; the last reference
+// stops making the root's and cwd's mounts busy.
+func (c *FSContext) DecRef() {
+	if c.refs.Add(-1) != 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.root.release()
+	c.cwd.release()
+}
 
 // Fork implements kernel.FSContext: an unshared copy (clone without CLONE_FS).
 func (c *FSContext) Fork() kernel.FSContext {
@@ -50,6 +61,8 @@ func (c *FSContext) Fork() kernel.FSContext {
 	defer c.mu.Unlock()
 	n := &FSContext{vfs: c.vfs, root: c.root, cwd: c.cwd, umask: c.umask}
 	n.refs.Store(1)
+	n.root.hold()
+	n.cwd.hold()
 	return n
 }
 
@@ -69,16 +82,22 @@ func (c *FSContext) Cwd() VirtualDentry {
 
 // SetCwd changes the working directory.
 func (c *FSContext) SetCwd(vd VirtualDentry) {
+	vd.hold()
 	c.mu.Lock()
+	old := c.cwd
 	c.cwd = vd
 	c.mu.Unlock()
+	old.release()
 }
 
 // SetRoot changes the root directory (chroot; the cwd is left alone, as in Linux).
 func (c *FSContext) SetRoot(vd VirtualDentry) {
+	vd.hold()
 	c.mu.Lock()
+	old := c.root
 	c.root = vd
 	c.mu.Unlock()
+	old.release()
 }
 
 // Umask returns the umask.

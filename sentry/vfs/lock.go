@@ -158,9 +158,19 @@ var (
 	lockWaits = map[any]any{}
 )
 
-// lockKey identifies d's file in lockTables: its inode (shared by hard links), or the
-// dentry if the inode's type cannot be a map key.
+// LockKeyer is implemented by inodes that are not the same object for every lookup of a
+// file (the overlay makes a node per lookup): LockKey returns a comparable value that is,
+// so that every description of the file shares one lock table.
+type LockKeyer interface {
+	LockKey() any
+}
+
+// lockKey identifies d's file in lockTables: the inode's LockKey, its inode (shared by
+// hard links), or the dentry if the inode's type cannot be a map key.
 func lockKey(d *Dentry) any {
+	if k, ok := d.inode.(LockKeyer); ok {
+		return k.LockKey()
+	}
 	if d.inode != nil && reflect.TypeOf(d.inode).Comparable() {
 		return d.inode
 	}
@@ -386,6 +396,12 @@ func releaseOwnerLocks(owner any) {
 
 func init() {
 	kernel.RegisterProcessExitHook(func(tg *kernel.ThreadGroup) { releaseOwnerLocks(tg) })
+	// execve's close-on-exec closes are closes: they drop the process's record locks.
+	kernel.RegisterFDCloseHook(func(tg *kernel.ThreadGroup, f *kernel.FileRef) {
+		if vfd, ok := f.File.(*FileDescription); ok {
+			vfd.ReleasePOSIXLocks(tg)
+		}
+	})
 }
 
 // LockRangeOf converts a struct flock's l_start and l_len, with l_start relative to base

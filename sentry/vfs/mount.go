@@ -23,6 +23,15 @@ type Mount struct {
 	children int
 	// id is the mount ID (/proc/pid/mountinfo), assigned on first use (mount_list.go).
 	id atomic.Uint64
+	// rootHeld says the mount holds a reference on its root dentry (taken when first
+	// attached, kept while it is attached or in use). Guarded by VirtualFilesystem.mountMu.
+	rootHeld bool
+	// users counts what makes the mount busy for umount2 (EBUSY): open file descriptions
+	// on it and the roots and working directories of filesystem contexts in it.
+	users atomic.Int64
+	// expiry is MNT_EXPIRE's mark: set by a first umount2(MNT_EXPIRE), which the second
+	// then completes; cleared by any other lookup or open that ends on the mount.
+	expiry atomic.Bool
 }
 
 // Filesystem returns the mounted filesystem.
@@ -82,6 +91,7 @@ func (v *VirtualFilesystem) NewFilesystem(typeName string, opts MountOptions) (*
 		return nil, err
 	}
 	fs := &Filesystem{vfs: v, typeName: typeName, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
+	_, fs.evictable = impl.(EvictableFilesystem)
 	fs.root = newDentry(fs, root, unix.S_IFDIR)
 	return fs, nil
 }
@@ -127,22 +137,21 @@ func (v *VirtualFilesystem) attach(fs *Filesystem, root *Dentry, target VirtualD
 	if target.Dentry.IsDead() {
 		return nil, unix.ENOENT
 	}
-	m := &Mount{fs: fs, root: root, ns: target.Mount.ns, parent: target.Mount, point: target.Dentry}
+	m := &Mount{fs: fs, root: root, ns: target.Mount.ns}
 	m.SetFlags(flags)
 	m.ID()
 	v.mountMu.Lock()
 	defer v.mountMu.Unlock()
-	k := mountKey{target.Mount, target.Dentry}
-	v.mounts[k] = append(v.mounts[k], m)
-	target.Mount.children++
-	target.Dentry.mounts.Add(1)
+	v.attachLocked(m, target)
 	return m, nil
 }
 
 // Umount detaches the mount whose root is vd (umount2 without MNT_DETACH): EINVAL if vd is
-// not a mount's root or is the namespace root, EBUSY if something is mounted below it.
-// Open files on it keep working (as after a lazy unmount).
-func (v *VirtualFilesystem) Umount(vd VirtualDentry) error {
+// not a mount's root, EBUSY for the namespace root, or if something is mounted below it,
+// or if the mount is in use: a file open on it, a process's root or working directory in
+// it. With expire (MNT_EXPIRE), a mount that is not busy is only marked the first time
+// (EAGAIN) and unmounted by a second call if nothing used it meanwhile.
+func (v *VirtualFilesystem) Umount(vd VirtualDentry, expire bool) error {
 	m := vd.Mount
 	if vd.Dentry != m.root {
 		return unix.EINVAL
@@ -152,26 +161,13 @@ func (v *VirtualFilesystem) Umount(vd VirtualDentry) error {
 	if m.parent == nil {
 		return unix.EBUSY
 	}
-	if m.children > 0 {
+	if m.children > 0 || m.users.Load() > 0 {
 		return unix.EBUSY
 	}
-	k := mountKey{m.parent, m.point}
-	stack := v.mounts[k]
-	for i, s := range stack {
-		if s == m {
-			stack = append(stack[:i:i], stack[i+1:]...)
-			break
-		}
+	if expire && !m.expiry.Swap(true) {
+		return unix.EAGAIN
 	}
-	if len(stack) == 0 {
-		delete(v.mounts, k)
-	} else {
-		v.mounts[k] = stack
-	}
-	m.parent.children--
-	m.point.mounts.Add(-1)
-	m.parent, m.point = nil, nil
-	v.unmountedLocked(m.fs)
+	v.detachLocked(m)
 	return nil
 }
 

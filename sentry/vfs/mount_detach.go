@@ -54,6 +54,10 @@ func (v *VirtualFilesystem) detachLocked(m *Mount) {
 	m.point.mounts.Add(-1)
 	m.parent, m.point = nil, nil
 	v.unmountedLocked(m.fs)
+	if m.rootHeld {
+		m.rootHeld = false
+		m.root.decRef()
+	}
 }
 
 // IsMountRoot reports whether vd is the root of its mount (a valid umount2 or

@@ -101,8 +101,10 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 			return nil, unix.ENOTDIR
 		}
 		fd := &FileDescription{vfs: v, vd: vd, path: true}
+		vd.hold()
 		fd.InitFlags(unix.O_PATH | flags&(unix.O_DIRECTORY|unix.O_NOFOLLOW))
 		notifyOpened(fd)
+		v.evictAfterOpen(d)
 		return fd, nil
 	}
 	if !created && flags&unix.O_CREAT != 0 && d.IsDir() {
@@ -165,12 +167,25 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		}
 	}
 	fd := &FileDescription{vfs: v, vd: vd, impl: impl}
+	vd.hold()
+	if vd.Mount.expiry.Load() {
+		vd.Mount.expiry.Store(false) // the mount is in use: MNT_EXPIRE starts over
+	}
 	fd.InitFlags(flags & statusFlagsMask)
 	notifyOpened(fd)
 	if flags&unix.O_TRUNC != 0 && d.ifmt == unix.S_IFREG && !created {
 		notifyChild(d, InModify) // after IN_OPEN, as Linux's handle_truncate
 	}
+	v.evictAfterOpen(d)
 	return fd, nil
+}
+
+// evictAfterOpen lets the dentry cache shrink after an open (which may have created a
+// dentry without a walk step); the opened dentry is held by then. No lock is held.
+func (v *VirtualFilesystem) evictAfterOpen(d *Dentry) {
+	if d.fs.evictable {
+		v.maybeEvict()
+	}
 }
 
 // mayCreateLocked is may_create: the parent is alive and writable and searchable.
@@ -236,6 +251,9 @@ func (v *VirtualFilesystem) create(c *Creds, pop *PathOperation, a CreateArgs) e
 		return unix.EEXIST
 	}
 	d := p.Dir.Dentry
+	if d.fs.evictable {
+		defer v.maybeEvict() // after the unlock below
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	existing, err := d.lookupExistingLocked(p.Name)
@@ -384,6 +402,7 @@ func (v *VirtualFilesystem) UnlinkAt(c *Creds, pop *PathOperation) error {
 	delete(d.children, p.Name)
 	child.dead.Store(true)
 	notifyUnlink(d, p.Name, child)
+	d.childGoneLocked()
 	return nil
 }
 
@@ -430,6 +449,7 @@ func (v *VirtualFilesystem) RmdirAt(c *Creds, pop *PathOperation) error {
 	child.dead.Store(true)
 	child.children = nil
 	notifyUnlink(d, p.Name, child)
+	d.childGoneLocked()
 	return nil
 }
 
@@ -628,6 +648,7 @@ func (v *VirtualFilesystem) RenameAt(c *Creds, oldPop, newPop *PathOperation, fl
 	}
 	nd.insertChildLocked(np.Name, oldChild)
 	notifyRename(od, op.Name, nd, np.Name, oldChild, newChild, flags&unix.RENAME_EXCHANGE != 0)
+	od.childGoneLocked()
 	return nil
 }
 

@@ -33,6 +33,9 @@ type PathOperation struct {
 	// Task is the resolving task, if any: symlinks whose target depends on the reader
 	// (TaskSymlinkInode, /proc/self) are read for it.
 	Task *kernel.Task
+	// KeepExpiry leaves the MNT_EXPIRE mark of the mount found alone (umount2's own
+	// lookup); any other lookup is a use of the mount, which clears it.
+	KeepExpiry bool
 }
 
 // resolver is the state of one path walk.
@@ -137,6 +140,9 @@ func (r *resolver) stepChecked(comp string, follow bool) error {
 	if err != nil {
 		return err
 	}
+	if d.fs.evictable {
+		r.v.maybeEvict() // no dentry lock is held here
+	}
 	next := r.v.followMounts(VirtualDentry{r.cur.Mount, child})
 	if r.flags&ResolveNoXdev != 0 && next.Mount != r.cur.Mount {
 		return unix.EXDEV
@@ -230,7 +236,11 @@ func (v *VirtualFilesystem) GetDentry(c *Creds, pop *PathOperation) (VirtualDent
 	if err != nil {
 		return VirtualDentry{}, err
 	}
-	return r.finish(last, trailing, pop.FollowFinal)
+	vd, err := r.finish(last, trailing, pop.FollowFinal)
+	if err == nil && !pop.KeepExpiry && vd.Mount.expiry.Load() {
+		vd.Mount.expiry.Store(false) // a use of the mount: MNT_EXPIRE starts over
+	}
+	return vd, err
 }
 
 // Parent is the result of resolving all but the last component of a path.

@@ -23,7 +23,9 @@
 //
 // Dentries and mounts are garbage collected rather than reference counted: nothing here owns
 // host resources except through a FileDescriptionImpl, whose Release the last reference to
-// the FileDescription calls.
+// the FileDescription calls. Dentries count their lasting uses (open files, filesystem
+// contexts, mount roots) only to know which ones the cache may evict (lru.go): unused
+// dentries of filesystems that hold resources per file are dropped beyond a bound.
 //
 // # Locks
 //
@@ -37,6 +39,8 @@
 //	      filesystem-internal locks (e.g. the tmpfs inode mutex)
 //	FileDescription.offMu (the file offset) is taken before any of the impl's locks and
 //	never while holding the ones above.
+//	VirtualFilesystem.lru.mu (the eviction list) is taken after any of the above; the
+//	evictor, which holds it, takes renameMu and Dentry.mu only with TryLock.
 //
 // Filesystem implementations are called with Dentry.mu of the directory held for
 // Lookup/Mknod/Unlink/Rmdir, and with renameMu held for writing for Rename: they must not
@@ -69,6 +73,9 @@ type VirtualFilesystem struct {
 	// mounts maps a mount point (parent mount, dentry) to the mounts stacked on it, the most
 	// recent last. Guarded by mountMu.
 	mounts map[mountKey][]*Mount
+
+	// lru holds the eviction candidates among cached dentries (lru.go).
+	lru dentryLRU
 }
 
 // New returns an empty VFS.

@@ -53,8 +53,12 @@ func (e *env) symlink(target, p string) {
 	e.must(e.v.SymlinkAt(e.creds, e.pop(p, false), target))
 }
 
+// open opens and closes p, returning the open's error.
 func (e *env) open(p string, flags uint32) error {
-	_, err := e.v.OpenAt(e.creds, e.pop(p, flags&unix.O_NOFOLLOW == 0), flags, 0644)
+	fd, err := e.v.OpenAt(e.creds, e.pop(p, flags&unix.O_NOFOLLOW == 0), flags, 0644)
+	if err == nil {
+		fd.Release()
+	}
 	return err
 }
 
@@ -167,7 +171,7 @@ func TestMountCrossing(t *testing.T) {
 	m, err := e.v.MountAt(fs, target, 0)
 	e.must(err)
 	wantErr(t, "covered file", e.open("/mnt/under", unix.O_RDONLY), unix.ENOENT)
-	e.create("/mnt/over")
+	e.create("/mnt/over").Release()
 	wantErr(t, "file/..", e.open("/mnt/over/..", unix.O_RDONLY), unix.ENOTDIR)
 	e.mkdir("/mnt/sub")
 	vd, err := e.v.GetDentry(e.creds, e.pop("/mnt/sub/..", true))
@@ -206,11 +210,16 @@ func TestMountCrossing(t *testing.T) {
 	fs2, _ := e.v.NewFilesystem("tmpfs", vfs.MountOptions{})
 	deep, err := e.v.MountAt(fs2, VirtualOf(e, "/mnt/sub/deep"), 0)
 	e.must(err)
-	wantErr(t, "umount busy", e.v.Umount(VirtualOf(e, "/mnt")), unix.EBUSY)
-	wantErr(t, "umount not a root", e.v.Umount(VirtualOf(e, "/mnt/sub")), unix.EINVAL)
-	e.must(e.v.Umount(vd2(deep)))
-	e.must(e.v.Umount(vd2(bm)))
-	wantErr(t, "umount", e.v.Umount(VirtualOf(e, "/mnt")), nil)
+	wantErr(t, "umount busy", e.v.Umount(VirtualOf(e, "/mnt"), false), unix.EBUSY)
+	wantErr(t, "umount not a root", e.v.Umount(VirtualOf(e, "/mnt/sub"), false), unix.EINVAL)
+	e.must(e.v.Umount(vd2(deep), false))
+	e.must(e.v.Umount(vd2(bm), false))
+	// An open file makes a mount busy until it is released.
+	fd, err := e.v.OpenAt(e.creds, e.pop("/mnt/over", true), unix.O_RDONLY, 0)
+	e.must(err)
+	wantErr(t, "umount with an open file", e.v.Umount(VirtualOf(e, "/mnt"), false), unix.EBUSY)
+	fd.Release()
+	wantErr(t, "umount", e.v.Umount(VirtualOf(e, "/mnt"), false), nil)
 	wantErr(t, "uncovered", e.open("/mnt/under", unix.O_RDONLY), nil)
 }
 
