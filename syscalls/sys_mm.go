@@ -222,10 +222,11 @@ func Madvise(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // Msync implements Linux syscall msync(2). Shared file mappings use the file's own pages
-// (mmapFile), so their data is already the file's and there is nothing to write back or
-// invalidate; copied mappings have no way back to the file. msync therefore only checks its
-// arguments: EINVAL for unknown flags, MS_SYNC with MS_ASYNC, or an unaligned addr; ENOMEM if
-// part of the range is not mapped.
+// (mmapFile): for tmpfs files they are the data, and there is nothing to write back; gofer
+// files' pages cache the host file and are written back to it (for MS_ASYNC too, at once).
+// Copied mappings have no way back to the file. Errors: EINVAL for unknown flags, MS_SYNC
+// with MS_ASYNC, or an unaligned addr; ENOMEM if part of the range is not mapped; EIO if
+// writing back fails.
 func Msync(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	addr, length, flags := args.Pointer(0), args[1], int(args.Int(2))
 	if flags&^(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 {
@@ -234,5 +235,5 @@ func Msync(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MM().CheckMapped(addr, length)
+	return 0, t.MM().Sync(addr, length)
 }
