@@ -22,7 +22,7 @@ type fakeFile struct {
 	pages  map[uint64]uint64
 	allocs int
 	// full makes allocation fail (a full tmpfs).
-	full bool
+	full     bool
 	mappings MappingSet
 }
 
