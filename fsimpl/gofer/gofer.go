@@ -67,12 +67,15 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -87,6 +90,9 @@ type Options struct {
 	Attach string
 	// ReadOnly makes the filesystem read-only even if the attach point is writable.
 	ReadOnly bool
+	// MemFile is the sandbox's memory file, where the pages of files mapped MAP_SHARED are
+	// cached (pagecache.go). Without one (unit tests) such mappings fall back to copies.
+	MemFile *memfile.File
 }
 
 func init() { vfs.RegisterFilesystemType(Name, fsType{}) }
@@ -111,6 +117,8 @@ type Filesystem struct {
 	c        *client.Client
 	readOnly bool
 	root     *Dir
+	// mf is Options.MemFile (may be nil).
+	mf *memfile.File
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
@@ -121,7 +129,7 @@ func New(o Options) (*Filesystem, *Dir, error) {
 	if err != nil {
 		return nil, nil, errno(err)
 	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, mf: o.MemFile}
 	ino, err := fs.newInode(in)
 	if err != nil {
 		return nil, nil, err
@@ -591,6 +599,14 @@ type Regular struct {
 	// Guarded by inode.mu.
 	roFD    int
 	roValid bool
+
+	// cacheMu serialises creating the page cache and truncating a cached file.
+	cacheMu sync.Mutex
+	// cache is the page cache of a file that has been mapped MAP_SHARED (pagecache.go), or
+	// nil; once set it never changes. Written under cacheMu.
+	cache atomic.Pointer[pageCache]
+	// mappings are the memory managers that map the file MAP_SHARED.
+	mappings mm.MappingSet
 }
 
 // openFlags are the flags passed through to the gofer's open: the access mode and flags
@@ -617,7 +633,7 @@ func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 		r.openFDs[fd] = struct{}{}
 		r.mu.Unlock()
 	}
-	return &regularFD{r: r, fd: fd}, nil
+	return &regularFD{r: r, fd: fd, writable: flags&unix.O_ACCMODE != unix.O_RDONLY}, nil
 }
 
 // openShared returns a description over the inode's shared read-only descriptor, asking
@@ -650,12 +666,30 @@ type regularFD struct {
 	// shared read-only descriptor if shared.
 	fd     int
 	shared bool
+	// writable says fd is open for writing.
+	writable bool
 }
 
 var (
 	_ vfs.FileDescriptionImpl = (*regularFD)(nil)
 	_ vfs.HostFDProvider      = (*regularFD)(nil)
+	_ mm.MappableProvider     = (*regularFD)(nil)
+	_ mm.Mappable             = (*Regular)(nil)
+	_ mm.MappableSyncer       = (*Regular)(nil)
 )
+
+// Mappable implements mm.MappableProvider: the file's pages are cached in the memory file
+// from now on (pagecache.go). nil without a memory file, or if the cache cannot be set up
+// (the syscall layer then copies, or refuses a writable shared mapping).
+func (f *regularFD) Mappable() mm.Mappable {
+	if f.r.fs.mf == nil {
+		return nil
+	}
+	if _, err := f.r.ensureCache(f.fd, f.writable); err != nil {
+		return nil
+	}
+	return f.r
+}
 
 // HostFD returns the host descriptor (for file mappings). It stays valid until the file
 // description is released; a user that outlives it must dup it.
@@ -668,6 +702,9 @@ func (f *regularFD) Read(_ *kernel.Task, dst []byte, off int64) (int, error) {
 	}
 	if len(dst) == 0 {
 		return 0, nil
+	}
+	if c := f.r.cache.Load(); c != nil {
+		return c.read(f.fd, dst, off)
 	}
 	for {
 		n, err := unix.Pread(f.fd, dst, off)
@@ -683,6 +720,13 @@ func (f *regularFD) Read(_ *kernel.Task, dst []byte, off int64) (int, error) {
 
 // Write implements vfs.FileDescriptionImpl.
 func (f *regularFD) Write(_ *kernel.Task, src []byte, off int64, appendMode bool) (int, int64, error) {
+	if c := f.r.cache.Load(); c != nil {
+		f.r.appendMu.Lock()
+		defer f.r.appendMu.Unlock()
+		n, end, err := c.write(f.fd, src, off, appendMode)
+		f.r.invalidate()
+		return n, end, err
+	}
 	if appendMode {
 		f.r.appendMu.Lock()
 		defer f.r.appendMu.Unlock()
@@ -738,13 +782,32 @@ func (f *regularFD) Seek(_ *kernel.Task, cur, off int64, whence int) (int64, err
 
 // Allocate implements vfs.FileDescriptionImpl.
 func (f *regularFD) Allocate(off, length int64) error {
+	c := f.r.cache.Load()
+	if c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	err := unix.Fallocate(f.fd, 0, off, length)
+	if c != nil && err == nil && off+length > c.size {
+		c.size = off + length
+	}
 	f.r.invalidate()
 	return err
 }
 
-// Sync implements vfs.FileDescriptionImpl.
-func (f *regularFD) Sync() error { return unix.Fsync(f.fd) }
+// Sync implements vfs.FileDescriptionImpl: stores through shared mappings are written back
+// first.
+func (f *regularFD) Sync() error {
+	if c := f.r.cache.Load(); c != nil {
+		c.mu.Lock()
+		err := c.writeBackLocked(0, c.size/pageSize+1)
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return unix.Fsync(f.fd)
+}
 
 // Release implements vfs.FileDescriptionImpl.
 func (f *regularFD) Release() {

@@ -5,7 +5,8 @@
 // the same and in another process; a read-only descriptor's shared mapping is live and may
 // not be writable (EACCES); msync; SIGBUS for pages wholly past EOF, including pages that
 // were mapped before a shrinking ftruncate, in every process mapping the file; the partial
-// last page keeps its head and reads zeros past EOF; growing again reads zeros.
+// last page keeps its head and reads zeros past EOF; growing again reads zeros; stores of
+// a process that exits without munmap reach the file.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +155,18 @@ int main(int argc, char **argv) {
 	memcpy(m + 3 * PG - 4, "end!", 4);
 	if (munmap(m, 4 * PG) || munmap(r, 3 * PG))
 		die("munmap");
+
+	// A process that stores through a mapping and exits without munmap or msync.
+	pid = fork();
+	if (pid == 0) {
+		char *cm = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (cm == MAP_FAILED)
+			_exit(1);
+		memcpy(cm + 50, "left at exit", 12);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	printf("exiting child status %d\n", WEXITSTATUS(st));
 	close(fd);
 
 	// What the file holds now, through a fresh descriptor.
@@ -166,8 +179,8 @@ int main(int argc, char **argv) {
 	unsigned long h = 5381;
 	for (off_t i = 0; i < sb.st_size; i++)
 		h = h * 33 + (unsigned char)all[i];
-	printf("final size %ld hash %lu: %.7s %.6s %.7s %.4s\n", (long)sb.st_size, h, all + 10, all + PG + 20,
-	       all + 2 * PG + 100, all + 3 * PG - 4);
+	printf("final size %ld hash %lu: %.7s %.12s %.6s %.7s %.4s\n", (long)sb.st_size, h, all + 10, all + 50,
+	       all + PG + 20, all + 2 * PG + 100, all + 3 * PG - 4);
 	close(fresh);
 	close(other);
 	if (!keep) {

@@ -141,6 +141,19 @@ int main(int argc, char **argv) {
 	fstat(exe, &st);
 	readCases("exe", exe, st.st_size);
 
+	// A shared read-only mapping of the host file shows its bytes and stays read-only.
+	char *sm = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, exe, 0);
+	if (sm == MAP_FAILED)
+		die("mmap exe shared");
+	char *first = malloc(st.st_size);
+	if (pread(exe, first, st.st_size, 0) != st.st_size)
+		die("pread exe");
+	printf("shared mapping of exe matches read: %d\n", memcmp(sm, first, st.st_size) == 0);
+	show("mprotect(PROT_WRITE) of it", mprotect(sm, PG, PROT_READ | PROT_WRITE));
+	void *smw = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, exe, 0);
+	printf("writable shared mapping of O_RDONLY exe: %s\n", smw == MAP_FAILED ? strerror(errno) : "mapped");
+	munmap(sm, st.st_size);
+
 	// A fresh file in /tmp, 5 MiB + 123 bytes of a pattern.
 	char dir[] = "/tmp/rwdirectXXXXXX";
 	if (!mkdtemp(dir))
