@@ -8,7 +8,8 @@
 // result in its dentry tree. Opening a regular file asks the gofer once for a host
 // descriptor (Open, donated by SCM_RIGHTS); reads, writes, pread/pwrite, lseek, fsync and
 // fallocate then go straight to that descriptor, with no gofer round trip per I/O. Open
-// files expose the descriptor (HostFD) so that file mappings can use it. Directories are
+// files expose the descriptor (HostFD) so that file mappings can use it. A file mapped
+// MAP_SHARED caches its pages in the memory file from then on (pagecache.go). Directories are
 // listed with Getdents ("." and ".." are made up by the VFS); symlink targets are read once
 // (a symlink's target never changes) and cached. Every change to the tree (create, mkdir,
 // mknod, symlink, link, unlink, rmdir, rename, setattr) is a request to the gofer.
