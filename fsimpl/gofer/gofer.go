@@ -62,6 +62,11 @@
 //     both marked stale by link and unlink).
 //   - Extended attributes are not plumbed (the VFS has no xattr operations yet).
 //   - Sockets and FIFOs on a gofer mount can be created but not opened (ENXIO).
+//   - Page caches (pagecache.go): one per Inode, so two hard-link names mapped shared do
+//     not share pages; host changes behind the sandbox's back to cached pages are not seen;
+//     a fault reads in only the faulting page (no read-ahead), and write-back rewrites
+//     every page a mapping was given (no dirty tracking); cached pages stay until the inode
+//     is collected.
 package gofer
 
 import (
