@@ -210,7 +210,16 @@ func (r *Regular) SyncMapped(off, length uint64) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.writeBackLocked(int64(off/pageSize), int64((off+length+pageSize-1)/pageSize))
+	end := off + length
+	if end < off {
+		end = ^uint64(0)
+	}
+	last := end / pageSize
+	if end%pageSize != 0 {
+		last++
+	}
+	// writeBackLocked clips to the file's last page anyway.
+	return c.writeBackLocked(int64(off/pageSize), int64(min(last, 1<<62)))
 }
 
 // writeBackLocked writes the mapped pages with indices in [first, last) to the host file,

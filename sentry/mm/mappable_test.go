@@ -299,7 +299,7 @@ func TestSyncableMappingsAreSyncedOnMsyncMunmapAndRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.mm.Release()
-	want := []Translation{{Off: pageSize, Len: pageSize}, {Off: 3 * pageSize, Len: pageSize}, {Off: 0, Len: 3 * pageSize}}
+	want := []Translation{{Off: pageSize, Len: pageSize}, {Off: 3 * pageSize, Len: pageSize}, {Off: 0, Len: ^uint64(0) &^ (pageSize - 1)}}
 	if len(sf.synced) != len(want) {
 		t.Fatalf("synced %+v, want %+v", sf.synced, want)
 	}

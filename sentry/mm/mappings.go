@@ -93,8 +93,9 @@ func (mm *MemoryManager) invalidateMappable(m Mappable, off uint64) {
 // MappableSyncer is implemented by mappables whose pages are a cache of data kept elsewhere
 // (a host file): SyncMapped writes the pages of the file range [off, off+length) that
 // mappings may have changed back to it. Memory managers call it, without their lock held,
-// for msync, for munmap and when they are released (exit, exec), so that stores through a
-// shared mapping reach the file by then at the latest.
+// for msync and munmap (the range unmapped), and when they are released (exit, exec: the
+// whole file), so that stores through a shared mapping reach the file by then at the
+// latest.
 type MappableSyncer interface {
 	SyncMapped(off, length uint64) error
 }

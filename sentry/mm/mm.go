@@ -131,16 +131,19 @@ func (mm *MemoryManager) Release() {
 		mm.mu.Unlock()
 		return
 	}
-	// Stores through shared mappings of cached files reach the file (written back once the
-	// lock is dropped: a mappable's locks come after it). The pmas' references, dropped
-	// below, do not matter to that: the file keeps its own pages.
-	rs := mm.syncRangesLocked(0, ^uintptr(0), nil)
+	// Stores through shared mappings of cached files reach the file: every file this
+	// address space has mapped is written back whole (once the lock is dropped: a
+	// mappable's locks come after it), which also covers mappings replaced by MAP_FIXED or
+	// shrunk by mremap since. The pmas' references, dropped below, do not matter to that:
+	// the file keeps its own pages.
 	mappables := mm.mappables
 	mm.mappables = nil
 	mm.releaseLocked()
 	mm.mu.Unlock()
-	syncRanges(rs)
 	for m := range mappables {
+		if s, ok := m.(MappableSyncer); ok {
+			s.SyncMapped(0, ^uint64(0)&^(pageSize-1))
+		}
 		m.Mappings().remove(mm)
 	}
 }
