@@ -79,13 +79,14 @@ const mmapFileChunk = 1 << 20
 // mmapFile maps the file fd at off as opts says.
 //
 //   - MAP_SHARED of a file whose description provides an mm.Mappable (tmpfs regular files,
-//     including the overlay's upper layer, which a file opened for writing is in) maps the
-//     file's own pages: writes through the mapping are the file's data, read(2)/write(2) and
-//     every other mapping (in this or any process, across fork) see the same bytes, pages
-//     are allocated on first touch, and a page wholly past the end of the file raises
-//     SIGBUS. mprotect(PROT_WRITE) is EACCES if the descriptor was not open for writing.
-//     Unlike Linux, truncating a file does not zap pages already faulted into a mapping (see
-//     mm.Mappable).
+//     including the overlay's upper layer, which a file opened for writing is in, and gofer
+//     regular files, whose pages are then cached in the memory file and written back to the
+//     host file) maps the file's pages: writes through the mapping are the file's data,
+//     read(2)/write(2) and every other mapping (in this or any process, across fork) see
+//     the same bytes, pages are allocated (or read in) on first touch, a page wholly past
+//     the end of the file raises SIGBUS, and a shrinking truncate zaps the pages past the
+//     new end from every mapping (see mm.Mappable). mprotect(PROT_WRITE) is EACCES if the
+//     descriptor was not open for writing.
 //
 // Other file mappings are copies made at mmap time:
 //
@@ -95,13 +96,9 @@ const mmapFileChunk = 1 << 20
 //     are not seen through the mapping (Linux shows them until a page is first written),
 //     and pages wholly past the end of the file read as zeros instead of raising SIGBUS.
 //     The part past EOF of the last page is zero, as in Linux.
-//   - MAP_SHARED without PROT_WRITE of another file is mapped the same way, as a snapshot
-//     (shared across fork like any shared mapping): the file's later changes are not seen,
-//     and a later
-//     mprotect(PROT_WRITE), which Linux refuses with EACCES on a read-only descriptor,
-//     succeeds here but its writes never reach the file.
-//   - MAP_SHARED with PROT_WRITE of another file (gofer files, lower-layer files opened
-//     read-only) cannot be honoured (writes would not reach the file) and fails with ENODEV.
+//   - MAP_SHARED without PROT_WRITE of another regular file without a Mappable (only
+//     without a memory file, in tests) is mapped the same way, as a snapshot; with
+//     PROT_WRITE it cannot be honoured (writes would not reach the file): ENODEV.
 //   - /dev/zero maps as anonymous memory, as Linux's does. Other files (directories, other
 //     devices, pipes, sockets, eventfd, epoll...) fail with ENODEV.
 //
@@ -235,10 +232,11 @@ func Madvise(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // Msync implements Linux syscall msync(2). Shared file mappings use the file's own pages
-// (mmapFile), so their data is already the file's and there is nothing to write back or
-// invalidate; copied mappings have no way back to the file. msync therefore only checks its
-// arguments: EINVAL for unknown flags, MS_SYNC with MS_ASYNC, or an unaligned addr; ENOMEM if
-// part of the range is not mapped.
+// (mmapFile): for tmpfs files they are the data, and there is nothing to write back; gofer
+// files' pages cache the host file and are written back to it (for MS_ASYNC too, at once).
+// Copied mappings have no way back to the file. Errors: EINVAL for unknown flags, MS_SYNC
+// with MS_ASYNC, or an unaligned addr; ENOMEM if part of the range is not mapped; EIO if
+// writing back fails.
 func Msync(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	addr, length, flags := args.Pointer(0), args[1], int(args.Int(2))
 	if flags&^(unix.MS_ASYNC|unix.MS_INVALIDATE|unix.MS_SYNC) != 0 {
@@ -247,5 +245,5 @@ func Msync(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if flags&unix.MS_ASYNC != 0 && flags&unix.MS_SYNC != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MM().CheckMapped(addr, length)
+	return 0, t.MM().Sync(addr, length)
 }

@@ -20,6 +20,9 @@ func positionalFile(t *kernel.Task, fd int32) (*vfs.FileDescription, *kernel.Fil
 }
 
 func preadTo(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
+	if n > 0 && f.Dentry().Type() == unix.S_IFREG {
+		return readDirect(t, f, addr, n, off)
+	}
 	n = min(n, maxIOChunk)
 	buf := t.Scratch(int(n))
 	got, err := f.PRead(t, buf, off)
@@ -34,6 +37,9 @@ func preadTo(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64)
 }
 
 func pwriteFrom(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
+	if n > 0 && f.Dentry().Type() == unix.S_IFREG {
+		return writeDirect(t, f, addr, n, off)
+	}
 	n = min(n, maxIOChunk)
 	buf := t.Scratch(int(n))
 	c, err := t.CopyIn(addr, buf)

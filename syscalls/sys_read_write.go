@@ -8,7 +8,8 @@ import (
 )
 
 // maxIOChunk bounds the sentry buffer one read or write uses; larger requests return short
-// counts, as Linux's do at its own limits.
+// counts, as Linux's do at its own limits. Regular files do I/O on the application's pages
+// directly (rw_direct.go) and are bounded only by maxRW.
 const maxIOChunk = 1 << 20
 
 // maxRW is MAX_RW_COUNT: Linux never transfers more than this in one call.
@@ -21,6 +22,9 @@ func getFile(t *kernel.Task, fd int32) (*kernel.FileRef, error) {
 func readTo(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, error) {
 	if f.StatusFlags()&unix.O_ACCMODE == unix.O_WRONLY {
 		return 0, unix.EBADF
+	}
+	if vf := directFile(f.File); vf != nil && n > 0 {
+		return readDirect(t, vf, addr, n, -1)
 	}
 	n = min(n, maxIOChunk)
 	buf := t.Scratch(int(n))
@@ -38,6 +42,9 @@ func readTo(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, error)
 func writeFrom(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, error) {
 	if f.StatusFlags()&unix.O_ACCMODE == unix.O_RDONLY {
 		return 0, unix.EBADF
+	}
+	if vf := directFile(f.File); vf != nil && n > 0 {
+		return writeDirect(t, vf, addr, n, -1)
 	}
 	n = min(n, maxIOChunk)
 	buf := t.Scratch(int(n))

@@ -8,7 +8,8 @@
 // result in its dentry tree. Opening a regular file asks the gofer once for a host
 // descriptor (Open, donated by SCM_RIGHTS); reads, writes, pread/pwrite, lseek, fsync and
 // fallocate then go straight to that descriptor, with no gofer round trip per I/O. Open
-// files expose the descriptor (HostFD) so that file mappings can use it. Directories are
+// files expose the descriptor (HostFD) so that file mappings can use it. A file mapped
+// MAP_SHARED caches its pages in the memory file from then on (pagecache.go). Directories are
 // listed with Getdents ("." and ".." are made up by the VFS); symlink targets are read once
 // (a symlink's target never changes) and cached. Every change to the tree (create, mkdir,
 // mknod, symlink, link, unlink, rmdir, rename, setattr) is a request to the gofer.
@@ -69,12 +70,18 @@
 //
 //   - Sockets on a gofer mount can be created but neither opened (ENXIO, as Linux) nor
 //     connected to: bind(2) on a gofer mount does not create them.
+//   - Page caches (pagecache.go): one per Inode, so two hard-link names mapped shared do
+//     not share pages; host changes behind the sandbox's back to cached pages are not seen;
+//     a fault reads in only the faulting page (no read-ahead), and write-back rewrites
+//     every page a mapping was given (no dirty tracking); cached pages stay until the inode
+//     is collected.
 package gofer
 
 import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -83,6 +90,8 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/pipe"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -97,6 +106,9 @@ type Options struct {
 	Attach string
 	// ReadOnly makes the filesystem read-only even if the attach point is writable.
 	ReadOnly bool
+	// MemFile is the sandbox's memory file, where the pages of files mapped MAP_SHARED are
+	// cached (pagecache.go). Without one (unit tests) such mappings fall back to copies.
+	MemFile *memfile.File
 }
 
 func init() { vfs.RegisterFilesystemType(Name, fsType{}) }
@@ -145,6 +157,8 @@ type Filesystem struct {
 	// collected (its handle closed) and its entry removed by its cleanup. Guarded by
 	// inodesMu.
 	inodes map[hostID]weakInode
+	// mf is Options.MemFile (may be nil): page caches for shared mappings.
+	mf *memfile.File
 }
 
 // hostID identifies a host file.
@@ -203,7 +217,7 @@ func attach(o Options) (*Filesystem, vfs.Inode, error) {
 	if err != nil {
 		return nil, nil, errno(err)
 	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle}
+	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle, mf: o.MemFile}
 	ino, err := fs.newInode(in)
 	if err != nil {
 		return nil, nil, err
@@ -735,6 +749,14 @@ type Regular struct {
 	// Guarded by inode.mu.
 	roFD    int
 	roValid bool
+
+	// cacheMu serialises creating the page cache and truncating a cached file.
+	cacheMu sync.Mutex
+	// cache is the page cache of a file that has been mapped MAP_SHARED (pagecache.go), or
+	// nil; once set it never changes. Written under cacheMu.
+	cache atomic.Pointer[pageCache]
+	// mappings are the memory managers that map the file MAP_SHARED.
+	mappings mm.MappingSet
 }
 
 // openFlags are the flags passed through to the gofer's open: the access mode and flags
@@ -761,7 +783,7 @@ func (r *Regular) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 		r.openFDs[fd] = struct{}{}
 		r.mu.Unlock()
 	}
-	return &regularFD{r: r, fd: fd}, nil
+	return &regularFD{r: r, fd: fd, writable: flags&unix.O_ACCMODE != unix.O_RDONLY}, nil
 }
 
 // openShared returns a description over the inode's shared read-only descriptor, asking
@@ -794,12 +816,30 @@ type regularFD struct {
 	// shared read-only descriptor if shared.
 	fd     int
 	shared bool
+	// writable says fd is open for writing.
+	writable bool
 }
 
 var (
 	_ vfs.FileDescriptionImpl = (*regularFD)(nil)
 	_ vfs.HostFDProvider      = (*regularFD)(nil)
+	_ mm.MappableProvider     = (*regularFD)(nil)
+	_ mm.Mappable             = (*Regular)(nil)
+	_ mm.MappableSyncer       = (*Regular)(nil)
 )
+
+// Mappable implements mm.MappableProvider: the file's pages are cached in the memory file
+// from now on (pagecache.go). nil without a memory file, or if the cache cannot be set up
+// (the syscall layer then copies, or refuses a writable shared mapping).
+func (f *regularFD) Mappable() mm.Mappable {
+	if f.r.fs.mf == nil {
+		return nil
+	}
+	if _, err := f.r.ensureCache(f.fd, f.writable); err != nil {
+		return nil
+	}
+	return f.r
+}
 
 // HostFD returns the host descriptor (for file mappings). It stays valid until the file
 // description is released; a user that outlives it must dup it.
@@ -812,6 +852,9 @@ func (f *regularFD) Read(_ *kernel.Task, dst []byte, off int64) (int, error) {
 	}
 	if len(dst) == 0 {
 		return 0, nil
+	}
+	if c := f.r.cache.Load(); c != nil {
+		return c.read(f.fd, dst, off)
 	}
 	for {
 		n, err := unix.Pread(f.fd, dst, off)
@@ -827,6 +870,13 @@ func (f *regularFD) Read(_ *kernel.Task, dst []byte, off int64) (int, error) {
 
 // Write implements vfs.FileDescriptionImpl.
 func (f *regularFD) Write(_ *kernel.Task, src []byte, off int64, appendMode bool) (int, int64, error) {
+	if c := f.r.cache.Load(); c != nil {
+		f.r.appendMu.Lock()
+		defer f.r.appendMu.Unlock()
+		n, end, err := c.write(f.fd, src, off, appendMode)
+		f.r.invalidate()
+		return n, end, err
+	}
 	if appendMode {
 		f.r.appendMu.Lock()
 		defer f.r.appendMu.Unlock()
@@ -882,13 +932,32 @@ func (f *regularFD) Seek(_ *kernel.Task, cur, off int64, whence int) (int64, err
 
 // Allocate implements vfs.FileDescriptionImpl.
 func (f *regularFD) Allocate(off, length int64) error {
+	c := f.r.cache.Load()
+	if c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	err := unix.Fallocate(f.fd, 0, off, length)
+	if c != nil && err == nil && off+length > c.size {
+		c.size = off + length
+	}
 	f.r.invalidate()
 	return err
 }
 
-// Sync implements vfs.FileDescriptionImpl.
-func (f *regularFD) Sync() error { return unix.Fsync(f.fd) }
+// Sync implements vfs.FileDescriptionImpl: stores through shared mappings are written back
+// first.
+func (f *regularFD) Sync() error {
+	if c := f.r.cache.Load(); c != nil {
+		c.mu.Lock()
+		err := c.writeBackLocked(0, c.size/pageSize+1)
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return unix.Fsync(f.fd)
+}
 
 // Release implements vfs.FileDescriptionImpl.
 func (f *regularFD) Release() {

@@ -55,6 +55,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
+	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -810,6 +811,7 @@ type lowerFD struct {
 var (
 	_ vfs.FileDescriptionImpl = (*lowerFD)(nil)
 	_ vfs.HostFDProvider      = (*lowerFD)(nil)
+	_ mm.MappableProvider     = (*lowerFD)(nil)
 )
 
 func (l *lowerFD) current() vfs.FileDescriptionImpl {
@@ -858,6 +860,16 @@ func (l *lowerFD) Release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.impl.Release()
+}
+
+// Mappable implements mm.MappableProvider: a shared mapping of a lower file maps the lower
+// file's pages (a gofer file's page cache). As with Linux's overlayfs, a mapping made
+// before a copy-up keeps showing the lower file.
+func (l *lowerFD) Mappable() mm.Mappable {
+	if p, ok := l.current().(mm.MappableProvider); ok {
+		return p.Mappable()
+	}
+	return nil
 }
 
 // HostFD implements vfs.HostFDProvider: the lower file's host descriptor, until a copy-up

@@ -622,6 +622,8 @@ type Regular struct {
 	size int64
 	// d holds the data. Its maps are guarded by mu.
 	d *fileData
+	// mappings are the memory managers that map the file MAP_SHARED (zapped on truncate).
+	mappings mm.MappingSet
 }
 
 // fileData is a regular file's pages: in the memory file when the filesystem has one (each
@@ -775,20 +777,28 @@ func (r *Regular) Stat() (vfs.Stat, error) {
 // SetStat implements vfs.Inode.
 func (r *Regular) SetStat(s *vfs.SetStat) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	now := time.Now()
+	shrunk := false
 	if s.Mask&vfs.SetSize != 0 {
 		if s.Size > uint64(maxFileSize) {
+			r.mu.Unlock()
 			return unix.EFBIG
 		}
 		r.killPrivLocked() // any truncate, even to the same size
 		if int64(s.Size) != r.size {
+			shrunk = int64(s.Size) < r.size
 			r.truncateLocked(int64(s.Size))
 			r.mtime = now
 			r.ctime = now
 		}
 	}
 	r.setStatLocked(s, now)
+	r.mu.Unlock()
+	if shrunk {
+		// Zap the pages past the new end from every mapping (after unlocking: the memory
+		// managers' locks come first), as Linux does.
+		r.mappings.Invalidate(r, s.Size)
+	}
 	return nil
 }
 
@@ -797,7 +807,7 @@ const maxFileSize = int64(^uint64(0) >> 1)
 
 // truncateLocked sets the size, freeing pages beyond it and zeroing the tail of the last.
 // Memory-file pages that are mapped stay alive through the mappings' own references (see
-// mm.Mappable): they are detached from the file, not freed.
+// mm.Mappable) until the caller zaps them (Mappings().Invalidate, after unlocking).
 //
 // Preconditions: r.mu is held.
 func (r *Regular) truncateLocked(n int64) {
@@ -902,6 +912,9 @@ func (r *Regular) WriteAt(src []byte, off int64, appendMode bool) (int, int64, e
 
 // MemoryFile implements mm.Mappable.
 func (r *Regular) MemoryFile() *memfile.File { return r.d.mf }
+
+// Mappings implements mm.Mappable.
+func (r *Regular) Mappings() *mm.MappingSet { return &r.mappings }
 
 // Translate implements mm.Mappable.
 func (r *Regular) Translate(off, length uint64, allocate bool) ([]mm.Translation, error) {

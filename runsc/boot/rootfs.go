@@ -14,6 +14,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/memfile"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -120,7 +121,7 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 	for _, m := range mounts {
 		opts := vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
 		if m.fstype == gofer.Name {
-			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly}}
+			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly, MemFile: r.memFile()}}
 		}
 		fs, err := v.NewFilesystem(m.fstype, opts)
 		if err != nil {
@@ -243,7 +244,7 @@ func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, 
 		return v.NewMountNamespace(tmpfs.Name, vfs.MountOptions{Source: "none", Data: "mode=755", Creds: vfs.RootCreds, Private: r.Kernel}, 0)
 	}
 	if r.Overlay {
-		_, lower, err := gofer.New(gofer.Options{Client: r.Gofer, Attach: "/", ReadOnly: true})
+		_, lower, err := gofer.New(gofer.Options{Client: r.Gofer, Attach: "/", ReadOnly: true, MemFile: r.memFile()})
 		if err != nil {
 			return nil, fmt.Errorf("attaching the gofer root: %w", err)
 		}
@@ -257,7 +258,7 @@ func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, 
 		}
 		return ns, nil
 	}
-	opts := gofer.Options{Client: r.Gofer, Attach: "/"}
+	opts := gofer.Options{Client: r.Gofer, Attach: "/", MemFile: r.memFile()}
 	ns, err := v.NewMountNamespace(gofer.Name, vfs.MountOptions{Source: "/", Private: opts}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("gofer root: %w", err)
@@ -452,3 +453,12 @@ type rootFSError struct{ err error }
 
 func (e *rootFSError) Error() string { return "building the root filesystem: " + e.err.Error() }
 func (e *rootFSError) Unwrap() error { return e.err }
+
+// memFile returns the kernel's memory file, where gofer files mapped MAP_SHARED cache their
+// pages (nil without a kernel).
+func (r RootFS) memFile() *memfile.File {
+	if r.Kernel == nil {
+		return nil
+	}
+	return r.Kernel.MemFile
+}

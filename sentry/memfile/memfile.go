@@ -181,6 +181,7 @@ func (f *File) addRefsLocked(start, end uint64, delta int) {
 		copy(f.refs[i+1:], f.refs[i:])
 		f.refs[i] = segment{start, end, 1}
 		f.allocated += end - start
+		f.coalesceLocked(i-1, i+1)
 		return
 	}
 	j := i
@@ -200,6 +201,24 @@ func (f *File) addRefsLocked(start, end uint64, delta int) {
 	}
 	out = append(out, f.refs[j:]...)
 	f.refs = out
+	f.coalesceLocked(i-1, i+(j-i)+1)
+}
+
+// coalesceLocked merges adjacent refs segments with equal counts among indices [lo, hi]
+// (clipped to the list). Splits at the edges of a range whose count changed temporarily
+// (pins for I/O, fork, copy-on-write) would otherwise accumulate for good and make every
+// later lookup and insertion slower.
+//
+// Preconditions: f.mu is held.
+func (f *File) coalesceLocked(lo, hi int) {
+	lo = max(lo, 0)
+	hi = min(hi, len(f.refs)-1)
+	for k := hi; k > lo; k-- {
+		if a, b := &f.refs[k-1], &f.refs[k]; a.end == b.start && a.refs == b.refs {
+			a.end = b.end
+			f.refs = append(f.refs[:k], f.refs[k+1:]...)
+		}
+	}
 }
 
 // splitLocked ensures that no refs segment straddles off.

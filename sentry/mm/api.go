@@ -62,14 +62,16 @@ type VMAInfo struct {
 // touched stay valid while mapped whatever the file does, and the mappable itself needs no
 // reference counting by mm (the VMA's Go reference keeps the object alive).
 //
-// Truncation: a file that shrinks drops its own references to the pages past the new end,
-// but pages that a mapping has already faulted in stay mapped (with their old contents,
-// now detached from the file) until unmapped. Linux instead zaps them, so that the next
-// access raises SIGBUS; here only pages not yet faulted in do. Pages faulted in later (after
-// the file grows again) are the file's new pages.
+// Truncation: a file that shrinks drops its own references to the pages past the new end
+// and then calls Mappings().Invalidate, which removes those pages from every mapping, as
+// Linux zaps them: the next access faults, finds no page past EOF and raises SIGBUS, or,
+// once the file has grown again, maps the file's new (zero-filled) page.
+//
+// Files whose pages cache data kept elsewhere (gofer files: a host file) also implement
+// MappableSyncer, to write back what mappings may have stored.
 //
 // Lock order: MemoryManager.mu, then the mappable's locks, then memfile.File.mu. A mappable
-// never calls into mm.
+// calls into mm only through MappingSet.Invalidate, with none of its locks held.
 type Mappable interface {
 	// MemoryFile is the memory file the pages live in; it must be the memory manager's.
 	MemoryFile() *memfile.File
@@ -79,6 +81,8 @@ type Mappable interface {
 	// set, missing pages there are allocated (zero filled) first; without it, holes are
 	// left out. An error (ENOSPC, ENOMEM) means no reference was taken.
 	Translate(off, length uint64, allocate bool) ([]Translation, error)
+	// Mappings is the set of memory managers mapping the file (see MappingSet).
+	Mappings() *MappingSet
 }
 
 // Translation says that file bytes [Off, Off+Len) live at memory-file offset MemOff.

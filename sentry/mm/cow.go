@@ -53,6 +53,9 @@ func (mm *MemoryManager) Fork(as platform.AddressSpace) (*MemoryManager, error) 
 			continue
 		}
 		c.vmas = append(c.vmas, v)
+		if v.mappable != nil {
+			c.joinMappingsLocked(v.mappable) // c is not shared yet: no lock needed
+		}
 		if v.wipeOnFork {
 			continue
 		}
@@ -75,6 +78,10 @@ func (mm *MemoryManager) Fork(as platform.AddressSpace) (*MemoryManager, error) 
 		// takes each page over).
 		for _, p := range c.pmas {
 			mm.mf.DecRef(p.off, p.length())
+		}
+		c.pmas, c.released = nil, true
+		for m := range c.mappables {
+			m.Mappings().remove(c)
 		}
 		return nil, err
 	}

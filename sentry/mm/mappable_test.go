@@ -22,7 +22,8 @@ type fakeFile struct {
 	pages  map[uint64]uint64
 	allocs int
 	// full makes allocation fail (a full tmpfs).
-	full bool
+	full     bool
+	mappings MappingSet
 }
 
 var _ Mappable = (*fakeFile)(nil)
@@ -36,6 +37,8 @@ func newFakeFile(f *fixture, size uint64) *fakeFile {
 }
 
 func (ff *fakeFile) MemoryFile() *memfile.File { return ff.mf }
+
+func (ff *fakeFile) Mappings() *MappingSet { return &ff.mappings }
 
 func (ff *fakeFile) Translate(off, length uint64, allocate bool) ([]Translation, error) {
 	ff.mu.Lock()
@@ -67,17 +70,22 @@ func (ff *fakeFile) Translate(off, length uint64, allocate bool) ([]Translation,
 	return out, nil
 }
 
-// truncate sets the size, dropping the file's references past it.
+// truncate sets the size, dropping the file's references past it, and zaps the pages
+// past it from the mappings, as tmpfs does.
 func (ff *fakeFile) truncate(size uint64) {
 	ff.mu.Lock()
-	defer ff.mu.Unlock()
 	for o, m := range ff.pages {
 		if o >= size {
 			ff.mf.DecRef(m, pageSize)
 			delete(ff.pages, o)
 		}
 	}
+	shrunk := size < ff.size
 	ff.size = size
+	ff.mu.Unlock()
+	if shrunk {
+		ff.mappings.Invalidate(ff, size)
+	}
 }
 
 // bytes returns the file's view of [off, off+n) (a hole reads as nil).
@@ -226,25 +234,82 @@ func TestFileMappingSharedAcrossFork(t *testing.T) {
 	}
 }
 
-func TestFileMappingKeepsPagesAcrossTruncate(t *testing.T) {
+func TestFileMappingTruncateZapsPages(t *testing.T) {
 	f := newFixture(t)
-	ff := newFakeFile(f, 2*pageSize)
-	a := f.mmap(fileOpts(ff, 2*pageSize, 0))
-	f.write(a+pageSize, []byte("kept"))
+	ff := newFakeFile(f, 3*pageSize)
+	a := f.mmap(fileOpts(ff, 3*pageSize, 0))
+	c := f.fork() // a second memory manager mapping the file
+	f.write(a, []byte("head"))
+	f.write(a+pageSize, []byte("gone"))
+	c.write(a+2*pageSize, []byte("gone too"))
 	page := ff.pages[pageSize]
-	ff.truncate(pageSize)
-	if rc := f.mf.RefCount(page); rc != 1 {
-		t.Fatalf("truncated but mapped page has refcount %d, want 1 (the mapping's)", rc)
-	}
-	if got := f.read(a+pageSize, 4); string(got) != "kept" {
-		t.Fatalf("mapped page reads %q after truncate", got)
+	ff.truncate(pageSize - 10)
+	if rc := f.mf.RefCount(page); rc != 0 {
+		t.Fatalf("truncated page still has %d references", rc)
 	}
 	f.check()
-	if err := f.mm.MUnmap(a, 2*pageSize); err != nil {
+	c.check()
+	if _, mapped := f.as.page(a + pageSize); mapped {
+		t.Fatalf("page past EOF still mapped in the platform")
+	}
+	for _, x := range []*fixture{f, c} {
+		if err := x.mm.HandleFault(a + pageSize); err != ErrBusError {
+			t.Fatalf("fault past EOF after truncate: %v, want ErrBusError", err)
+		}
+		if err := x.mm.HandleFault(a + 2*pageSize); err != ErrBusError {
+			t.Fatalf("fault past EOF after truncate: %v, want ErrBusError", err)
+		}
+	}
+	// The partial last page stays, with its tail as the file left it.
+	if got := f.read(a, 4); string(got) != "head" {
+		t.Fatalf("first page reads %q after truncate", got)
+	}
+	// Growing again: the pages are the file's new, zero-filled ones.
+	ff.mu.Lock()
+	ff.size = 3 * pageSize
+	ff.mu.Unlock()
+	if got := c.read(a+pageSize, 4); string(got) != "\x00\x00\x00\x00" {
+		t.Fatalf("page after regrowth reads %q, want zeros", got)
+	}
+	f.write(a+2*pageSize, []byte("new"))
+	if got := c.read(a+2*pageSize, 3); string(got) != "new" {
+		t.Fatalf("regrown page not shared: %q", got)
+	}
+}
+
+// syncFile is a fakeFile that records SyncMapped calls.
+type syncFile struct {
+	*fakeFile
+	synced []Translation
+}
+
+func (s *syncFile) SyncMapped(off, length uint64) error {
+	s.synced = append(s.synced, Translation{Off: off, Len: length})
+	return nil
+}
+
+func TestSyncableMappingsAreSyncedOnMsyncMunmapAndRelease(t *testing.T) {
+	f := newFixture(t)
+	sf := &syncFile{fakeFile: newFakeFile(f, 4*pageSize)}
+	a := f.mmap(MMapOpts{Length: 4 * pageSize, Perms: platform.ReadWrite, Shared: true, Mappable: sf, Offset: 0})
+	if err := f.mm.Sync(a+pageSize, pageSize); err != nil {
 		t.Fatal(err)
 	}
-	if rc := f.mf.RefCount(page); rc != 0 {
-		t.Fatalf("page refcount after munmap = %d, want 0", rc)
+	if err := f.mm.MUnmap(a+3*pageSize, pageSize); err != nil {
+		t.Fatal(err)
+	}
+	f.mm.Release()
+	want := []Translation{{Off: pageSize, Len: pageSize}, {Off: 3 * pageSize, Len: pageSize}, {Off: 0, Len: ^uint64(0) &^ (pageSize - 1)}}
+	if len(sf.synced) != len(want) {
+		t.Fatalf("synced %+v, want %+v", sf.synced, want)
+	}
+	for i := range want {
+		if sf.synced[i] != want[i] {
+			t.Fatalf("synced %+v, want %+v", sf.synced, want)
+		}
+	}
+	if err := f.mm.Sync(a, pageSize); err == nil {
+		t.Fatalf("msync after release succeeded")
 	}
 }
 

@@ -90,6 +90,9 @@ type MemoryManager struct {
 	lastObj uint64
 	// released is set by Release. Guarded by mu.
 	released bool
+	// mappables are the files this memory manager has joined the MappingSet of (shared
+	// file mappings, present or past); it leaves them at Release. Guarded by mu.
+	mappables map[Mappable]struct{}
 	// extraUsers counts the users beyond the first (processes sharing the memory manager
 	// through CLONE_VM without CLONE_THREAD, as vfork does); see DecUsers.
 	extraUsers atomic.Int64
@@ -124,10 +127,31 @@ func (mm *MemoryManager) VMAs() []VMAInfo {
 // be used afterwards, except that further calls fail harmlessly (EFAULT, ENOMEM).
 func (mm *MemoryManager) Release() {
 	mm.mu.Lock()
-	defer mm.mu.Unlock()
 	if mm.released {
+		mm.mu.Unlock()
 		return
 	}
+	// Stores through shared mappings of cached files reach the file: every file this
+	// address space has mapped is written back whole (once the lock is dropped: a
+	// mappable's locks come after it), which also covers mappings replaced by MAP_FIXED or
+	// shrunk by mremap since. The pmas' references, dropped below, do not matter to that:
+	// the file keeps its own pages.
+	mappables := mm.mappables
+	mm.mappables = nil
+	mm.releaseLocked()
+	mm.mu.Unlock()
+	for m := range mappables {
+		if s, ok := m.(MappableSyncer); ok {
+			s.SyncMapped(0, ^uint64(0)&^(pageSize-1))
+		}
+		m.Mappings().remove(mm)
+	}
+}
+
+// releaseLocked implements Release.
+//
+// Preconditions: mm.mu is held for writing.
+func (mm *MemoryManager) releaseLocked() {
 	mm.released = true
 	// Release the address space first so that no page is freed while still mapped.
 	mm.as.Release()

@@ -81,6 +81,7 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (uintptr, error) {
 		v.obj = mm.lastObj
 		v.objOff = uintptr(opts.Offset)
 		v.mappable = opts.Mappable
+		mm.joinMappingsLocked(opts.Mappable)
 	} else if opts.Shared {
 		off, err := mm.mf.Allocate(uint64(length))
 		if err != nil {
@@ -117,8 +118,29 @@ func (mm *MemoryManager) MUnmap(addr, length uintptr) error {
 	}
 	end, _ := pageUp(addr + length) // cannot overflow: MaxAddr is below the top page
 	mm.mu.Lock()
-	defer mm.mu.Unlock()
-	return mm.unmapLocked(addr, end)
+	// Shared mappings of cached files are written back, as the pages they touched may no
+	// longer be reachable through this memory manager afterwards.
+	rs := mm.syncRangesLocked(addr, end, nil)
+	err := mm.unmapLocked(addr, end)
+	mm.mu.Unlock()
+	if len(rs) != 0 {
+		syncRanges(rs)
+	}
+	return err
+}
+
+// joinMappingsLocked adds mm to m's MappingSet (once).
+//
+// Preconditions: mm.mu is held for writing.
+func (mm *MemoryManager) joinMappingsLocked(m Mappable) {
+	if _, ok := mm.mappables[m]; ok {
+		return
+	}
+	if mm.mappables == nil {
+		mm.mappables = make(map[Mappable]struct{})
+	}
+	mm.mappables[m] = struct{}{}
+	m.Mappings().add(mm)
 }
 
 // MProtect implements mprotect(2).

@@ -52,6 +52,9 @@ type VDSO struct {
 	// off is the memory-file offset of the parameter page; the image follows it. The
 	// VDSO holds the range's reference for the memory file's lifetime.
 	off uint64
+	// mappings is the set of address spaces mapping the pages (mm.Mappable requires one;
+	// the vDSO is never truncated, so nothing is ever invalidated through it).
+	mappings mm.MappingSet
 }
 
 // New allocates the parameter page and a copy of the image in mf, registers the page with
@@ -130,5 +133,8 @@ func (v *VDSO) Translate(off, length uint64, allocate bool) ([]mm.Translation, e
 	v.mf.IncRef(v.off+off, length)
 	return []mm.Translation{{Off: off, Len: length, MemOff: v.off + off}}, nil
 }
+
+// Mappings implements mm.Mappable.
+func (v *VDSO) Mappings() *mm.MappingSet { return &v.mappings }
 
 var _ mm.Mappable = (*VDSO)(nil)
