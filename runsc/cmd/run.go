@@ -88,6 +88,7 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 		code = 128 + int(ws.Signal())
 	}
 	if c, err := container.Load(r.Conf.Root, id, true); err == nil {
+		c.SetLog(r.Conf.OpenRuntimeLog())
 		if e := c.ExitStatus(); e != nil && signaled {
 			code = e.ShellCode()
 		}
