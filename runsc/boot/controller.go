@@ -34,6 +34,10 @@ type Controller struct {
 	// handlers counts connections being answered.
 	handlers sync.WaitGroup
 
+	// held are the signals sent while the sandbox is paused, delivered when it resumes.
+	// Guarded by mu.
+	held []control.Request
+
 	// execs are the processes started by exec, by sandbox pid, until waited for. Guarded
 	// by mu.
 	execs map[int32]*execProc
@@ -128,7 +132,7 @@ func (c *Controller) handle(conn *os.File) {
 	case control.CmdPause:
 		err = c.sb.Kernel.Pause(5 * time.Second)
 	case control.CmdResume:
-		err = c.sb.Kernel.Resume()
+		err = c.resume()
 	case control.CmdStats:
 		resp.Stats = c.stats()
 	case control.CmdUpdate:
@@ -138,6 +142,9 @@ func (c *Controller) handle(conn *os.File) {
 	case control.CmdStart:
 		err = c.start()
 	case control.CmdSignal:
+		if c.holdSignal(req) {
+			break
+		}
 		if req.Pid != 0 {
 			err = c.signalExec(req.Pid, req.Signal)
 		} else {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/stockade-sandbox/stockade/runsc/control"
 )
 
@@ -98,4 +100,36 @@ func (c *Controller) stats() *control.Stats {
 		MemoryUsage: s.MemoryUsage, MemoryLimit: s.MemoryLimit,
 		Processes: s.Processes, Tasks: s.Tasks,
 	}
+}
+
+// holdSignal keeps a signal request (other than SIGKILL and the signal-0 probe) for later
+// while the sandbox is paused, as a frozen cgroup holds signals: the sentry would
+// otherwise act on a fatal one at once. It reports whether it did.
+func (c *Controller) holdSignal(req control.Request) bool {
+	if req.Signal == 0 || req.Signal == int(unix.SIGKILL) || !c.sb.Kernel.Paused() {
+		return false
+	}
+	c.mu.Lock()
+	c.held = append(c.held, req)
+	c.mu.Unlock()
+	return true
+}
+
+// resume thaws the sandbox and delivers the signals held meanwhile, in order.
+func (c *Controller) resume() error {
+	if err := c.sb.Kernel.Resume(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	held := c.held
+	c.held = nil
+	c.mu.Unlock()
+	for _, r := range held {
+		if r.Pid != 0 {
+			c.signalExec(r.Pid, r.Signal)
+		} else {
+			c.signal(r.Signal, r.All)
+		}
+	}
+	return nil
 }

@@ -532,11 +532,16 @@ func (c *Container) Start() error {
 		return err
 	}
 	if h := c.Hooks; h != nil {
-		if err := c.runHooks("poststart", h.Poststart, Running); err != nil && c.log != nil {
-			c.log.Warnf("container %s: %v", c.ID, err)
-		}
+		c.runHooksLogged("poststart", h.Poststart, Running, c.warn)
 	}
 	return nil
+}
+
+// warn logs err as a warning about the container.
+func (c *Container) warn(err error) {
+	if c.log != nil {
+		c.log.Warnf("container %s: %v", c.ID, err)
+	}
 }
 
 // SetLog sets where warnings go (failed poststart and poststop hooks).
@@ -601,9 +606,7 @@ func (c *Container) Delete(force bool) error {
 		}
 	}
 	if h := c.Hooks; h != nil {
-		if err := c.runHooks("poststop", h.Poststop, Stopped); err != nil && c.log != nil {
-			c.log.Warnf("container %s: %v", c.ID, err)
-		}
+		c.runHooksLogged("poststop", h.Poststop, Stopped, c.warn)
 	}
 	// state.json first: a command waiting for the lock then finds no container.
 	if err := os.Remove(filepath.Join(c.dir, stateName)); err != nil && !errors.Is(err, fs.ErrNotExist) {

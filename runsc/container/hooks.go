@@ -44,6 +44,12 @@ type Hooks struct {
 // runHooks runs hooks in order with the container's state (as status) on their stdin,
 // stopping at the first failure. kind names them in errors.
 func (c *Container) runHooks(kind string, hooks []Hook, status Status) error {
+	return c.runHooksLogged(kind, hooks, status, nil)
+}
+
+// runHooksLogged is runHooks; with warn set, a failure is passed to warn and the other
+// hooks still run (poststart and poststop: the runtime-spec has their failures logged).
+func (c *Container) runHooksLogged(kind string, hooks []Hook, status Status, warn func(error)) error {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -61,7 +67,11 @@ func (c *Container) runHooks(kind string, hooks []Hook, status Status) error {
 	}
 	for i, h := range hooks {
 		if err := runHook(h, state); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			err = fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+			if warn == nil {
+				return err
+			}
+			warn(err)
 		}
 	}
 	return nil
