@@ -225,9 +225,8 @@ func (c *Cgroup) Apply(r Resources) error {
 		ws = append(ws, w{"memory", "memory.soft_limit_in_bytes", strconv.FormatInt(*r.MemoryReservation, 10)})
 	}
 	if r.MemoryLimit != nil {
-		// memsw must stay >= the limit: raise the limit first when memsw is raised
-		// too, else lower memsw... both orders are tried by writing the limit, then
-		// memsw, then the limit again.
+		// memsw must stay >= the limit, so the order that works depends on the old
+		// values: the limit is written, then memsw, then the limit again.
 		ws = append(ws, w{"memory", "memory.limit_in_bytes", strconv.FormatInt(*r.MemoryLimit, 10)})
 	}
 	if r.MemorySwap != nil {
