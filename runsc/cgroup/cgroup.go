@@ -182,8 +182,9 @@ func inheritCpuset(root, p string) error {
 		parent := dir
 		dir = filepath.Join(dir, part)
 		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			// (The files exist in a cgroup filesystem; missing, as in tests, is empty.)
 			cur, err := os.ReadFile(filepath.Join(dir, f))
-			if err != nil || strings.TrimSpace(string(cur)) != "" {
+			if err == nil && strings.TrimSpace(string(cur)) != "" {
 				continue
 			}
 			v, err := os.ReadFile(filepath.Join(parent, f))
@@ -200,7 +201,7 @@ func inheritCpuset(root, p string) error {
 
 // writeFile writes v to dir/name.
 func writeFile(dir, name, v string) error {
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o644); err != nil {
 		return fmt.Errorf("cgroup: writing %q to %s: %w", v, filepath.Join(dir, name), errors.Unwrap(err))
 	}
 	return nil

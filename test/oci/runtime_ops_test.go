@@ -511,3 +511,50 @@ func hostAlive(pid int) bool {
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
+
+// TestConcurrentExec: execs at once into one container, with pause, resume and state
+// alongside, each get their own process, output and exit code.
+func TestConcurrentExec(t *testing.T) {
+	e := startBusybox(t, "ce", "sleep 60")
+	type res struct {
+		i int
+		r result
+	}
+	out := make(chan res, 10)
+	for i := 0; i < 10; i++ {
+		go func(i int) {
+			out <- res{i, e.runsc("exec", "ce", "sh", "-c", "echo "+strconv.Itoa(i)+"; exit "+strconv.Itoa(i))}
+		}(i)
+	}
+	for i := 0; i < 10; i++ {
+		x := <-out
+		if x.r.code != x.i || x.r.stdout != strconv.Itoa(x.i)+"\n" {
+			t.Errorf("exec %d: %+v", x.i, x.r)
+		}
+	}
+	// pause and resume race with state readers: the status is always a whole, valid one.
+	done := make(chan bool)
+	go func() {
+		for i := 0; i < 5; i++ {
+			e.runsc("pause", "ce")
+			e.runsc("resume", "ce")
+		}
+		close(done)
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			if s := e.state("ce"); s.Status != "running" && s.Status != "paused" {
+				t.Fatalf("status %q during pause/resume", s.Status)
+			}
+		}
+	}
+	if s := e.state("ce"); s.Status != "running" {
+		t.Fatalf("after pause/resume pairs: %s", s.Status)
+	}
+	if r := e.must("ps", "--format", "json", "ce"); strings.TrimSpace(r.stdout) != "[1]" {
+		t.Fatalf("ps after the execs: %q", r.stdout)
+	}
+}
