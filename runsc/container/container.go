@@ -443,7 +443,7 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if o.NetNS != "" && cmd.SysProcAttr.Cloneflags != 0 {
 		cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
 	}
-	if err := startInNetNS(cmd, o.NetNS); err != nil {
+	if err := startSandboxProcess(cmd, o.NetNS, os.Geteuid() == 0); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}
