@@ -116,7 +116,7 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		return fail("exec: --preserve-fds %d: passing extra descriptors is not supported", e.preserveFDs)
 	}
 	if e.detach {
-		return e.detachSelf()
+		return e.detachSelf(f.NArg())
 	}
 	c, err := container.Load(e.Conf.Root, id, false)
 	if err != nil {
@@ -268,27 +268,28 @@ func setEnv(env []string, name, kv string) []string {
 // detachSelf runs this exec again without --detach, as a process of its own (a new
 // session, the same stdio) that waits for the container's process, and returns once that
 // has started it. --pid-file gets that process's pid.
-func (e *Exec) detachSelf() subcommands.ExitStatus {
+func (e *Exec) detachSelf(nargs int) subcommands.ExitStatus {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fail("exec: %v", err)
 	}
 	defer r.Close()
+	// The flags are what precedes the container id and the command (the last nargs
+	// arguments, which are passed on as they are: the command may have a -d of its own).
+	flags, rest := os.Args[1:len(os.Args)-nargs], os.Args[len(os.Args)-nargs:]
 	var args []string
-	for _, a := range os.Args[1:] {
+	for _, a := range flags {
 		switch a {
-		case "--detach", "-detach", "-d", "--d", "--detach=true", "-d=true":
+		case "--detach", "-detach", "-d", "--d", "--detach=true", "-detach=true", "-d=true", "--d=true":
 			continue
 		}
 		args = append(args, a)
-	}
-	// The flag goes right after "exec", before the container id.
-	for i, a := range args {
 		if a == "exec" {
-			args = append(args[:i+1], append([]string{"--internal-started-fd=3"}, args[i+1:]...)...)
-			break
+			// Right after the command name, among exec's own flags.
+			args = append(args, "--internal-started-fd=3")
 		}
 	}
+	args = append(args, rest...)
 	exe, _ := os.Executable()
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = exe

@@ -87,7 +87,7 @@ func TestExecDetachAndSignals(t *testing.T) {
 	e := startBusybox(t, "d", "sleep 60")
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	start := time.Now()
-	e.must("exec", "--detach", "--pid-file", pidFile, "d", "sleep", "60")
+	e.must("exec", "--detach", "--pid-file", pidFile, "d", "sh", "-c", "sleep 60; true", "-d")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("exec --detach took %v", d)
 	}
@@ -96,15 +96,26 @@ func TestExecDetachAndSignals(t *testing.T) {
 	if err != nil || pid <= 0 || !hostAlive(pid) {
 		t.Fatalf("pid file %q (%v): not a live process", data, err)
 	}
-	r := e.must("ps", "d")
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != 3 || lines[0] != "UID        PID  PPID  C STIME TTY          TIME CMD" ||
-		!strings.HasSuffix(lines[1], "sleep 60") || !strings.HasSuffix(lines[2], "sleep 60") {
+	// (The shell's child may not have exec'd sleep yet.)
+	var r result
+	var lines []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r = e.must("ps", "d")
+		lines = strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(lines) == 4 && strings.HasSuffix(lines[3], "sleep 60") || time.Now().After(deadline) {
+			break
+		}
+	}
+	// init, the exec'd shell (its argument -d passed through as the command's own), and
+	// the shell's sleep.
+	if len(lines) != 4 || lines[0] != "UID        PID  PPID  C STIME TTY          TIME CMD" ||
+		!strings.HasSuffix(lines[1], "sleep 60") || !strings.HasSuffix(lines[2], "sh -c sleep 60; true -d") ||
+		!strings.HasSuffix(lines[3], "sleep 60") {
 		t.Fatalf("ps: %q", r.stdout)
 	}
 	f := strings.Fields(lines[2])
-	if f[0] != "root" || f[2] != "0" {
-		t.Fatalf("ps: the exec'd process %q should be root's with ppid 0", lines[2])
+	if f[0] != "root" || f[1] != "2" || f[2] != "0" || strings.Fields(lines[3])[2] != "2" {
+		t.Fatalf("ps: the exec'd process %q should be root's pid 2 with ppid 0, its child's parent", lines[2])
 	}
 	// Killing the host process that waits for it (SIGTERM) passes the signal on.
 	syscall.Kill(pid, syscall.SIGTERM)
@@ -115,8 +126,12 @@ func TestExecDetachAndSignals(t *testing.T) {
 	if hostAlive(pid) {
 		t.Fatalf("exec process %d did not end on SIGTERM", pid)
 	}
-	if r := e.must("ps", "--format", "json", "d"); strings.TrimSpace(r.stdout) != "[1]" {
+	// The shell's sleep outlives it, adopted by init.
+	if r := e.must("ps", "--format", "json", "d"); strings.TrimSpace(r.stdout) != "[1,3]" {
 		t.Fatalf("ps after the exec'd process was killed: %q", r.stdout)
+	}
+	if r := e.must("ps", "d"); !strings.Contains(r.stdout, "root         3     1 ") {
+		t.Fatalf("the orphan is not init's child: %q", r.stdout)
 	}
 
 	// A foreground exec: its exit status reports the forwarded signal.
@@ -124,7 +139,7 @@ func TestExecDetachAndSignals(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitForProcs(t, e, "d", 2)
+	waitForProcs(t, e, "d", 3)
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
