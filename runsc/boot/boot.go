@@ -96,6 +96,15 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 	return &Sandbox{Kernel: k, platform: p}, nil
 }
 
+// Warm starts the platform's host-side machinery (the ptrace platform's master stub) ahead
+// of init, so that `runsc start` does not wait for it. It runs after confinement: what it
+// forks inherits it. Failures are left for Start to report.
+func (s *Sandbox) Warm() {
+	if as, err := s.platform.NewAddressSpace(); err == nil {
+		as.Release()
+	}
+}
+
 // prepared is init's filesystem context and executable, made by Prepare.
 type prepared struct {
 	fsc *vfs.FSContext
