@@ -34,7 +34,9 @@ Prints the container's statistics as runc does, one JSON object a line:
 the container stops, or once with --stats. CPU times, memory in use and the process count
 are the sandbox's own (its tasks' CPU time, its memory file's allocations, its processes);
 limits, per-CPU times and the failure count come from the container's cgroup, when it has
-one.
+one. memory.raw holds runsc's own figures: sandbox_tasks (threads in the sandbox) and, with
+a cgroup, host_cgroup_usage and host_cgroup_cpu_total (what the host charges the whole
+sandbox: sentry, gofer and stubs).
 `
 }
 func (e *Events) SetFlags(f *flag.FlagSet) {

@@ -241,6 +241,19 @@ func TestPauseResume(t *testing.T) {
 	// A paused container can be force-deleted.
 	e.must("run", "--detach", "p4")
 	e.must("pause", "p4")
+	// exec --ignore-paused starts a process that runs once the container resumes.
+	execDone := make(chan result, 1)
+	go func() { execDone <- e.runsc("exec", "--ignore-paused", "p4", "echo", "ran") }()
+	select {
+	case r := <-execDone:
+		t.Fatalf("exec --ignore-paused finished while paused: %+v", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+	e.must("resume", "p4")
+	if r := <-execDone; r.code != 0 || r.stdout != "ran\n" {
+		t.Fatalf("exec --ignore-paused after resume: %+v", r)
+	}
+	e.must("pause", "p4")
 	e.fails("cannot delete container p4: container is paused", "delete", "p4")
 	e.must("delete", "--force", "p4")
 }
