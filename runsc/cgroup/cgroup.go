@@ -11,6 +11,13 @@
 //
 // The resources are written to the controller files; a resource the host has no file for
 // is an error naming it. Destroy removes the directories once the processes are gone.
+//
+// The host charges the whole sandbox to the cgroup: the limits bound the sentry, its
+// gofer and the platform's stub processes, not only the container's own processes. A pids
+// limit counts their host threads (a sandbox needs a few dozen); the memory limit counts
+// the sentry's own memory on top of the application's (the sentry's memory file is capped
+// at the same figure, so the application runs out first and sees ENOMEM or SIGBUS rather
+// than the whole sandbox being OOM-killed, unless the sentry's overhead is what tips it).
 package cgroup
 
 import (
