@@ -32,6 +32,8 @@ func main() {
 		&cmd.Create{Conf: conf}, &cmd.Start{Conf: conf}, &cmd.Run{Conf: conf},
 		&cmd.State{Conf: conf}, &cmd.Kill{Conf: conf}, &cmd.Delete{Conf: conf},
 		&cmd.List{Conf: conf}, &cmd.Wait{Conf: conf}, &cmd.Spec{},
+		&cmd.Exec{Conf: conf}, &cmd.Ps{Conf: conf}, &cmd.Pause{Conf: conf},
+		&cmd.Resume{Conf: conf}, &cmd.Events{Conf: conf}, &cmd.Update{Conf: conf},
 	} {
 		subcommands.Register(c, "OCI runtime")
 	}

@@ -168,6 +168,10 @@ func (fs *Filesystem) meminfo(*kernel.Task) ([]byte, error) {
 	if unix.Sysinfo(&si) == nil {
 		total = uint64(si.Totalram) * uint64(si.Unit)
 	}
+	// A container memory limit (its cgroup's) is the sandbox's total, as in a VM.
+	if l := fs.k.MemoryLimit(); l != 0 && (total == 0 || l < total) {
+		total = l
+	}
 	var used uint64
 	if fs.k.MemFile != nil {
 		used = fs.k.MemFile.Allocated()

@@ -42,6 +42,8 @@ type Options struct {
 	Groups   []uint32
 	Hostname string
 	Rlimits  map[int]kernel.Rlimit
+	// MemoryLimit caps the sandbox's memory (0: none).
+	MemoryLimit uint64
 }
 
 // Sandbox is one sentry: New builds it, Start starts its init, Wait waits for init and tears
@@ -88,14 +90,29 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		p.Release()
 		return nil, err
 	}
+	if o.MemoryLimit != 0 {
+		k.SetMemoryLimit(o.MemoryLimit)
+	}
 	return &Sandbox{Kernel: k, platform: p}, nil
+}
+
+// Warm starts the platform's host-side machinery (the ptrace platform's master stub) ahead
+// of init, so that `runsc start` does not wait for it. It runs after confinement: what it
+// forks inherits it. Failures are left for Start to report.
+func (s *Sandbox) Warm() {
+	if as, err := s.platform.NewAddressSpace(); err == nil {
+		as.Release()
+	}
 }
 
 // prepared is init's filesystem context and executable, made by Prepare.
 type prepared struct {
-	fsc  *vfs.FSContext
-	exe  *vfs.FileDescription
-	path string
+	fsc *vfs.FSContext
+	// template is an unused copy of init's filesystem context, for processes started
+	// later (Exec).
+	template kernel.FSContext
+	exe      *vfs.FileDescription
+	path     string
 }
 
 // Prepare builds init's root filesystem and finds and opens its executable through it
@@ -110,7 +127,7 @@ func (s *Sandbox) Prepare(a Args) error {
 	if err != nil {
 		return &rootFSError{err}
 	}
-	p := &prepared{fsc: fsc, path: a.Path}
+	p := &prepared{fsc: fsc, template: fsc.Fork(), path: a.Path}
 	if a.Executable == nil {
 		exe, path, err := openInitExecutable(fsc, a.Root.creds(), a.Path, a.Envv)
 		if err != nil {

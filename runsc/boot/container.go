@@ -44,6 +44,9 @@ type ContainerConfig struct {
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Annotations are the spec's annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// MemoryLimit is linux.resources.memory.limit (0: none): the sentry's memory file is
+	// capped at it and /proc/meminfo reports it as the total.
+	MemoryLimit uint64 `json:"memoryLimit,omitempty"`
 }
 
 // Rlimit is one resource limit; Resource is the Linux RLIMIT_* number.
@@ -92,7 +95,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {

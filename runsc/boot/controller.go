@@ -1,7 +1,6 @@
 package boot
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +33,21 @@ type Controller struct {
 
 	// handlers counts connections being answered.
 	handlers sync.WaitGroup
+
+	// held are the signals sent while the sandbox is paused, delivered when it resumes.
+	// Guarded by mu.
+	held []control.Request
+
+	// execs are the processes started by exec, by sandbox pid, until waited for. Guarded
+	// by mu.
+	execs map[int32]*execProc
+}
+
+// execProc is a process started by exec.
+type execProc struct {
+	// done is closed once exit is set (by the goroutine that reaps the process).
+	done chan struct{}
+	exit control.Exit
 }
 
 // NewController returns a controller for sb that will start a as init. onExit records the
@@ -93,27 +107,58 @@ func (c *Controller) handle(conn *os.File) {
 		return
 	}
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var req control.Request
-	if err := json.NewDecoder(bufio.NewReader(conn)).Decode(&req); err != nil {
+	req, files, err := control.ReadRequest(conn)
+	if err != nil {
 		json.NewEncoder(conn).Encode(control.Response{Error: "malformed request: " + err.Error()})
 		return
 	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	conn.SetReadDeadline(time.Time{})
 	var resp control.Response
 	switch req.Cmd {
-	case control.CmdStart:
-		if err := c.start(); err != nil {
-			resp.Error = err.Error()
+	case control.CmdExec:
+		resp.Pid, err = c.exec(req.Exec, files)
+	case control.CmdWaitPID:
+		var e control.Exit
+		if e, err = c.waitPID(req.Pid); err == nil {
+			resp.Exit = &e
 		}
+	case control.CmdPs:
+		resp.Processes = c.ps()
+	case control.CmdPause:
+		err = c.sb.Kernel.Pause(5 * time.Second)
+	case control.CmdResume:
+		err = c.resume()
+	case control.CmdStats:
+		resp.Stats = c.stats()
+	case control.CmdUpdate:
+		if req.MemoryLimit != nil {
+			c.sb.Kernel.SetMemoryLimit(*req.MemoryLimit)
+		}
+	case control.CmdStart:
+		err = c.start()
 	case control.CmdSignal:
-		if err := c.signal(req.Signal, req.All); err != nil {
-			resp.Error = err.Error()
+		if c.holdSignal(req) {
+			break
+		}
+		if req.Pid != 0 {
+			err = c.signalExec(req.Pid, req.Signal)
+		} else {
+			err = c.signal(req.Signal, req.All)
 		}
 	case control.CmdWait:
 		<-c.done
 		e := c.Exit()
 		resp.Exit = &e
 	default:
-		resp.Error = fmt.Sprintf("unknown request %q", req.Cmd)
+		err = fmt.Errorf("unknown request %q", req.Cmd)
+	}
+	if err != nil {
+		resp.Error = err.Error()
 	}
 	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	json.NewEncoder(conn).Encode(resp)

@@ -65,6 +65,7 @@ func (b *Boot) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		return subcommands.ExitFailure
 	}
 	// END confinement
+	go sb.Warm()
 	go ctrl.Serve(l)
 	fmt.Fprintln(ready, "ready")
 	ready.Close()

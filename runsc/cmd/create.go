@@ -92,9 +92,15 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		return nil, nil, err
 	}
 	logUnsupported(conf, cfg)
+	cg, err := specutil.Cgroup(spec, id, conf.SystemdCgroup)
+	if err != nil {
+		return nil, nil, err
+	}
 	return container.Create(container.CreateOptions{
 		Root: conf.Root, ID: id, Bundle: bundle, Config: cfg,
 		BootFlags: conf.Flags(), PidFile: pidFile,
+		Cgroup: cg, Resources: specutil.Resources(spec), Hooks: specutil.Hooks(spec),
+		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
 	})
 }
 
@@ -102,7 +108,7 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 func logUnsupported(conf *config.Config, cfg *boot.ContainerConfig) {
 	l := conf.OpenRuntimeLog()
 	if conf.SystemdCgroup {
-		l.Debugf("--systemd-cgroup is accepted and ignored: runsc does not manage cgroups yet")
+		l.Debugf("--systemd-cgroup: linux.cgroupsPath is slice:prefix:name, made into a directory path without asking systemd")
 	}
 }
 

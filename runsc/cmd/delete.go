@@ -37,6 +37,9 @@ func (d *Delete) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcomman
 		return subcommands.ExitUsageError
 	}
 	c, err := container.Load(d.Conf.Root, id, true)
+	if err == nil {
+		c.SetLog(d.Conf.OpenRuntimeLog())
+	}
 	if err != nil {
 		var ne *container.NotExistError
 		if d.force && errors.As(err, &ne) {

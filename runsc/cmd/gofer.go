@@ -7,6 +7,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
+	"unsafe"
 
 	"github.com/google/subcommands"
 	"golang.org/x/sys/unix"
@@ -78,9 +80,17 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 		mounts = append(mounts, gofer.Mount{Name: dir, Path: dir, ReadOnly: ro})
 	}
 	if os.Getenv(confinedEnv) == "" {
-		err := reexecConfined()
-		fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
-		return subcommands.ExitFailure
+		// Without cgo, every thread is confined in place; with it (AllThreadsSyscall is
+		// then unsupported), a second image is started from one confined thread.
+		if err := confineAllThreads(); err != nil {
+			if err != syscall.ENOTSUP {
+				fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
+				return subcommands.ExitFailure
+			}
+			err := reexecConfined()
+			fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
+			return subcommands.ExitFailure
+		}
 	}
 	os.Unsetenv(confinedEnv)
 	srv, err := gofer.NewServer(mounts)
@@ -132,6 +142,49 @@ func reexecConfined() error {
 	}
 	env := append(os.Environ(), confinedEnv+"=1")
 	return fmt.Errorf("re-executing %s: %w", "/proc/self/exe", unix.Exec("/proc/self/exe", os.Args, env))
+}
+
+// confineAllThreads sets no_new_privs and, as root, reduces the capabilities to goferCaps
+// on every thread of the process (syscall.AllThreadsSyscall), saving the second execve
+// of reexecConfined: a gofer start is on the path of every `runsc create`. It returns
+// ENOTSUP, having changed nothing, when the binary links cgo.
+func confineAllThreads() error {
+	if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e != 0 {
+		if e == syscall.ENOTSUP {
+			return e
+		}
+		return fmt.Errorf("no_new_privs: %w", e)
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	keep := map[uintptr]bool{}
+	for _, c := range goferCaps {
+		keep[c] = true
+	}
+	for c := uintptr(0); c <= unix.CAP_LAST_CAP; c++ {
+		if keep[c] {
+			continue
+		}
+		if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0); e != 0 && e != syscall.EINVAL {
+			return fmt.Errorf("dropping capability %d from the bounding set: %w", c, e)
+		}
+	}
+	if _, _, e := syscall.AllThreadsSyscall6(syscall.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != syscall.EINVAL {
+		return fmt.Errorf("clearing ambient capabilities: %w", e)
+	}
+	// Effective and permitted become goferCaps (what the exec of reexecConfined leaves a
+	// root process with a reduced bounding set), inheritable empty.
+	var mask [2]uint32
+	for _, c := range goferCaps {
+		mask[c/32] |= 1 << (c % 32)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := [2]unix.CapUserData{{Effective: mask[0], Permitted: mask[0]}, {Effective: mask[1], Permitted: mask[1]}}
+	if _, _, e := syscall.AllThreadsSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return fmt.Errorf("capset: %w", e)
+	}
+	return nil
 }
 
 // dropCaps, on the calling thread only, empties the bounding set but for goferCaps and

@@ -52,16 +52,20 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 		defer signal.Stop(sigs)
 	}
+	log := r.Conf.OpenRuntimeLog()
+	log.Debugf("run %s: creating", id)
 	c, proc, err := createContainer(r.Conf, id, r.bundle, r.pidFile, r.consoleSocket)
 	if err != nil {
 		return fail("run: %v", err)
 	}
+	log.Debugf("run %s: created", id)
 	if err := c.Start(); err != nil {
 		c.Delete(true)
 		proc.Wait()
 		return fail("run: %v", err)
 	}
 	c.Close()
+	log.Debugf("run %s: started", id)
 	if r.detach {
 		proc.Release()
 		return subcommands.ExitSuccess
@@ -79,6 +83,7 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 	if err != nil {
 		return fail("run: waiting for the sandbox: %v", err)
 	}
+	log.Debugf("run %s: the sandbox exited", id)
 	// The sandbox exits with the container's exit code; if it was killed itself, the
 	// recorded exit status (if any) is the better answer.
 	code := ps.ExitCode()
@@ -88,12 +93,14 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 		code = 128 + int(ws.Signal())
 	}
 	if c, err := container.Load(r.Conf.Root, id, true); err == nil {
+		c.SetLog(r.Conf.OpenRuntimeLog())
 		if e := c.ExitStatus(); e != nil && signaled {
 			code = e.ShellCode()
 		}
 		if err := c.Delete(true); err != nil {
 			fail("run: %v", err)
 		}
+		log.Debugf("run %s: deleted", id)
 	}
 	return subcommands.ExitStatus(code)
 }

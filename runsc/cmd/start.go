@@ -28,6 +28,9 @@ func (s *Start) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 		return subcommands.ExitUsageError
 	}
 	c, err := container.Load(s.Conf.Root, id, true)
+	if err == nil {
+		c.SetLog(s.Conf.OpenRuntimeLog())
+	}
 	if err != nil {
 		return fail("start: %v", err)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/stockade-sandbox/stockade/runsc/container"
 )
 
 // Version is the version of the runtime.
@@ -18,6 +20,8 @@ const RuntimeVersion = "0.1.0"
 // SpecVersion is the OCI runtime-spec version runsc implements: the version of the spec
 // package it is built against.
 var SpecVersion = specs.Version
+
+func init() { container.OCIVersion = SpecVersion }
 
 // commit is stamped by the Makefile (-ldflags -X), since builds with -buildvcs=false carry
 // no VCS information.

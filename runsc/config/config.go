@@ -23,7 +23,7 @@ type Config struct {
 	Log string
 	// LogFormat is "text" or "json" (runc's --log-format).
 	LogFormat string
-	// SystemdCgroup is accepted for runc compatibility and ignored (no cgroups yet).
+	// SystemdCgroup says linux.cgroupsPath is systemd-style (runsc/cgroup).
 	SystemdCgroup bool
 	// Overlay is the root filesystem mode: OverlayMemory (a writable in-memory layer over
 	// the gofer's root, which is then served read-only) or OverlayNone (the gofer's root

@@ -18,7 +18,7 @@ func (c *Config) registerRuntimeFlags(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.Log, "log", c.Log, "file for runsc's own log messages (default: stderr)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "format of --log: text or json")
-	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", c.SystemdCgroup, "accepted for runc compatibility; ignored (runsc does not manage cgroups yet)")
+	fs.BoolVar(&c.SystemdCgroup, "systemd-cgroup", c.SystemdCgroup, "linux.cgroupsPath is systemd-style (slice:prefix:name; runsc makes the directories itself)")
 }
 
 // Flags returns the global flags that reproduce c, for a runsc process that runsc starts
@@ -33,6 +33,7 @@ func (c *Config) Flags() []string {
 		"--overlay=" + c.Overlay,
 		"--log=" + c.Log,
 		"--log-format=" + c.LogFormat,
+		"--systemd-cgroup=" + strconv.FormatBool(c.SystemdCgroup),
 	}
 }
 

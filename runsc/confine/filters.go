@@ -129,6 +129,8 @@ func SandboxRules(o SandboxOptions) []Rule {
 		Allow(unix.SYS_PAUSE),
 		Allow(unix.SYS_RSEQ),
 		AllowIf(unix.SYS_PRCTL, anyOf32(0, unix.PR_SET_PDEATHSIG)...),
+		// /proc/meminfo's total (the host's RAM, unless the container has a memory limit).
+		Allow(unix.SYS_SYSINFO),
 		// Memory file.
 		Allow(unix.SYS_MEMFD_CREATE),
 		Allow(unix.SYS_FTRUNCATE),

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
+	"github.com/stockade-sandbox/stockade/runsc/cgroup"
 	"github.com/stockade-sandbox/stockade/runsc/control"
 )
 
@@ -58,11 +59,18 @@ type State struct {
 	// GoferPid is the container's gofer process (serving its rootfs and bind mounts);
 	// GoferStartTime its start time. The gofer exits when the sandbox hangs up; delete
 	// makes sure.
-	GoferPid       int               `json:"goferPid,omitempty"`
-	GoferStartTime uint64            `json:"goferStartTime,omitempty"`
-	Created        time.Time         `json:"created"`
-	Owner          string            `json:"owner"`
-	Annotations    map[string]string `json:"annotations,omitempty"`
+	GoferPid       int    `json:"goferPid,omitempty"`
+	GoferStartTime uint64 `json:"goferStartTime,omitempty"`
+	// Cgroup is the container's cgroup, when it has one (created by create, removed by
+	// delete).
+	Cgroup *cgroup.Cgroup `json:"cgroup,omitempty"`
+	// Hooks are the spec's hooks that are still to run (start's and delete's).
+	Hooks *Hooks `json:"hooks,omitempty"`
+	// Process holds the defaults of a process `runsc exec` starts: the spec's.
+	Process     *ProcessDefaults  `json:"process,omitempty"`
+	Created     time.Time         `json:"created"`
+	Owner       string            `json:"owner"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Container is a loaded container. It holds the container's lock until Close.
@@ -74,10 +82,16 @@ type Container struct {
 	status Status
 	// exit is how init ended, when known.
 	exit *control.Exit
+	// log receives warnings; may be nil.
+	log interface{ Warnf(string, ...any) }
 }
 
 // Status is the container's live status.
 func (c *Container) Status() Status { return c.status }
+
+// ForceStatus changes the live status this Container value acts on, not the recorded one
+// (exec --ignore-paused acts on a paused container as on a running one).
+func (c *Container) ForceStatus(s Status) { c.status = s }
 
 // ExitStatus is how the container's init ended; nil unless stopped (and nil if the sandbox
 // died without saying).
@@ -248,6 +262,26 @@ type CreateOptions struct {
 	Stdio [3]*os.File
 	// ReadyTimeout bounds the sandbox's setup.
 	ReadyTimeout time.Duration
+	// Cgroup, if set, is the cgroup the sandbox and gofer go into, with Resources applied.
+	Cgroup    *cgroup.Cgroup
+	Resources cgroup.Resources
+	// Hooks are the spec's hooks.
+	Hooks *Hooks
+	// NetNS, if set, is a network namespace the sandbox joins instead of making its own.
+	NetNS string
+	// Log receives warnings (failed poststart/poststop hooks come later; create's own
+	// are errors). May be nil.
+	Log interface{ Warnf(string, ...any) }
+}
+
+// ProcessDefaults are the spec's process settings an exec'd process starts with unless
+// told otherwise.
+type ProcessDefaults struct {
+	Env            []string `json:"env,omitempty"`
+	Cwd            string   `json:"cwd"`
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
 }
 
 // Create creates a container: its state directory, its gofer process (`runsc gofer`,
@@ -282,11 +316,19 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 		State: State{
 			ID: o.ID, Bundle: o.Bundle, Rootfs: o.Config.Root, Status: Creating,
 			Created: time.Now().UTC(), Owner: "", Annotations: o.Config.Annotations,
+			Cgroup: o.Cgroup, Hooks: o.Hooks,
+			Process: &ProcessDefaults{
+				Env: o.Config.Env, Cwd: o.Config.Cwd, UID: o.Config.UID, GID: o.Config.GID,
+				AdditionalGIDs: o.Config.AdditionalGIDs,
+			},
 		},
-		dir: dir, lock: lock, status: Creating,
+		dir: dir, lock: lock, status: Creating, log: o.Log,
 	}
 	proc, err := c.startSandbox(o)
 	if err != nil {
+		if o.Cgroup != nil {
+			o.Cgroup.Destroy()
+		}
 		os.RemoveAll(dir)
 		c.Close()
 		return nil, nil, err
@@ -300,6 +342,25 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if err := c.save(Creating); err != nil {
 		return nil, err
+	}
+	if o.Cgroup != nil {
+		// The gofer and the sandbox (and the platform's stubs, its children) are started
+		// from inside the cgroup, so that nothing of theirs runs outside it; this process
+		// then goes back to where it was.
+		if err := o.Cgroup.Create(); err != nil {
+			return nil, err
+		}
+		if err := o.Cgroup.Apply(o.Resources); err != nil {
+			return nil, err
+		}
+		cur, err := cgroup.Current()
+		if err != nil {
+			return nil, fmt.Errorf("reading this process's cgroup: %w", err)
+		}
+		if err := o.Cgroup.Join(os.Getpid()); err != nil {
+			return nil, err
+		}
+		defer o.Cgroup.Return(cur)
 	}
 	goferStderr := os.Stderr
 	if o.Stdio[2] != nil {
@@ -379,7 +440,10 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 		cmd.Env = append(os.Environ(), BootNamespacesEnv+"=1")
 	}
 	// END confinement
-	if err := cmd.Start(); err != nil {
+	if o.NetNS != "" && cmd.SysProcAttr.Cloneflags != 0 {
+		cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
+	}
+	if err := startSandboxProcess(cmd, o.NetNS, os.Geteuid() == 0); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}
@@ -422,6 +486,16 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	}
 
 	c.Pid, c.PidStartTime = proc.Pid, start
+	if h := o.Hooks; h != nil {
+		for _, hs := range []struct {
+			kind  string
+			hooks []Hook
+		}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
+			if err := c.runHooks(hs.kind, hs.hooks, Creating); err != nil {
+				return fail(err)
+			}
+		}
+	}
 	if err := c.save(Created); err != nil {
 		return fail(err)
 	}
@@ -440,6 +514,13 @@ func (c *Container) Start() error {
 	if err := CheckOp(OpStart, c.ID, c.status); err != nil {
 		return err
 	}
+	if h := c.Hooks; h != nil {
+		if err := c.runHooks("startContainer", h.StartContainer, Created); err != nil {
+			// As the runtime-spec says: the container is stopped.
+			c.Signal(unix.SIGKILL, true)
+			return fmt.Errorf("cannot start container %s: %w", c.ID, err)
+		}
+	}
 	resp, err := control.Call(ControlPath(c.dir), control.Request{Cmd: control.CmdStart}, 30*time.Second)
 	if err == nil && resp.Error != "" {
 		err = errors.New(resp.Error)
@@ -447,8 +528,24 @@ func (c *Container) Start() error {
 	if err != nil {
 		return fmt.Errorf("cannot start container %s: %w", c.ID, err)
 	}
-	return c.save(Running)
+	if err := c.save(Running); err != nil {
+		return err
+	}
+	if h := c.Hooks; h != nil {
+		c.runHooksLogged("poststart", h.Poststart, Running, c.warn)
+	}
+	return nil
 }
+
+// warn logs err as a warning about the container.
+func (c *Container) warn(err error) {
+	if c.log != nil {
+		c.log.Warnf("container %s: %v", c.ID, err)
+	}
+}
+
+// SetLog sets where warnings go (failed poststart and poststop hooks).
+func (c *Container) SetLog(l interface{ Warnf(string, ...any) }) { c.log = l }
 
 // Signal sends sig (0: only check) to init, or to every process with all.
 //
@@ -502,6 +599,14 @@ func (c *Container) Delete(force bool) error {
 		if !waitGone(c.GoferPid, c.GoferStartTime, 10*time.Second) {
 			return fmt.Errorf("cannot delete container %s: the gofer (pid %d) does not exit", c.ID, c.GoferPid)
 		}
+	}
+	if c.Cgroup != nil {
+		if err := c.Cgroup.Destroy(); err != nil {
+			return fmt.Errorf("cannot delete container %s: %w", c.ID, err)
+		}
+	}
+	if h := c.Hooks; h != nil {
+		c.runHooksLogged("poststop", h.Poststop, Stopped, c.warn)
 	}
 	// state.json first: a command waiting for the lock then finds no container.
 	if err := os.Remove(filepath.Join(c.dir, stateName)); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -101,3 +101,33 @@ func killProcess(pid int, start uint64, sig unix.Signal) error {
 	}
 	return nil
 }
+
+// sessionPIDs lists the live processes of session sid (a sandbox is its session's leader,
+// with the platform's stub processes).
+func sessionPIDs(sid int) []int {
+	if sid <= 0 {
+		return nil
+	}
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := bytes.Fields(data[i+1:])
+		// f[0] is the state, f[3] the session.
+		if len(f) > 3 && string(f[3]) == strconv.Itoa(sid) && f[0][0] != 'Z' {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

@@ -5,7 +5,7 @@ import "fmt"
 // Status is a container's lifecycle status, as `runsc state` reports it.
 type Status string
 
-// The statuses. Paused is reserved for pause/resume, which come later.
+// The statuses.
 const (
 	// Creating: `runsc create` is setting up the sandbox.
 	Creating Status = "creating"

@@ -5,16 +5,26 @@
 // and one response, each a JSON object on one line:
 //
 //	{"cmd":"start"}                      start the container's init
-//	{"cmd":"signal","signal":15}         signal init (all:true: every process)
+//	{"cmd":"signal","signal":15}         signal init (all:true: every process; pid:N: process N)
 //	{"cmd":"wait"}                       block until init exits; the response has "exit"
+//	{"cmd":"exec","exec":{...}}          start a process (ExecSpec); its stdin, stdout and
+//	                                     stderr come with the request (SCM_RIGHTS); the
+//	                                     response has its sandbox "pid"
+//	{"cmd":"waitpid","pid":N}            block until exec'd process N exits; "exit"
+//	{"cmd":"ps"}                         the live processes: "processes"
+//	{"cmd":"pause"} / {"cmd":"resume"}   freeze / thaw every task of the sandbox
+//	{"cmd":"stats"}                      "stats": CPU, memory and process figures
+//	{"cmd":"update","memoryLimit":N}     set the sandbox's memory limit (0: none)
 //
-// A response is {} on success, {"error":"..."} on failure, and {"exit":{...}} for wait.
+// A response is {} on success, {"error":"..."} on failure, plus the fields named above.
 package control
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,9 +34,16 @@ import (
 
 // Commands.
 const (
-	CmdStart  = "start"
-	CmdSignal = "signal"
-	CmdWait   = "wait"
+	CmdStart   = "start"
+	CmdSignal  = "signal"
+	CmdWait    = "wait"
+	CmdExec    = "exec"
+	CmdWaitPID = "waitpid"
+	CmdPs      = "ps"
+	CmdPause   = "pause"
+	CmdResume  = "resume"
+	CmdStats   = "stats"
+	CmdUpdate  = "update"
 )
 
 // Request is one control request.
@@ -34,12 +51,58 @@ type Request struct {
 	Cmd    string `json:"cmd"`
 	Signal int    `json:"signal,omitempty"`
 	All    bool   `json:"all,omitempty"`
+	// Pid names an exec'd process (waitpid, signal); 0 for signal means init.
+	Pid int32 `json:"pid,omitempty"`
+	// Exec describes the process to start (exec).
+	Exec *ExecSpec `json:"exec,omitempty"`
+	// MemoryLimit is the new memory limit in bytes (update); nil leaves it.
+	MemoryLimit *uint64 `json:"memoryLimit,omitempty"`
+}
+
+// ExecSpec describes a process `runsc exec` starts in a running container.
+type ExecSpec struct {
+	Args []string `json:"args"`
+	Env  []string `json:"env,omitempty"`
+	// Cwd is the working directory ("": the container's).
+	Cwd            string   `json:"cwd,omitempty"`
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Stdio is how many descriptors (stdin, stdout, stderr, in that order) came with the
+	// request; missing ones are closed in the process.
+	Stdio int `json:"stdio"`
 }
 
 // Response is the answer to a Request.
 type Response struct {
-	Error string `json:"error,omitempty"`
-	Exit  *Exit  `json:"exit,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Exit      *Exit     `json:"exit,omitempty"`
+	Pid       int32     `json:"pid,omitempty"`
+	Processes []Process `json:"processes,omitempty"`
+	Stats     *Stats    `json:"stats,omitempty"`
+}
+
+// Process is one process of the sandbox, for `runsc ps`. Pids are the sandbox's own.
+type Process struct {
+	PID  int32  `json:"pid"`
+	PPID int32  `json:"ppid"`
+	UID  uint32 `json:"uid"`
+	// Started is when the process started; CPUNanos its CPU time (user + system).
+	Started  time.Time `json:"started"`
+	CPUNanos int64     `json:"cpuNanos"`
+	Name     string    `json:"name"`
+	Cmd      string    `json:"cmd"`
+	Threads  int       `json:"threads"`
+}
+
+// Stats are the sandbox's figures, for `runsc events`.
+type Stats struct {
+	CPUUserNanos   int64  `json:"cpuUserNanos"`
+	CPUSystemNanos int64  `json:"cpuSystemNanos"`
+	MemoryUsage    uint64 `json:"memoryUsage"`
+	MemoryLimit    uint64 `json:"memoryLimit"`
+	Processes      int    `json:"processes"`
+	Tasks          int    `json:"tasks"`
 }
 
 // Exit is how a container's init ended. It is also the content of the exit file the sandbox
@@ -187,6 +250,12 @@ func dial(path string, timeout time.Duration) (*os.File, error) {
 // Call sends req to the sandbox listening at path and returns its response. timeout bounds
 // connecting and, unless zero, the whole exchange (a wait request passes zero).
 func Call(path string, req Request, timeout time.Duration) (*Response, error) {
+	return CallWithFiles(path, req, nil, timeout)
+}
+
+// CallWithFiles is Call, with files passed to the sandbox along with the request
+// (SCM_RIGHTS); the sandbox gets its own copies.
+func CallWithFiles(path string, req Request, files []*os.File, timeout time.Duration) (*Response, error) {
 	conn, err := dial(path, 5*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the sandbox: %w", err)
@@ -195,7 +264,17 @@ func Call(path string, req Request, timeout time.Duration) (*Response, error) {
 	if timeout > 0 {
 		conn.SetDeadline(time.Now().Add(timeout))
 	}
-	if err := json.NewEncoder(conn).Encode(req); err != nil {
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	data = append(data, '\n')
+	if len(files) == 0 {
+		_, err = conn.Write(data)
+	} else {
+		err = sendWithFiles(conn, data, files)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("sending %s to the sandbox: %w", req.Cmd, err)
 	}
 	var resp Response
@@ -203,6 +282,86 @@ func Call(path string, req Request, timeout time.Duration) (*Response, error) {
 		return nil, fmt.Errorf("reading the sandbox's answer to %s: %w", req.Cmd, err)
 	}
 	return &resp, nil
+}
+
+// sendWithFiles writes data with files' descriptors attached to its first byte.
+func sendWithFiles(conn *os.File, data []byte, files []*os.File) error {
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = int(f.Fd())
+	}
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	oob := unix.UnixRights(fds...)
+	for len(data) > 0 {
+		var n int
+		var serr error
+		werr := rc.Write(func(fd uintptr) bool {
+			n, serr = unix.SendmsgN(int(fd), data, oob, nil, 0)
+			return serr != unix.EAGAIN
+		})
+		if werr != nil {
+			return werr
+		}
+		if serr != nil {
+			return serr
+		}
+		data, oob = data[n:], nil
+	}
+	return nil
+}
+
+// maxFiles is how many descriptors a request may carry.
+const maxFiles = 8
+
+// ReadRequest reads one request from conn, with the descriptors that came with it (at most
+// maxFiles; the caller owns them).
+func ReadRequest(conn *os.File) (Request, []*os.File, error) {
+	var req Request
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return req, nil, err
+	}
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	var n, oobn int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, oob, unix.MSG_CMSG_CLOEXEC)
+		return rerr != unix.EAGAIN
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return req, nil, err
+	}
+	var files []*os.File
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err == nil {
+			for _, m := range msgs {
+				fds, err := unix.ParseUnixRights(&m)
+				if err != nil {
+					continue
+				}
+				for _, fd := range fds {
+					files = append(files, os.NewFile(uintptr(fd), "passed"))
+				}
+			}
+		}
+	}
+	// The rest of the request, if it did not come in one piece, follows on the stream.
+	r := io.MultiReader(bytes.NewReader(buf[:n]), conn)
+	if err := json.NewDecoder(r).Decode(&req); err != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return req, nil, err
+	}
+	return req, files, nil
 }
 
 // PeerAllowed reports whether the process at the other end of conn may control the

@@ -207,6 +207,11 @@ func Validate(spec *specs.Spec, bundle string) error {
 				return fmt.Errorf("%s: \"linux.namespaces[%d]\": namespace type %q is listed twice", ConfigName, i, ns.Type)
 			}
 			seenNS[ns.Type] = true
+			if ns.Type == specs.NetworkNamespace && ns.Path != "" {
+				if err := checkNetNS(ns.Path); err != nil {
+					return fmt.Errorf("%s: \"linux.namespaces[%d]\": %w", ConfigName, i, err)
+				}
+			}
 			uts = uts || (ns.Type == specs.UTSNamespace && ns.Path == "")
 		}
 	}
@@ -255,6 +260,9 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Hostname:        spec.Hostname,
 		Annotations:     spec.Annotations,
 	}
+	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
+		c.MemoryLimit = uint64(*r.MemoryLimit)
+	}
 	if p.User.Umask != nil {
 		u := *p.User.Umask
 		c.Umask = &u
@@ -285,4 +293,22 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// checkNetNS checks that path is a network namespace.
+func checkNetNS(path string) error {
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf("network namespace path %q must be absolute", path)
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("network namespace %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	// NS_GET_NSTYPE
+	typ, err := unix.IoctlRetInt(fd, 0xb703)
+	if err != nil || typ != unix.CLONE_NEWNET {
+		return fmt.Errorf("%s is not a network namespace", path)
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"log"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stockade-sandbox/stockade/platform"
@@ -83,6 +84,11 @@ type Kernel struct {
 	// procs is the process tree: processes by pid (zombies included), process groups and
 	// sessions (process.go). Guarded by mu.
 	procs processTable
+
+	// pause is the pause gate (kernel_pause.go).
+	pause pauseGate
+	// memLimit is the memory limit (kernel_stats.go; 0: none).
+	memLimit atomic.Uint64
 
 	// done is closed when init's thread group has exited and every other task has been
 	// killed (process.go).

@@ -45,7 +45,12 @@ func (t *Task) run(start func() error) {
 		if t.deliverSignals(); t.exiting.Load() {
 			break
 		}
+		// The pause gate (kernel_pause.go): a paused sandbox runs no application code.
+		if !t.k.beginApp(t) {
+			continue
+		}
 		ev, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
+		t.k.endApp()
 		t.noteAppThread()
 		if err != nil {
 			t.k.Logf("task %d: platform failure: %v", t.tid, err)

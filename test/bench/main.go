@@ -10,6 +10,9 @@
 //   - clock_gettime(CLOCK_MONOTONIC) through libc (the vDSO under runsc), fork+exec+wait
 //     of the static true, and writing one byte to every page of a fresh 1 GiB mapping
 //     (per page): test/bench/c/proc.c, timed inside the program.
+//   - OCI run start-to-exit: `runsc run` of a bundle whose process is the static true
+//     (create, start, wait, delete), against `runc run` of the same bundle in the same run
+//     (runc's time is in the native column; needs root and runc).
 //   - open+fstat+close and stat of a host file (served by the gofer under
 //     runsc; warm: a first stat precedes the timed loop), and sequential read of
 //     a 256 MiB host file with a 1 MiB buffer, reported as GB/s.
@@ -206,6 +209,23 @@ func benchMain() error {
 			r.results = append(r.results, d)
 		}
 		rows = append(rows, r)
+	}
+
+	// OCI: `runsc run` against `runc run` of the same bundle (runc's time in the native
+	// column; other platforms' columns empty).
+	if !*nativeOnly {
+		runsc, _ := findRunsc()
+		ds, err := ociRows(dir, runsc, truePath)
+		if err != nil {
+			return err
+		}
+		if ds != nil {
+			r := row{name: "OCI run start-to-exit (runc = native column)", results: ds}
+			for len(r.results) < len(targets) {
+				r.results = append(r.results, ds[1])
+			}
+			rows = append(rows, r)
+		}
 	}
 
 	header := []string{"benchmark", "native"}

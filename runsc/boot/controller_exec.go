@@ -1,0 +1,135 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/runsc/control"
+)
+
+// The control requests beyond init's lifecycle: exec'd processes, ps, stats.
+
+// exec starts a process (Sandbox.Exec) and reaps it when it exits, keeping its exit status
+// for waitPID.
+func (c *Controller) exec(e *control.ExecSpec, files []*os.File) (int32, error) {
+	if e == nil {
+		return 0, errors.New("exec: no process")
+	}
+	if e.Stdio < len(files) {
+		files = files[:e.Stdio]
+	}
+	c.mu.Lock()
+	running := c.started && c.exit == nil
+	c.mu.Unlock()
+	if !running {
+		return 0, errors.New("the container is not running")
+	}
+	tg, err := c.sb.Exec(*e, files)
+	if err != nil {
+		return 0, err
+	}
+	p := &execProc{done: make(chan struct{})}
+	pid := tg.TGID()
+	c.mu.Lock()
+	if c.execs == nil {
+		c.execs = make(map[int32]*execProc)
+	}
+	c.execs[pid] = p
+	c.mu.Unlock()
+	go func() {
+		st := c.sb.Kernel.WaitSpawned(tg)
+		p.exit = control.Exit{Code: st.Code, Signal: st.Signo}
+		close(p.done)
+	}()
+	return pid, nil
+}
+
+// waitPID waits for exec'd process pid to exit and forgets it.
+func (c *Controller) waitPID(pid int32) (control.Exit, error) {
+	c.mu.Lock()
+	p := c.execs[pid]
+	c.mu.Unlock()
+	if p == nil {
+		return control.Exit{}, fmt.Errorf("no process %d started by exec", pid)
+	}
+	<-p.done
+	c.mu.Lock()
+	delete(c.execs, pid)
+	c.mu.Unlock()
+	return p.exit, nil
+}
+
+// signalExec sends sig to exec'd process pid.
+func (c *Controller) signalExec(pid int32, sig int) error {
+	c.mu.Lock()
+	p := c.execs[pid]
+	c.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("no process %d started by exec", pid)
+	}
+	select {
+	case <-p.done:
+		return fmt.Errorf("process %d has exited", pid)
+	default:
+	}
+	return c.sb.Kernel.SignalProcess(pid, sig)
+}
+
+// ps lists the sandbox's processes.
+func (c *Controller) ps() []control.Process {
+	k := c.sb.Kernel
+	boot := k.BootTime()
+	var out []control.Process
+	for _, p := range k.ProcessList() {
+		out = append(out, control.Process{
+			PID: p.PID, PPID: p.PPID, UID: p.UID, Started: boot.Add(p.Start),
+			CPUNanos: int64(p.CPU.User + p.CPU.Sys), Name: p.Name, Cmd: p.Cmd, Threads: p.Threads,
+		})
+	}
+	return out
+}
+
+// stats returns the sandbox's figures.
+func (c *Controller) stats() *control.Stats {
+	s := c.sb.Kernel.Stats()
+	return &control.Stats{
+		CPUUserNanos: int64(s.CPU.User), CPUSystemNanos: int64(s.CPU.Sys),
+		MemoryUsage: s.MemoryUsage, MemoryLimit: s.MemoryLimit,
+		Processes: s.Processes, Tasks: s.Tasks,
+	}
+}
+
+// holdSignal keeps a signal request (other than SIGKILL and the signal-0 probe) for later
+// while the sandbox is paused, as a frozen cgroup holds signals: the sentry would
+// otherwise act on a fatal one at once. It reports whether it did.
+func (c *Controller) holdSignal(req control.Request) bool {
+	if req.Signal == 0 || req.Signal == int(unix.SIGKILL) || !c.sb.Kernel.Paused() {
+		return false
+	}
+	c.mu.Lock()
+	c.held = append(c.held, req)
+	c.mu.Unlock()
+	return true
+}
+
+// resume thaws the sandbox and delivers the signals held meanwhile, in order.
+func (c *Controller) resume() error {
+	if err := c.sb.Kernel.Resume(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	held := c.held
+	c.held = nil
+	c.mu.Unlock()
+	for _, r := range held {
+		if r.Pid != 0 {
+			c.signalExec(r.Pid, r.Signal)
+		} else {
+			c.signal(r.Signal, r.All)
+		}
+	}
+	return nil
+}

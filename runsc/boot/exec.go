@@ -1,0 +1,70 @@
+package boot
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/fsimpl/host"
+	"github.com/stockade-sandbox/stockade/runsc/control"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
+)
+
+// Exec starts a process in the running container (`runsc exec`): its executable is found
+// and opened through the container's root filesystem, as init's was; it starts in the
+// container's root with e.Cwd as its working directory (init's if empty) and init's umask.
+// stdio are its descriptors 0, 1 and 2 (host files; missing ones are closed); Exec makes
+// its own copies.
+//
+// Preconditions: Prepare succeeded.
+func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
+	if s.prep == nil || s.prep.template == nil {
+		return nil, errors.New("the container's filesystem is not ready")
+	}
+	if len(e.Args) == 0 {
+		return nil, errors.New("no command to run")
+	}
+	fsc := s.prep.template.Fork().(*vfs.FSContext)
+	creds := &vfs.Creds{UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs}
+	if e.Cwd != "" {
+		root := fsc.Root()
+		pop := &vfs.PathOperation{Root: root, Start: root, Path: e.Cwd, FollowFinal: true}
+		cwd, err := fsc.VFS().GetDentry(creds, pop)
+		if err == nil && !cwd.Dentry.IsDir() {
+			err = unix.ENOTDIR
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cwd %s: %w", e.Cwd, err)
+		}
+		fsc.SetCwd(cwd)
+	}
+	exe, path, err := openInitExecutable(fsc, creds, e.Args[0], e.Env)
+	if err != nil {
+		return nil, ExecError(e.Args[0], err)
+	}
+	defer exe.Release()
+	var files [3]kernel.File
+	for i := 0; i < len(files) && i < len(stdio); i++ {
+		fd, err := unix.FcntlInt(stdio[i].Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		f, err := host.New(fd)
+		if err != nil {
+			unix.Close(fd)
+			continue
+		}
+		files[i] = f
+	}
+	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
+		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
+		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs,
+	})
+	if err != nil {
+		return nil, ExecError(e.Args[0], err)
+	}
+	return tg, nil
+}

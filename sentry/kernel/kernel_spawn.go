@@ -1,0 +1,144 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Processes started from outside the sandbox (`runsc exec`).
+//
+// A spawned process is a new session and process group of its own, with no parent in the
+// sandbox (its ppid is 0, as for a process `setns`'d into a pid namespace on Linux): its
+// exit status goes to whoever spawned it (WaitSpawned), which also reaps it. Its own
+// children are reparented to init when it exits, as any orphan's. Init's exit kills it
+// with everything else.
+
+// SpawnArgs describe a process to start in a running sandbox.
+type SpawnArgs struct {
+	// Executable is the program, opened by the caller through the sandbox's VFS; it is not
+	// used once Spawn returns.
+	Executable io.ReaderAt
+	// Path is the executable's path as found; Argv and Envv the program's arguments and
+	// environment.
+	Path       string
+	Argv, Envv []string
+	// Stdio are the files for descriptors 0, 1 and 2 (nil entries are left closed).
+	Stdio [3]File
+	// FS is the process's filesystem context; the task takes over the reference.
+	FS FSContext
+	// UID, GID and Groups are the process's credentials (real, effective and saved).
+	UID, GID uint32
+	Groups   []uint32
+}
+
+// ErrNotRunning is returned by Spawn when init has not started or has exited.
+var ErrNotRunning = errors.New("the container is not running")
+
+// Spawn starts a process in the sandbox, in a new session, and returns once its
+// executable is loaded (a bad one is reported here). Its resource limits are init's.
+func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
+	k.mu.Lock()
+	init := k.init
+	stopped := init == nil || k.procs.initExited
+	k.mu.Unlock()
+	if stopped {
+		return nil, ErrNotRunning
+	}
+	creds := Credentials{
+		RealUID: a.UID, EffectiveUID: a.UID, SavedUID: a.UID,
+		RealGID: a.GID, EffectiveGID: a.GID, SavedGID: a.GID,
+		Groups: append([]uint32(nil), a.Groups...),
+	}
+	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	init.mu.Lock()
+	tg.rlimits = init.rlimits
+	init.mu.Unlock()
+	t := &Task{k: k, tg: tg, fds: NewFDTable(), fsc: a.FS, wake: make(chan struct{}, 1)}
+	t.SetName(basename(a.Path))
+	for i, f := range a.Stdio {
+		if f != nil {
+			ref := NewFileRef(f)
+			t.fds.SetFD(int32(i), ref, false, 3)
+			ref.DecRef()
+		}
+	}
+	tg.leader = t
+	tg.tasks[t] = struct{}{}
+
+	k.mu.Lock()
+	if k.procs.initExited {
+		k.mu.Unlock()
+		t.fds.DecRef()
+		t.SetFSContext(nil)
+		return nil, ErrNotRunning
+	}
+	tid, err := k.allocTIDLocked()
+	if err != nil {
+		k.mu.Unlock()
+		t.fds.DecRef()
+		t.SetFSContext(nil)
+		return nil, err
+	}
+	t.tid, tg.tgid = tid, tid
+	k.tasks[tid] = t
+	k.registerProcessLocked(tg, newPGrp(tid, &Session{sid: tid}))
+	k.mu.Unlock()
+
+	loaded := make(chan error, 1)
+	go t.run(func() error {
+		t.startAccounting()
+		err := t.execInitial(InitArgs{Executable: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv})
+		loaded <- err
+		return err
+	})
+	if err := <-loaded; err != nil {
+		k.WaitSpawned(tg)
+		return nil, err
+	}
+	return tg, nil
+}
+
+// WaitSpawned blocks until tg, a process from Spawn, has exited, reaps it, and returns
+// its exit status.
+func (k *Kernel) WaitSpawned(tg *ThreadGroup) ExitStatus {
+	<-tg.exited
+	// The last task closes exited just before processExited makes the process a zombie:
+	// wait for that, briefly, so that the reap below does not miss it.
+	for i := 0; ; i++ {
+		k.mu.Lock()
+		if tg.proc.zombie || i == 2000 {
+			if tg.parent == nil && tg.proc.zombie {
+				k.reapLocked(tg)
+			}
+			k.mu.Unlock()
+			break
+		}
+		k.mu.Unlock()
+		time.Sleep(500 * time.Microsecond)
+	}
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.exitStatus
+}
+
+// Exited is closed when every task of tg has exited.
+func (tg *ThreadGroup) Exited() <-chan struct{} { return tg.exited }
+
+// SignalProcess sends sig to process pid (a process-directed signal, as kill(2) sends).
+func (k *Kernel) SignalProcess(pid int32, sig int) error {
+	tg := k.ProcessByPID(pid)
+	if tg == nil || tg.IsZombie() {
+		return fmt.Errorf("no process %d", pid)
+	}
+	if sig == 0 {
+		return nil
+	}
+	t := tg.Leader()
+	if t == nil {
+		return fmt.Errorf("no process %d", pid)
+	}
+	t.SendSignal(sig, true)
+	return nil
+}

@@ -1,0 +1,110 @@
+package kernel
+
+import (
+	"strings"
+	"time"
+)
+
+// Figures about the whole sandbox for the host's tools (`runsc ps`, `runsc events`).
+// Each is a snapshot taken under the locks it needs; nothing here changes the kernel.
+
+// ProcessInfo describes one live process, for `runsc ps`.
+type ProcessInfo struct {
+	// PID and PPID are sandbox pids (0: no parent in the sandbox).
+	PID, PPID int32
+	UID       uint32
+	// Start is the kernel uptime at which the process started.
+	Start time.Duration
+	// CPU is the CPU time of the process's tasks (live and exited).
+	CPU CPUTime
+	// Name is the command name (comm); Cmd the argument vector as the process's memory
+	// holds it now, space-separated (empty for a process that has none).
+	Name, Cmd string
+	// Threads is the number of live tasks.
+	Threads int
+}
+
+// ProcessList describes every live process (zombies excluded), sorted by pid.
+func (k *Kernel) ProcessList() []ProcessInfo {
+	var out []ProcessInfo
+	for _, tg := range k.Processes() {
+		if tg.IsZombie() {
+			continue
+		}
+		l := tg.Leader()
+		if l == nil {
+			continue
+		}
+		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks())}
+		if p := tg.Parent(); p != nil {
+			pi.PPID = p.TGID()
+		}
+		pi.Start = l.StartTime()
+		pi.CPU, _ = tg.ProcessCPUTime()
+		pi.Cmd = argvOf(l)
+		out = append(out, pi)
+	}
+	return out
+}
+
+// argvOf reads t's argument vector from its memory, as /proc/PID/cmdline does.
+func argvOf(t *Task) string {
+	m := t.MM()
+	if m == nil {
+		return ""
+	}
+	ei := m.ExecInfo()
+	lo, hi := ei.ArgStart, ei.ArgEnd
+	if hi <= lo || hi-lo > 64<<10 {
+		return ""
+	}
+	buf := make([]byte, hi-lo)
+	n, _ := m.CopyIn(lo, buf)
+	return strings.TrimSpace(strings.ReplaceAll(string(buf[:n]), "\x00", " "))
+}
+
+// Stats are figures about the whole sandbox, for `runsc events`.
+type Stats struct {
+	// CPU is the CPU time of every live process, and of the exited processes their
+	// ancestors have reaped.
+	CPU CPUTime
+	// MemoryUsage is the memory file's allocated bytes (application memory and tmpfs
+	// data); MemoryLimit the limit set on it (0: none).
+	MemoryUsage, MemoryLimit uint64
+	// Processes and Tasks count live processes and threads.
+	Processes, Tasks int
+}
+
+// Stats returns the sandbox's figures.
+func (k *Kernel) Stats() Stats {
+	var s Stats
+	for _, tg := range k.Processes() {
+		self, children := tg.ProcessCPUTime()
+		s.CPU = s.CPU.Add(self)
+		if tg.Parent() == nil {
+			s.CPU = s.CPU.Add(children)
+		}
+		if !tg.IsZombie() {
+			s.Processes++
+		}
+	}
+	s.Tasks = k.NumTasks()
+	if k.MemFile != nil {
+		s.MemoryUsage = k.MemFile.Allocated()
+	}
+	s.MemoryLimit = k.MemoryLimit()
+	return s
+}
+
+// SetMemoryLimit sets the sandbox's memory limit (the container's cgroup memory limit;
+// 0: none): the memory file refuses allocations beyond it, and /proc/meminfo reports it
+// as the total.
+func (k *Kernel) SetMemoryLimit(limit uint64) {
+	k.memLimit.Store(limit)
+	if k.MemFile != nil {
+		k.MemFile.SetLimit(limit)
+	}
+}
+
+// MemoryLimit returns the limit SetMemoryLimit set (0: none).
+func (k *Kernel) MemoryLimit() uint64 { return k.memLimit.Load() }
