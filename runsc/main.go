@@ -35,6 +35,8 @@ func main() {
 	} {
 		subcommands.Register(c, "OCI runtime")
 	}
+	subcommands.Register(&cmd.Install{}, "Docker")
+	subcommands.Register(&cmd.Uninstall{}, "Docker")
 	subcommands.Register(&cmd.Boot{Conf: conf}, "internal use only")
 	subcommands.Register(&cmd.Version{}, "")
 
