@@ -49,5 +49,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
 		os.Exit(2)
 	}
+	if conf.Log != "" {
+		cmd.SetErrorLog(conf.OpenRuntimeLog())
+	}
 	os.Exit(int(subcommands.Execute(context.Background(), conf)))
 }

@@ -49,6 +49,7 @@ func bundleFlags(f *flag.FlagSet, bundle, pidFile, consoleSocket *string) {
 
 func (c *Create) SetFlags(f *flag.FlagSet) {
 	bundleFlags(f, &c.bundle, &c.pidFile, &c.consoleSocket)
+	runcCompatFlags(f)
 }
 
 func (c *Create) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.ExitStatus {

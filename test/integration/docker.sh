@@ -36,6 +36,9 @@ if ! command -v dockerd >/dev/null || ! command -v containerd >/dev/null; then
 	apt-get update </dev/null >/dev/null
 	apt-get install -y --no-install-recommends docker.io containerd </dev/null >/dev/null
 fi
+if ! command -v ip >/dev/null; then
+	apt-get install -y --no-install-recommends iproute2 </dev/null >/dev/null
+fi
 for tool in dockerd containerd containerd-shim-runc-v2 docker busybox ip script iptables-save; do
 	command -v "$tool" >/dev/null || { echo "integration: $tool not found" >&2; exit 1; }
 done
@@ -299,13 +302,14 @@ s_run_detached() {
 
 s_logs() {
 	[[ -n "$detached" ]] || { reason="no detached container"; return 1; }
+	# stdout and stderr are separate streams: their relative order is not kept.
 	local out
 	for _ in $(seq 20); do
-		out="$(docker logs "$detached" 2>&1 | tr '\n' ' ')"
+		out="$(docker logs "$detached" 2>&1 | sort | tr '\n' ' ')"
 		[[ "$out" == "started to-stderr " ]] && return 0
 		sleep 0.2
 	done
-	expect "docker logs" "$out" "started to-stderr "
+	expect "docker logs (sorted)" "$out" "started to-stderr "
 }
 
 s_exec() {
