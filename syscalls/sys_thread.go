@@ -174,7 +174,8 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // Prctl implements Linux syscall prctl(2) for PR_SET_NAME, PR_GET_NAME, PR_SET_PDEATHSIG,
-// PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER and PR_GET_CHILD_SUBREAPER; others return EINVAL,
+// PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS and
+// PR_GET_NO_NEW_PRIVS; others return EINVAL,
 // as Linux does for options it does not know.
 func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	switch args.Int(0) {
@@ -211,6 +212,20 @@ func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 			v = 1
 		}
 		return 0, copyOutStruct(t, args.Pointer(1), &v)
+	case unix.PR_SET_NO_NEW_PRIVS:
+		if args[1] != 1 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		t.SetNoNewPrivs()
+		return 0, nil
+	case unix.PR_GET_NO_NEW_PRIVS:
+		if args[1] != 0 || args[2] != 0 || args[3] != 0 || args[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		if t.NoNewPrivs() {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_GET_NAME:
 		var b [16]byte
 		copy(b[:15], t.Name())

@@ -112,7 +112,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_RT_SIGPENDING:     full(RtSigpending),
 	unix.SYS_SIGALTSTACK:       full(Sigaltstack),
 	unix.SYS_ARCH_PRCTL:        full(ArchPrctl),
-	unix.SYS_PRCTL:             partial(Prctl, "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_CHILD_SUBREAPER; other options return EINVAL"),
+	unix.SYS_PRCTL:             partial(Prctl, "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS (recorded and inherited; execve grants no privileges in any case: set-id bits are not honoured); other options return EINVAL"),
 	unix.SYS_SETRLIMIT:         full(Setrlimit),
 	unix.SYS_GETTID:            full(Gettid),
 	unix.SYS_TKILL:             partial(Tkill, noteSignals),

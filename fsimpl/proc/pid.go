@@ -300,7 +300,11 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	w("SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		sigPnd, tg.SharedPendingSignals(), sigBlk, ignored, caught)
 	w("CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n", capInh, capPrm, capEff, kernel.AllCapabilities, 0)
-	w("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n")
+	nnp := 0
+	if t != nil && t.NoNewPrivs() {
+		nnp = 1
+	}
+	w("NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
 	w("Cpus_allowed_list:\t0-%d\n", x.fs.k.NumCPU()-1)
 	w("voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n")
 	return []byte(sb.String()), nil

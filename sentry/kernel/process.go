@@ -124,6 +124,9 @@ type taskProc struct {
 	// pdeathSig is PR_SET_PDEATHSIG's signal (0: none). Read by other tasks when the
 	// parent exits.
 	pdeathSig atomic.Int32
+	// noNewPrivs is PR_SET_NO_NEW_PRIVS's flag: set once, never cleared, inherited by
+	// every task the task creates.
+	noNewPrivs atomic.Bool
 	// osTID is the task goroutine's OS thread, and cpuBase that thread's CPU time (ns)
 	// when the task started on it (startAccounting); 0 until then.
 	osTID   atomic.Int32
@@ -548,6 +551,12 @@ func (tg *ThreadGroup) ChildSubreaper() bool {
 
 // SetPdeathSignal implements PR_SET_PDEATHSIG.
 func (t *Task) SetPdeathSignal(sig int) { t.proc.pdeathSig.Store(int32(sig)) }
+
+// SetNoNewPrivs implements PR_SET_NO_NEW_PRIVS (the flag cannot be cleared).
+func (t *Task) SetNoNewPrivs() { t.proc.noNewPrivs.Store(true) }
+
+// NoNewPrivs implements PR_GET_NO_NEW_PRIVS.
+func (t *Task) NoNewPrivs() bool { return t.proc.noNewPrivs.Load() }
 
 // PdeathSignal implements PR_GET_PDEATHSIG.
 func (t *Task) PdeathSignal() int { return int(t.proc.pdeathSig.Load()) }

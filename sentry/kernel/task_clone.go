@@ -112,6 +112,7 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 		name: t.Name(),
 		wake: make(chan struct{}, 1),
 	}
+	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
 	nt.regs.SetReturn(0)
 	if opts.Stack != 0 {
 		nt.regs.SetStack(opts.Stack)

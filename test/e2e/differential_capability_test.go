@@ -1,6 +1,10 @@
 package e2e
 
-// capget's probe, errors and sets following the uids (test/c/capget.c).
+// Privilege state: capget's probe, errors and sets following the uids (test/c/capget.c),
+// and the no_new_privs flag (test/c/nonewprivs.c).
 func init() {
-	differentialCases = append(differentialCases, differentialCase{name: "capget", prog: "capget"})
+	differentialCases = append(differentialCases,
+		differentialCase{name: "capget", prog: "capget"},
+		differentialCase{name: "no-new-privs", prog: "nonewprivs"},
+	)
 }
