@@ -468,10 +468,12 @@ median_ms() {
 		t1=$(date +%s%N)
 		ms+=($(((t1 - t0) / 1000000)))
 	done
-	printf '%s\n' "${ms[@]}" | sort -n | sed -n "$(((bench_runs + 1) / 2))p"
+	local sorted
+	sorted="$(printf '%s\n' "${ms[@]}" | sort -n)"
+	echo "$(sed -n "$(((bench_runs + 1) / 2))p" <<<"$sorted") ms (all: $(tr '\n' ' ' <<<"$sorted" | sed 's/ $//'))"
 }
 if ((bench_runs > 0)); then
-	echo "integration: docker run --rm IMG true, median of $bench_runs: runc $(median_ms runc) ms, runsc $(median_ms runsc) ms"
+	echo "integration: docker run --rm IMG true, median of $bench_runs: runc $(median_ms runc); runsc $(median_ms runsc)"
 fi
 
 echo "integration: $passed passed, $failed failed, $pending_failed pending (failing as expected)"
