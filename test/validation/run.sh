@@ -12,7 +12,10 @@
 # The run fails only when runsc's ok count drops below the floor recorded in
 # test/validation/floor (a ratchet: raise it when runsc passes more).
 #
-# Environment: RUNSC (default bin/runsc), RUNC (default /usr/sbin/runc; "none" skips it),
+# Environment: RUNSC (default bin/runsc), VALIDATION_RUNSC_FLAGS (global flags for runsc,
+# default none: the default --overlay=root:memory keeps the container's root writes in
+# memory, so the few tests that look for a file the container wrote in the bundle's rootfs
+# fail; --overlay=none passes them), RUNC (default /usr/sbin/runc; "none" skips it),
 # VALIDATION_TIMEOUT (seconds per program, default 30), VALIDATION_LOGS (directory for the
 # full TAP output, default a temporary directory), VALIDATION_ONLY (space-separated program
 # names to run, default all).
@@ -75,7 +78,7 @@ tar -C "$rootfs" -czf "$bin/rootfs-$(go env GOARCH).tar.gz" .
 mkdir -p "$state_runsc"
 cat >"$work/runsc-wrapper" <<WRAP
 #!/bin/sh
-exec "$RUNSC" --root "$state_runsc" "\$@"
+exec "$RUNSC" --root "$state_runsc" ${VALIDATION_RUNSC_FLAGS:-} "\$@"
 WRAP
 chmod +x "$work/runsc-wrapper"
 
