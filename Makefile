@@ -8,7 +8,7 @@ TESTFLAGS    ?=
 # Flags for the benchmark program, e.g. BENCHFLAGS='-platform ptrace -runs 20'.
 BENCHFLAGS   ?=
 
-.PHONY: all build test bench vet clean docs vdso vdso-check
+.PHONY: all build test bench vet clean docs vdso vdso-check test-validation test-integration
 
 all: build
 
@@ -41,6 +41,15 @@ vdso:
 
 vdso-check:
 	$(MAKE) -C sentry/vdso/src check
+
+# The OCI runtime-tools validation suite against runsc (and runc, for comparison): prints
+# the TAP counts, fails only below the floor in test/validation/floor.
+test-validation: build
+	RUNSC=$(CURDIR)/$(RUNSC) test/validation/run.sh
+
+# Docker with --runtime=runsc against real daemons started in a temporary directory.
+test-integration: build
+	RUNSC=$(CURDIR)/$(RUNSC) test/integration/docker.sh
 
 clean:
 	rm -rf bin

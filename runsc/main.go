@@ -37,6 +37,8 @@ func main() {
 	} {
 		subcommands.Register(c, "OCI runtime")
 	}
+	subcommands.Register(&cmd.Install{}, "Docker")
+	subcommands.Register(&cmd.Uninstall{}, "Docker")
 	subcommands.Register(&cmd.Boot{Conf: conf}, "internal use only")
 	subcommands.Register(&cmd.Version{}, "")
 
@@ -48,6 +50,9 @@ func main() {
 	if err := conf.Validate(); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
 		os.Exit(2)
+	}
+	if conf.Log != "" {
+		cmd.SetErrorLog(conf.OpenRuntimeLog())
 	}
 	os.Exit(int(subcommands.Execute(context.Background(), conf)))
 }

@@ -44,6 +44,8 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_SETRESUID:         partial(Setresuid, noteCaps),
 	unix.SYS_SETRESGID:         partial(Setresgid, noteCaps),
 	unix.SYS_SETGROUPS:         partial(Setgroups, noteCaps),
+	unix.SYS_CAPGET:            partial(Capget, noteCaps+"; inheritable is empty"),
+	unix.SYS_CAPSET:            missing("capability sets follow the uids and cannot be changed on their own"),
 	unix.SYS_GETXATTR:          partial(Getxattr, noteXattr),
 	unix.SYS_LGETXATTR:         partial(Lgetxattr, noteXattr),
 	unix.SYS_FGETXATTR:         partial(Fgetxattr, noteXattr),

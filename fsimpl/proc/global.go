@@ -126,6 +126,9 @@ func (fs *Filesystem) sysDir() *dir {
 			fs.text("pipe-max-size", "1048576"),
 		}),
 		fs.subdir("kernel", []node{
+			// The highest capability number Linux 6.1 knows (CAP_CHECKPOINT_RESTORE);
+			// libcap and moby/sys/capability size their sets by it.
+			fs.text("cap_last_cap", "40"),
 			fs.text("domainname", "(none)"),
 			{"hostname", unix.DT_REG, func() vfs.Inode {
 				return fs.newFile(0444, func(*kernel.Task) ([]byte, error) { return []byte(fs.k.Hostname() + "\n"), nil })

@@ -251,9 +251,6 @@ func (x target) statm(*kernel.Task) ([]byte, error) {
 	return []byte(fmt.Sprintf("%d %d 0 0 0 %d 0\n", vsize/4096, rss/4096, (vsize-stack)/4096)), nil
 }
 
-// allCaps is the capability set of uid 0 (CAP_LAST_CAP is 40).
-const allCaps = 1<<41 - 1
-
 func (x target) status(r *kernel.Task) ([]byte, error) {
 	tg := x.tg
 	c := tg.Creds()
@@ -281,10 +278,7 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	}
 	ignored, caught := tg.SignalDispositions()
 	vsize, stack, rss := memUsage(x.mmOf())
-	caps := uint64(0)
-	if c.EffectiveUID == 0 {
-		caps = allCaps
-	}
+	capEff, capPrm, capInh := c.Capabilities()
 	threads := len(tg.Tasks())
 	var sb strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
@@ -308,8 +302,12 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	w("SigQ:\t%d/%d\n", tg.QueuedSignals(), tg.Rlimit(unix.RLIMIT_SIGPENDING).Cur)
 	w("SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		sigPnd, tg.SharedPendingSignals(), sigBlk, ignored, caught)
-	w("CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n", 0, caps, caps, uint64(allCaps), 0)
-	w("NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n")
+	w("CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n", capInh, capPrm, capEff, kernel.AllCapabilities, 0)
+	nnp := 0
+	if t != nil && t.NoNewPrivs() {
+		nnp = 1
+	}
+	w("NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", nnp)
 	w("Cpus_allowed_list:\t0-%d\n", x.fs.k.NumCPU()-1)
 	w("voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n")
 	return []byte(sb.String()), nil

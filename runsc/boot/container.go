@@ -108,7 +108,7 @@ func (c *ContainerConfig) Options() Options {
 // RootFS returns the container's root filesystem description, served by gofer g.
 func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 	return RootFS{
-		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts,
+		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts, ReadOnly: c.RootReadonly,
 		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
 	}
 }

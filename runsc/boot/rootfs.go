@@ -33,6 +33,9 @@ type RootFS struct {
 	Container bool
 	// Mounts are the spec's mounts (with Container).
 	Mounts []Mount
+	// ReadOnly makes the root mount read-only once the mount points and the cwd have been
+	// made (root.readonly; under the overlay, too: its writable layer then only holds them).
+	ReadOnly bool
 	// Cwd is init's working directory; "/" if empty (without Container: also if it does
 	// not exist in the sandbox).
 	Cwd string
@@ -175,6 +178,9 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		case r.Container:
 			return nil, fmt.Errorf("process.cwd %s: %w", r.Cwd, err)
 		}
+	}
+	if r.ReadOnly {
+		root.Mount.SetFlags(root.Mount.Flags() | unix.MS_RDONLY)
 	}
 	return fsc, nil
 }

@@ -34,8 +34,8 @@ Creates the container's sandbox from the bundle's config.json and returns once i
 "runsc start" then runs the container's process. The container's stdin, stdout and stderr
 are this command's own (runc's pass-through mode). A gofer process serves root.path and the
 bind mounts' sources to the sandbox; with --overlay=root:memory (the default) the container's
-writes to its root stay in memory, with --overlay=none they reach root.path (unless
-root.readonly).
+writes to its root stay in memory, with --overlay=none they reach root.path; with
+root.readonly the root is read-only (EROFS) either way.
 `
 }
 
@@ -49,6 +49,7 @@ func bundleFlags(f *flag.FlagSet, bundle, pidFile, consoleSocket *string) {
 
 func (c *Create) SetFlags(f *flag.FlagSet) {
 	bundleFlags(f, &c.bundle, &c.pidFile, &c.consoleSocket)
+	runcCompatFlags(f)
 }
 
 func (c *Create) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.ExitStatus {

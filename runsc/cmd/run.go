@@ -37,6 +37,7 @@ passed on to the container. With --detach, returns once the container runs.
 
 func (r *Run) SetFlags(f *flag.FlagSet) {
 	bundleFlags(f, &r.bundle, &r.pidFile, &r.consoleSocket)
+	runcCompatFlags(f)
 	f.BoolVar(&r.detach, "detach", false, "return once the container runs, leaving it running")
 	f.BoolVar(&r.detach, "d", false, "short for --detach")
 }

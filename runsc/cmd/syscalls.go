@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/subcommands"
 
+	"github.com/stockade-sandbox/stockade/runsc/config"
+
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/syscalls"
 )
@@ -62,8 +64,19 @@ func (s *Syscalls) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcomm
 	return subcommands.ExitSuccess
 }
 
+// errorLog is --log when one is given: fail writes errors there too, as runc does, because
+// containerd's shim reports a runtime's failure from the last error in that file (and
+// says "unable to retrieve OCI runtime error" when there is none).
+var errorLog *config.RuntimeLog
+
+// SetErrorLog makes fail also write errors to l (runc's --log).
+func SetErrorLog(l *config.RuntimeLog) { errorLog = l }
+
 // fail prints a one-line error and returns the failure status.
 func fail(format string, args ...any) subcommands.ExitStatus {
 	fmt.Fprintf(os.Stderr, "runsc: "+format+"\n", args...)
+	if errorLog != nil {
+		errorLog.Errorf(format, args...)
+	}
 	return subcommands.ExitFailure
 }

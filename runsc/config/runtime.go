@@ -67,6 +67,13 @@ func (l *RuntimeLog) Debugf(format string, args ...any) {
 	}
 }
 
+// Errorf logs an error (the record containerd's shim reads back when a command fails).
+func (l *RuntimeLog) Errorf(format string, args ...any) {
+	if l != nil {
+		l.write("error", fmt.Sprintf(format, args...))
+	}
+}
+
 // Warnf logs a warning.
 func (l *RuntimeLog) Warnf(format string, args ...any) {
 	if l != nil {

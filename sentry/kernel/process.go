@@ -125,6 +125,9 @@ type taskProc struct {
 	// pdeathSig is PR_SET_PDEATHSIG's signal (0: none). Read by other tasks when the
 	// parent exits.
 	pdeathSig atomic.Int32
+	// noNewPrivs is PR_SET_NO_NEW_PRIVS's flag: set once, never cleared, inherited by
+	// every task the task creates.
+	noNewPrivs atomic.Bool
 	// osTID is the task goroutine's OS thread, and cpuBase that thread's CPU time (ns)
 	// when the task started on it (startAccounting); 0 until then.
 	osTID   atomic.Int32
@@ -133,8 +136,6 @@ type taskProc struct {
 	// blocked is set while the task sleeps in BlockOn: for /proc's starttime and state.
 	started atomic.Int64
 	blocked atomic.Bool
-	// noNewPrivs is PR_SET_NO_NEW_PRIVS: set once, inherited by children, kept by execve.
-	noNewPrivs atomic.Bool
 }
 
 // CPUTime is user and system CPU time.

@@ -125,6 +125,7 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 		name: t.Name(),
 		wake: make(chan struct{}, 1),
 	}
+	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
 	nt.regs.SetReturn(0)
 	if opts.Stack != 0 {
 		nt.regs.SetStack(opts.Stack)
@@ -140,7 +141,6 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 	}
 	nt.fsc = t.cloneFSContext(f)
 	nt.sigMask = t.SigMask()
-	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
 	if f&unix.CLONE_VM == 0 || f&unix.CLONE_VFORK != 0 {
 		nt.altStack = t.altStack
 	}

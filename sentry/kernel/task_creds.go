@@ -157,3 +157,21 @@ func (tg *ThreadGroup) SetGroups(groups []uint32) error {
 		return nil
 	})
 }
+
+// AllCapabilities is every capability Linux 6.1 knows (CAP_LAST_CAP is 40), the set of
+// uid 0.
+const AllCapabilities = uint64(1)<<41 - 1
+
+// Capabilities returns c's effective, permitted and inheritable sets under the sandbox's
+// model (see the top of this file): effective is every capability while the effective uid
+// is 0; permitted while any of the three uids is 0 (setresuid can still regain euid 0);
+// inheritable is always empty (no file capabilities to pass them to).
+func (c *Credentials) Capabilities() (effective, permitted, inheritable uint64) {
+	if c.EffectiveUID == 0 {
+		effective = AllCapabilities
+	}
+	if c.RealUID == 0 || c.EffectiveUID == 0 || c.SavedUID == 0 {
+		permitted = AllCapabilities
+	}
+	return effective, permitted, 0
+}

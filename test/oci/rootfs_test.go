@@ -92,11 +92,16 @@ func TestRootfsBusybox(t *testing.T) {
 	}
 }
 
-// TestRootfsOverlay: by default writes go to memory; with --overlay=none they reach the
-// bundle's rootfs, unless root.readonly.
+// TestRootfsOverlay: root.readonly is honoured in both modes (EROFS); otherwise writes go
+// to memory by default, and with --overlay=none they reach the bundle's rootfs.
 func TestRootfsOverlay(t *testing.T) {
 	t.Parallel()
 	e := newBusyboxEnv(t, "echo changed > /etc/greeting && cat /etc/greeting && echo new > /etc/new && cat /etc/new")
+	// The overlay with root.readonly (runsc spec's default, docker run --read-only): EROFS.
+	if r := e.runsc("run", "ovro"); r.code == 0 || !strings.Contains(r.stderr, "can't create /etc/greeting: Read-only file system") {
+		t.Fatalf("write to a read-only root under the overlay succeeded: %+v", r)
+	}
+	e.editSpec(func(m map[string]any) { m["root"].(map[string]any)["readonly"] = false })
 	if r := e.must("run", "ov"); r.stdout != "changed\nnew\n" {
 		t.Fatalf("overlay: stdout %q", r.stdout)
 	}
@@ -106,7 +111,8 @@ func TestRootfsOverlay(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.bundle, "rootfs", "etc", "new")); !os.IsNotExist(err) {
 		t.Fatalf("a file created in the overlay is on the host: %v", err)
 	}
-	// --overlay=none with root.readonly (runsc spec's default): EROFS.
+	// --overlay=none with root.readonly: EROFS.
+	e.editSpec(func(m map[string]any) { m["root"].(map[string]any)["readonly"] = true })
 	if r := e.runsc("--overlay=none", "run", "ro"); r.code == 0 || !strings.Contains(r.stderr, "can't create /etc/greeting: Read-only file system") {
 		t.Fatalf("write to a read-only root succeeded: %+v", r)
 	}
