@@ -198,7 +198,8 @@ func (e *env) stats(id string) statsEvent {
 // TestPauseResume: a paused container runs nothing (its CPU time stands still), keeps
 // non-fatal signals for later, and dies of SIGKILL; the state machine's errors.
 func TestPauseResume(t *testing.T) {
-	e := startBusybox(t, "p", "while true; do :; done")
+	// The trap: init gets only the signals it handles (pid_namespaces(7)).
+	e := startBusybox(t, "p", "trap 'exit 143' TERM; while true; do :; done")
 	e.fails("cannot resume container p: container is running", "resume", "p")
 	e.must("pause", "p")
 	if s := e.state("p"); s.Status != "paused" || s.Pid <= 0 {
