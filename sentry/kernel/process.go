@@ -64,6 +64,9 @@ func (pt *processTable) pidInUseLocked(n int32) bool {
 type Session struct {
 	// sid is immutable.
 	sid int32
+	// ctty is the session's controlling terminal, nil if it has none (session_tty.go).
+	// Guarded by Kernel.mu.
+	ctty ControllingTerminal
 }
 
 // SID is the session id.
