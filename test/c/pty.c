@@ -340,11 +340,9 @@ static void test_output(void) {
 	write(s, "raw\n", 4);
 	n = drain(m, buf, sizeof buf);
 	show("no opost", buf, n);
-	// A pty slave has no output buffer of its own: TCOFLUSH leaves what the master has.
-	write(s, "flushme", 7);
-	tcflush(s, TCOFLUSH);
-	n = drain(m, buf, sizeof buf);
-	show("after TCOFLUSH", buf, n);
+	// (What TCOFLUSH on the slave does to output the master has not read depends on
+	// Linux's flip-buffer timing: not tested.)
+	TRY("TCOFLUSH", tcflush(s, TCOFLUSH));
 		TRY("TCFLSH bad", ioctl(s, TCFLSH, 7));
 	printf("tcdrain: %d\n", tcdrain(s));
 	close(s);
