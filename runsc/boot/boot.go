@@ -33,6 +33,8 @@ type Args struct {
 	Argv, Envv []string
 	// Root is the root filesystem (rootfs.go); the zero value is an empty tmpfs.
 	Root RootFS
+	// Console, if set, is the host terminal init's console is joined to (console.go).
+	Console *Console
 }
 
 // Options shape a sandbox's kernel: from runsc's own identity for `runsc do`, from the
@@ -49,8 +51,12 @@ type Options struct {
 type Sandbox struct {
 	Kernel   *kernel.Kernel
 	platform platform.Platform
+	// opts are the options the sandbox was built with.
+	opts Options
 	// prep is set by Prepare.
 	prep *prepared
+	// console is init's console, if it has one (console.go).
+	console *consoleState
 }
 
 // New builds the platform, the memory file and the kernel. Nothing runs yet.
@@ -88,7 +94,7 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		p.Release()
 		return nil, err
 	}
-	return &Sandbox{Kernel: k, platform: p}, nil
+	return &Sandbox{Kernel: k, platform: p, opts: o}, nil
 }
 
 // prepared is init's filesystem context and executable, made by Prepare.
@@ -106,6 +112,7 @@ func (s *Sandbox) Prepare(a Args) error {
 		return errors.New("init already prepared")
 	}
 	a.Root.Kernel = s.Kernel
+	prepareConsole(a.Console)
 	fsc, err := newRootFS(a.Root)
 	if err != nil {
 		return &rootFSError{err}
@@ -137,7 +144,17 @@ func (s *Sandbox) Start(a Args) error {
 		defer p.exe.Release()
 	}
 	var stdio [3]kernel.File
+	var onSession func(*kernel.Session, *kernel.ProcessGroup)
+	if a.Console != nil {
+		var err error
+		if stdio, onSession, err = s.startConsole(p.fsc, a.Console); err != nil {
+			return err
+		}
+	}
 	for i := range stdio {
+		if stdio[i] != nil {
+			continue // the console
+		}
 		fd, err := syscall.Dup(i)
 		if err != nil {
 			continue // closed in runsc: closed in the sandbox too
@@ -149,7 +166,7 @@ func (s *Sandbox) Start(a Args) error {
 		}
 		stdio[i] = f
 	}
-	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc}
+	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc, OnSession: onSession}
 	if p.exe != nil {
 		ia.Executable = p.exe
 	}
@@ -184,6 +201,7 @@ func (s *Sandbox) Wait() kernel.ExitStatus {
 // Destroy kills every process and releases the platform.
 func (s *Sandbox) Destroy() {
 	s.Kernel.KillAll()
+	s.finishConsole()
 	s.platform.Release()
 }
 
@@ -193,6 +211,9 @@ func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
 	s, err := New(conf, Options{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())})
 	if err != nil {
 		return kernel.ExitStatus{}, err
+	}
+	if a.Console == nil {
+		a.Console = stdioConsole()
 	}
 	if err := s.Start(a); err != nil {
 		s.Destroy()

@@ -42,6 +42,10 @@ func NewControllingTerminalFile(flags uint32) *SlaveFile {
 	return &SlaveFile{flags: flags, ctty: true}
 }
 
+// SetDescription records the file's description, for files opened outside the open
+// syscalls (which do it in WaitOpen): its status flags say whether I/O blocks.
+func (f *SlaveFile) SetDescription(fd *vfs.FileDescription) { f.fd = fd }
+
 // Terminal returns the file's terminal (nil for a /dev/tty open that has not finished).
 func (f *SlaveFile) Terminal() *Terminal { return f.tm }
 
