@@ -59,6 +59,9 @@ func (r *consoleReceiver) accept() {
 		r.err <- err
 		return
 	}
+	// Non-blocking, so that the File uses Go's poller and Close ends a pending Read (a
+	// read blocked in the kernel would keep the master open).
+	unix.SetNonblock(fds[0], true)
 	r.got <- os.NewFile(uintptr(fds[0]), string(name[:n]))
 }
 
@@ -198,4 +201,25 @@ func TestConsoleNeedsSocket(t *testing.T) {
 	e.fails("no --console-socket", "create", "c1")
 	e.setProcess("terminal", false)
 	e.fails("process.terminal is false", "create", "--console-socket", filepath.Join(t.TempDir(), "s"), "c2")
+}
+
+// TestConsoleHangup: when the caller closes the master, the container's terminal hangs up
+// and its session leader, the shell, dies of SIGHUP.
+func TestConsoleHangup(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	e.setArgs("sh")
+	e.setProcess("terminal", true)
+	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
+	rcv := newConsoleReceiver(t)
+	e.must("create", "--console-socket", rcv.path, "hup")
+	m := rcv.master(t)
+	var s screen
+	go s.read(m)
+	e.must("start", "hup")
+	s.expect(t, "$ ")
+	m.Close()
+	st := e.waitStatus("hup", "stopped")
+	if st.ExitCode == nil || *st.ExitCode != 128+int(unix.SIGHUP) {
+		t.Errorf("exit code %v, want %d (SIGHUP)", st.ExitCode, 128+int(unix.SIGHUP))
+	}
 }
