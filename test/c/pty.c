@@ -473,10 +473,52 @@ static void test_signals(void) {
 			t.c_lflag &= ~TOSTOP;
 			tcsetattr(fd, TCSANOW, &t);
 			printf("background tcgetpgrp is the leader: %d\n", tcgetpgrp(fd) == getppid());
+			// With handlers, the signal interrupts the call (no SA_RESTART: EINTR).
+			struct sigaction bg = {0};
+			bg.sa_handler = handler;
+			sigaction(SIGTTIN, &bg, NULL);
+			sigaction(SIGTTOU, &bg, NULL);
+			got = 0;
+			TRY("background read, SIGTTIN handled", read(fd, buf, sizeof buf));
+			printf("  signal %d\n", got);
+			got = 0;
+			TRY("background tcsetattr, SIGTTOU handled", tcsetattr(fd, TCSANOW, &t));
+			printf("  signal %d\n", got);
+			got = 0;
+			TRY("background tcsetpgrp, SIGTTOU handled", tcsetpgrp(fd, getpid()));
+			printf("  signal %d\n", got);
+			// A shell taking the terminal for a job ignores SIGTTOU first.
+			signal(SIGTTOU, SIG_IGN);
+			TRY("background tcsetpgrp, SIGTTOU ignored", tcsetpgrp(fd, getpid()));
+			printf("  foreground now: %d\n", tcgetpgrp(fd) == getpid());
+			TRY("give it back", tcsetpgrp(fd, getppid()));
 			fflush(stdout);
 			_exit(0);
 		}
 		waitpid(c, NULL, 0);
+		// An orphaned background group: its read fails with EIO rather than stopping it.
+		int orph[2];
+		pipe(orph);
+		c = fork();
+		if (c == 0) {
+			if (fork() == 0) {
+				pid_t parent = getppid();
+				setpgid(0, 0);
+				while (getppid() == parent) usleep(10000); // orphaned once the parent exits
+				errno = 0;
+				int r = read(fd, buf, sizeof buf);
+				char msg[64];
+				int n = snprintf(msg, sizeof msg, "orphaned background read: %d %s\n", r, strerror(errno));
+				write(orph[1], msg, n);
+				_exit(0);
+			}
+			_exit(0);
+		}
+		close(orph[1]);
+		waitpid(c, NULL, 0);
+		int on = read(orph[0], buf, sizeof buf);
+		if (on > 0) fwrite(buf, 1, on, stdout);
+		close(orph[0]);
 		// A foreground member that outlives the leader gets SIGHUP when the leader exits.
 		got = 0;
 		sigaction(SIGHUP, &sa, NULL);
