@@ -501,8 +501,8 @@ static void test_signals(void) {
 		pipe(orph);
 		c = fork();
 		if (c == 0) {
+			pid_t parent = getpid();
 			if (fork() == 0) {
-				pid_t parent = getppid();
 				setpgid(0, 0);
 				while (getppid() == parent) usleep(10000); // orphaned once the parent exits
 				errno = 0;
