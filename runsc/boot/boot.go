@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/host"
@@ -55,8 +56,9 @@ type Sandbox struct {
 	opts Options
 	// prep is set by Prepare.
 	prep *prepared
-	// console is init's console, if it has one (console.go).
-	console *consoleState
+	// consolesMu guards consoles, the terminals joined to host terminals (console.go).
+	consolesMu sync.Mutex
+	consoles   []*consoleState
 }
 
 // New builds the platform, the memory file and the kernel. Nothing runs yet.
@@ -147,7 +149,7 @@ func (s *Sandbox) Start(a Args) error {
 	var onSession func(*kernel.Session, *kernel.ProcessGroup)
 	if a.Console != nil {
 		var err error
-		if stdio, onSession, err = s.startConsole(p.fsc, a.Console); err != nil {
+		if stdio, onSession, err = s.StartConsole(p.fsc, a.Console); err != nil {
 			return err
 		}
 	}
@@ -201,7 +203,7 @@ func (s *Sandbox) Wait() kernel.ExitStatus {
 // Destroy kills every process and releases the platform.
 func (s *Sandbox) Destroy() {
 	s.Kernel.KillAll()
-	s.finishConsole()
+	s.finishConsoles()
 	s.platform.Release()
 }
 

@@ -63,10 +63,14 @@ func prepareConsole(c *Console) {
 	}
 }
 
-// startConsole opens the container's terminal through fsc and starts the pump. It returns
-// the files for init's console descriptors (nil elsewhere) and the function that makes
-// the terminal the controlling terminal of init's session.
-func (s *Sandbox) startConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, func(*kernel.Session, *kernel.ProcessGroup), error) {
+// StartConsole opens a terminal of the container's devpts through fsc, joins it to the
+// host terminal c describes and starts the pump. It returns the files for the console
+// descriptors of the process that will use it (nil elsewhere) and the function that makes
+// the terminal the controlling terminal of that process's session (for
+// kernel.InitArgs.OnSession, or whatever starts the process in a new session). Start
+// calls it for init; `exec --tty` is meant to call it for its process. The console lives
+// until the sandbox is destroyed.
+func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, func(*kernel.Session, *kernel.ProcessGroup), error) {
 	var files [3]kernel.File
 	n := 0
 	for _, b := range c.Stdio {
@@ -92,24 +96,27 @@ func (s *Sandbox) startConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, 
 	if ws := tm.Winsize(); ws.Row == 0 && ws.Col == 0 && (c.Rows != 0 || c.Cols != 0) {
 		tm.SetWinsize(tty.Winsize{Row: c.Rows, Col: c.Cols})
 	}
-	s.console = &consoleState{master: master, tm: tm, pump: p, restore: restore}
+	s.consolesMu.Lock()
+	s.consoles = append(s.consoles, &consoleState{master: master, tm: tm, pump: p, restore: restore})
+	s.consolesMu.Unlock()
 	onSession := func(ss *kernel.Session, pg *kernel.ProcessGroup) {
 		tm.SetControllingSession(ss, pg)
 	}
 	return files, onSession, nil
 }
 
-// finishConsole lets the console's last output reach the host, once every process has
-// gone, and restores the host terminal.
-func (s *Sandbox) finishConsole() {
-	c := s.console
-	if c == nil {
-		return
+// finishConsoles lets the consoles' last output reach the host, once every process has
+// gone, and restores the host terminals.
+func (s *Sandbox) finishConsoles() {
+	s.consolesMu.Lock()
+	cs := s.consoles
+	s.consoles = nil
+	s.consolesMu.Unlock()
+	for _, c := range cs {
+		c.pump.Finish(time.Second)
+		c.restore()
+		c.master.Release()
 	}
-	s.console = nil
-	c.pump.Finish(time.Second)
-	c.restore()
-	c.master.Release()
 }
 
 // stdioConsole is `runsc do`'s console: when standard input is a terminal, the standard
