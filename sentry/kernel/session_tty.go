@@ -4,7 +4,7 @@ package kernel
 //
 // A session has at most one controlling terminal; the terminal itself records its session
 // and foreground process group. The kernel only stores the session's side (Session.ctty,
-// guarded by Kernel.mu) and offers the process-tree queries the terminal's job-control
+// guarded by Kernel.mu, and a process's opting out of it, tgProc.noCtty) and offers the process-tree queries the terminal's job-control
 // rules need; the rules themselves live with the terminal. The terminal's own lock is
 // taken before Kernel.mu, never after: the kernel calls into a terminal only with no
 // kernel lock held (the session leader's exit, below).
@@ -61,14 +61,24 @@ func (tg *ThreadGroup) IsSessionLeader() bool {
 // Session returns the session the group belongs to.
 func (pg *ProcessGroup) Session() *Session { return pg.session }
 
-// ControllingTerminal returns the controlling terminal of the process's session, or nil.
+// ControllingTerminal returns the process's controlling terminal: its session's, unless it
+// gave it up (DetachControllingTerminal); nil if none.
 func (tg *ThreadGroup) ControllingTerminal() ControllingTerminal {
 	tg.k.mu.Lock()
 	defer tg.k.mu.Unlock()
-	if pg := tg.proc.pgrp; pg != nil {
+	if pg := tg.proc.pgrp; pg != nil && !tg.proc.noCtty {
 		return pg.session.ctty
 	}
 	return nil
+}
+
+// DetachControllingTerminal makes the process, and the children it forks from now on, be
+// without its session's controlling terminal (TIOCNOTTY by a process that does not lead
+// its session; Linux keeps the controlling terminal per process). setsid ends it.
+func (tg *ThreadGroup) DetachControllingTerminal() {
+	tg.k.mu.Lock()
+	tg.proc.noCtty = true
+	tg.k.mu.Unlock()
 }
 
 // SessionTerminal returns s's controlling terminal, or nil.

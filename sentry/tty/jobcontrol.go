@@ -126,16 +126,16 @@ func (tm *Terminal) SetControllingSession(s *kernel.Session, fg *kernel.ProcessG
 }
 
 // releaseControllingTerminal is TIOCNOTTY: a session leader gives its terminal up, which
-// sends SIGHUP and SIGCONT to the foreground group. (Linux detaches a non-leader alone;
-// the sandbox keeps the controlling terminal per session, so a non-leader's TIOCNOTTY is
-// refused with EPERM rather than pretended.)
+// sends SIGHUP and SIGCONT to the foreground group and leaves the whole session without
+// it; another process only stops having it itself.
 func (tm *Terminal) releaseControllingTerminal(t *kernel.Task) error {
 	if !tm.isCttyOf(t) {
 		return unix.ENOTTY
 	}
 	tg := t.ThreadGroup()
 	if !tg.IsSessionLeader() {
-		return unix.EPERM
+		tg.DetachControllingTerminal()
+		return nil
 	}
 	tm.disassociate(tg.Session())
 	return nil

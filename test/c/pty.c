@@ -398,6 +398,26 @@ static void test_ctty(void) {
 				TRY("TIOCSPGRP negative", tcsetpgrp(fd, -5));
 		printf("TIOCSPGRP self: %d\n", tcsetpgrp(fd, getpid()));
 				TRY("TIOCSCTTY again", ioctl(fd, TIOCSCTTY, 0));
+		// TIOCNOTTY by a process that is not the leader detaches it alone, and its later
+		// children.
+		pid_t d = fork();
+		if (d == 0) {
+			TRY("TIOCNOTTY by non-leader", ioctl(fd, TIOCNOTTY));
+			TRY("/dev/tty after it", open("/dev/tty", O_RDWR));
+			TRY("TIOCGPGRP after it", tcgetpgrp(fd));
+			if (fork() == 0) {
+				TRY("/dev/tty in its child", open("/dev/tty", O_RDWR));
+				fflush(stdout);
+				_exit(0);
+			}
+			wait(NULL);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(d, NULL, 0);
+		int again = open("/dev/tty", O_RDWR);
+		printf("/dev/tty still the leader's: %d\n", again >= 0);
+		close(again);
 		// A child in another session cannot take it; a child in this session, not its
 		// leader, cannot either.
 		pid_t c = fork();
