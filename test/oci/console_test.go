@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,5 +224,62 @@ func TestConsoleHangup(t *testing.T) {
 	st := e.waitStatus("hup", "stopped")
 	if st.ExitCode == nil || *st.ExitCode != 128+int(unix.SIGHUP) {
 		t.Errorf("exit code %v, want %d (SIGHUP)", st.ExitCode, 128+int(unix.SIGHUP))
+	}
+}
+
+// TestRunTerminalRelay: `runsc run` of a container with a terminal and no console socket
+// relays the console to its own terminal, as runc does in the foreground.
+func TestRunTerminalRelay(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	for _, a := range []string{"tty", "stty"} {
+		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.setArgs("sh")
+	e.setProcess("terminal", true)
+	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no host ptys: %v", err)
+	}
+	defer m.Close()
+	unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77})
+	cmd := exec.Command(runsc, "--root", e.root, "run", "relay")
+	cmd.Dir = e.bundle
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = sl, sl, sl
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sl.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var s screen
+	go s.read(m)
+	s.expect(t, "$ ")
+	m.WriteString("tty; stty size; exit 4\r")
+	out := s.expect(t, "33 77")
+	if !strings.Contains(out, "/dev/pts/0") {
+		t.Errorf("tty: want /dev/pts/0 in %q", out)
+	}
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 {
+			t.Errorf("runsc run: %v, want exit status 4", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("runsc run did not exit")
 	}
 }

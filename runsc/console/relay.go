@@ -1,0 +1,137 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Receiver is the receiving end of a console socket, for `runsc run` with a terminal and
+// no --console-socket: it plays the caller's part (as runc's foreground mode does) and
+// relays the console to its own standard descriptors.
+type Receiver struct {
+	dir  string
+	l    *net.UnixListener
+	got  chan *os.File
+	errc chan error
+}
+
+// NewReceiver listens on a new socket in a private temporary directory.
+func NewReceiver() (*Receiver, error) {
+	dir, err := os.MkdirTemp("", "runsc-console-")
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "sock"), Net: "unix"})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	r := &Receiver{dir: dir, l: l, got: make(chan *os.File, 1), errc: make(chan error, 1)}
+	go r.accept()
+	return r, nil
+}
+
+// Path is the socket's path, for --console-socket.
+func (r *Receiver) Path() string { return filepath.Join(r.dir, "sock") }
+
+func (r *Receiver) accept() {
+	c, err := r.l.AcceptUnix()
+	if err != nil {
+		r.errc <- err
+		return
+	}
+	defer c.Close()
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := c.ReadMsgUnix(name, oob)
+	if err != nil {
+		r.errc <- err
+		return
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		r.errc <- fmt.Errorf("console socket: no descriptor received (%v)", err)
+		return
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		r.errc <- fmt.Errorf("console socket: want one descriptor (%v)", err)
+		return
+	}
+	r.got <- os.NewFile(uintptr(fds[0]), string(name[:n]))
+}
+
+// Master returns the master received, waiting up to d.
+func (r *Receiver) Master(d time.Duration) (*os.File, error) {
+	select {
+	case f := <-r.got:
+		return f, nil
+	case err := <-r.errc:
+		return nil, err
+	case <-time.After(d):
+		return nil, errors.New("console socket: nothing received")
+	}
+}
+
+// Close stops listening and removes the socket.
+func (r *Receiver) Close() {
+	r.l.Close()
+	os.RemoveAll(r.dir)
+}
+
+// Relay copies in to master and master to out until master reports the console's end,
+// with in in raw mode if it is a terminal, and keeps master's window size equal to in's.
+// The returned function waits (up to a second) for the last output and restores in.
+func Relay(master, in, out *os.File) (finish func()) {
+	restore := func() {}
+	if IsTerminal(int(in.Fd())) {
+		if r, err := SetRaw(int(in.Fd())); err == nil {
+			restore = r
+		}
+	}
+	resize := func() {
+		if rows, cols, err := Size(int(in.Fd())); err == nil && (rows != 0 || cols != 0) {
+			SetSize(int(master.Fd()), rows, cols)
+		}
+	}
+	resize()
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, unix.SIGWINCH)
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-winch:
+				resize()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go io.Copy(master, in)
+	outDone := make(chan struct{})
+	go func() {
+		io.Copy(out, master) // ends with EIO once the container's terminal is gone
+		close(outDone)
+	}()
+	return func() {
+		select {
+		case <-outDone:
+		case <-time.After(time.Second):
+		}
+		signal.Stop(winch)
+		close(stop)
+		restore()
+	}
+}
