@@ -15,9 +15,7 @@
 package console
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 
@@ -50,18 +48,18 @@ func NewPTY() (master, slave *os.File, err error) {
 
 // SendMaster sends master to the unix socket at path as runc does: one message on a
 // stream connection, carrying the descriptor (SCM_RIGHTS) and the pty's name as data.
+// (Raw sockets rather than package net, which would link cgo's resolver into runsc: a cgo
+// runtime cannot change every thread's capabilities, which confinement needs.)
 func SendMaster(path string, master *os.File) error {
-	conn, err := net.Dial("unix", path)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("connecting to the console socket: %w", err)
+		return fmt.Errorf("console socket: %w", err)
 	}
-	defer conn.Close()
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return errors.New("console socket: not a unix socket")
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return fmt.Errorf("connecting to the console socket %s: %w", path, err)
 	}
-	name := master.Name()
-	if _, _, err := uc.WriteMsgUnix([]byte(name), unix.UnixRights(int(master.Fd())), nil); err != nil {
+	if err := unix.Sendmsg(fd, []byte(master.Name()), unix.UnixRights(int(master.Fd())), nil, 0); err != nil {
 		return fmt.Errorf("sending the console to %s: %w", path, err)
 	}
 	return nil

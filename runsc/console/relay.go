@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,7 +17,7 @@ import (
 // relays the console to its own standard descriptors.
 type Receiver struct {
 	dir  string
-	l    *net.UnixListener
+	fd   int
 	got  chan *os.File
 	errc chan error
 }
@@ -29,12 +28,20 @@ func NewReceiver() (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "sock"), Net: "unix"})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		if err = unix.Bind(fd, &unix.SockaddrUnix{Name: filepath.Join(dir, "sock")}); err == nil {
+			err = unix.Listen(fd, 1)
+		}
+		if err != nil {
+			unix.Close(fd)
+		}
+	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, err
+		return nil, fmt.Errorf("console socket: %w", err)
 	}
-	r := &Receiver{dir: dir, l: l, got: make(chan *os.File, 1), errc: make(chan error, 1)}
+	r := &Receiver{dir: dir, fd: fd, got: make(chan *os.File, 1), errc: make(chan error, 1)}
 	go r.accept()
 	return r, nil
 }
@@ -43,15 +50,15 @@ func NewReceiver() (*Receiver, error) {
 func (r *Receiver) Path() string { return filepath.Join(r.dir, "sock") }
 
 func (r *Receiver) accept() {
-	c, err := r.l.AcceptUnix()
+	c, _, err := unix.Accept4(r.fd, unix.SOCK_CLOEXEC)
 	if err != nil {
 		r.errc <- err
 		return
 	}
-	defer c.Close()
+	defer unix.Close(c)
 	name := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := c.ReadMsgUnix(name, oob)
+	n, oobn, _, _, err := unix.Recvmsg(c, name, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
 		r.errc <- err
 		return
@@ -86,7 +93,8 @@ func (r *Receiver) Master(d time.Duration) (*os.File, error) {
 
 // Close stops listening and removes the socket.
 func (r *Receiver) Close() {
-	r.l.Close()
+	unix.Shutdown(r.fd, unix.SHUT_RDWR) // ends a pending accept
+	unix.Close(r.fd)
 	os.RemoveAll(r.dir)
 }
 
