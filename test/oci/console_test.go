@@ -196,12 +196,17 @@ func TestConsole(t *testing.T) {
 	e.must("delete", "tty1")
 }
 
-// TestConsoleNeedsSocket: as runc, a terminal needs somewhere to send its master, and a
-// console socket needs a terminal.
+// TestConsoleNeedsSocket: as runc, a terminal needs somewhere to send its master (but
+// `run` in the foreground, TestRunTerminalRelay), and a console socket needs a terminal;
+// a refused create leaves no state.
 func TestConsoleNeedsSocket(t *testing.T) {
 	e := newBusyboxEnv(t, "true")
 	e.setProcess("terminal", true)
 	e.fails("no --console-socket", "create", "c1")
+	e.fails("no --console-socket", "run", "--detach", "c1")
+	if ents, _ := os.ReadDir(e.root); len(ents) != 0 {
+		t.Fatalf("state left in the root: %v", ents)
+	}
 	e.setProcess("terminal", false)
 	e.fails("process.terminal is false", "create", "--console-socket", filepath.Join(t.TempDir(), "s"), "c2")
 }
