@@ -73,6 +73,12 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 	if t.iflag(unix.IUCLC) && t.lflag(unix.IEXTEN) && c >= 'A' && c <= 'Z' {
 		c += 'a' - 'A'
 	}
+	if tm.lnext {
+		// The character after VLNEXT is taken literally.
+		tm.lnext = false
+		tm.addCharLocked(c)
+		return
+	}
 	switch c {
 	case '\r':
 		if t.iflag(unix.IGNCR) {
@@ -129,6 +135,22 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 	}
 	if t.lflag(unix.ICANON) {
 		switch {
+		case t.lflag(unix.IEXTEN) && t.is(c, vLNEXT):
+			tm.lnext = true
+			if t.lflag(unix.ECHO) && t.lflag(unix.ECHOCTL) {
+				// A placeholder the literal character's echo overwrites.
+				tm.outputRawLocked('^')
+				tm.outputRawLocked('\b')
+			}
+			return
+		case t.lflag(unix.IEXTEN) && t.lflag(unix.ECHO) && t.is(c, vREPRINT):
+			// The line so far, echoed again on a line of its own.
+			tm.echoLocked(c)
+			tm.outputLocked('\n', true)
+			for _, b := range tm.line {
+				tm.echoLocked(b)
+			}
+			return
 		case t.is(c, vERASE):
 			tm.eraseLocked(eraseChar)
 			return
@@ -158,14 +180,20 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 			tm.commitLineLocked()
 			return
 		}
-		if t.lflag(unix.ECHO) {
-			tm.echoLocked(c)
-		}
+	}
+	tm.addCharLocked(c)
+}
+
+// addCharLocked echoes c and adds it to the canonical line or the read queue.
+//
+// Preconditions: tm.mu is held.
+func (tm *Terminal) addCharLocked(c byte) {
+	if tm.termios.lflag(unix.ECHO) {
+		tm.echoLocked(c)
+	}
+	if tm.termios.lflag(unix.ICANON) {
 		tm.line = append(tm.line, c)
 		return
-	}
-	if t.lflag(unix.ECHO) {
-		tm.echoLocked(c)
 	}
 	tm.readq = append(tm.readq, c)
 }

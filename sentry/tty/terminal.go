@@ -11,8 +11,9 @@
 // OLCUC/TAB3 output processing. Job control (jobcontrol.go) follows tty_io.c: a session
 // leader opening a terminal without O_NOCTTY acquires it, TIOCSCTTY/TIOCNOTTY, background
 // reads get SIGTTIN and, with TOSTOP, background writes SIGTTOU, a session leader's exit
-// hangs up the foreground group. Not implemented: VLNEXT, VREPRINT, VDISCARD (they are
-// ordinary characters), packet mode (TIOCPKT), TIOCSTI, parity and break handling.
+// hangs up the foreground group. VLNEXT and VREPRINT work in canonical mode. Not
+// implemented: VDISCARD (an ordinary character), ECHOPRT, packet mode (TIOCPKT), TIOCSTI,
+// parity and break handling.
 //
 // fsimpl/devpts makes Terminals for /dev/ptmx opens; runsc/boot pumps one between a host
 // terminal and the container's init (its console).
@@ -70,6 +71,8 @@ type Terminal struct {
 	echoStart int
 	// column is the output column, for ONOCR, TAB3 and erasing tabs. Guarded by mu.
 	column int
+	// lnext is set by VLNEXT: the next input character is literal. Guarded by mu.
+	lnext bool
 	// stopped is set by VSTOP (IXON) until VSTART: output stays queued. Guarded by mu.
 	stopped bool
 	// masterOpen is cleared when the master side closes: the slave is hung up. Guarded by

@@ -169,6 +169,10 @@ static void test_canonical(void) {
 	type(m, s, "abc\x04", 4);
 	printf("eof at start:\n");
 	type(m, s, "\x04", 1);
+	printf("lnext:\n");
+	type(m, s, "a\x16\x7f" "b\x16\x03\n", 7);
+	printf("reprint:\n");
+	type(m, s, "ab\x12" "c\n", 5);
 	printf("erase nothing:\n");
 	type(m, s, "\x7f\x7fq\n", 4);
 	printf("short reads:\n");
