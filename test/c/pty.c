@@ -194,8 +194,20 @@ static void test_canonical(void) {
 	TRY("  nonblocking read", read(s, buf, sizeof buf));
 	ioctl(s, FIONREAD, &avail);
 	printf("  FIONREAD %d\n", avail);
+	struct pollfd sp = {s, POLLIN | POLLOUT, 0};
+	int pr = poll(&sp, 1, 0);
+	printf("  poll: %d in %d out %d\n", pr, !!(sp.revents & POLLIN), !!(sp.revents & POLLOUT));
 	fcntl(s, F_SETFL, 0);
-	write(m, "\n", 1);
+	if (fork() == 0) {
+		usleep(100000);
+		write(m, "\n", 1);
+		_exit(0);
+	}
+	sp.revents = 0;
+	sp.events = POLLIN;
+	pr = poll(&sp, 1, 5000);
+	printf("  poll waits for the line: %d in %d\n", pr, !!(sp.revents & POLLIN));
+	wait(NULL);
 	n = read(s, buf, sizeof buf);
 	show("  then", buf, n);
 	drain(m, buf, sizeof buf);
