@@ -92,10 +92,6 @@ func (tm *Terminal) SlaveRead(t *kernel.Task, dst []byte, nonblock bool) (int, e
 	var deadline time.Time
 	for {
 		tm.mu.Lock()
-		if !tm.masterOpen && !tm.slaveReadableLocked() {
-			tm.mu.Unlock()
-			return copied, nil
-		}
 		canon := tm.termios.lflag(unix.ICANON)
 		vmin, vtime := int(tm.termios.Cc[vMIN]), int(tm.termios.Cc[vTIME])
 		n, eof := tm.readSlaveLocked(dst[copied:])
