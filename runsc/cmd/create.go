@@ -117,22 +117,8 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 // newConsole makes the container's host pty, sized rows x cols if given, sends its master
 // to the console socket (runc's protocol) and returns its slave, the sandbox's stdio.
 func newConsole(socket string, rows, cols uint16) (*os.File, error) {
-	master, slave, err := console.NewPTY()
-	if err != nil {
-		return nil, fmt.Errorf("console: %w", err)
-	}
-	defer master.Close()
-	if rows != 0 || cols != 0 {
-		if err := console.SetSize(int(master.Fd()), rows, cols); err != nil {
-			slave.Close()
-			return nil, fmt.Errorf("console: setting its size: %w", err)
-		}
-	}
-	if err := console.SendMaster(socket, master); err != nil {
-		slave.Close()
-		return nil, err
-	}
-	return slave, nil
+	slave, _, err := console.Open(socket, rows, cols, nil, nil)
+	return slave, err
 }
 
 // logUnsupported notes, with --debug, what the sentry does not honour yet.

@@ -143,3 +143,36 @@ func Relay(master, in, out *os.File) (finish func()) {
 		restore()
 	}
 }
+
+// Open makes a process's host console: a new pty, sized rows x cols if given, whose
+// master is sent to socket (runc's protocol) or, without a socket, relayed to in and out
+// (runc's foreground mode). It returns the slave, for the process's stdio, and finish,
+// which the caller runs once the process has ended (it waits for the relay's last output
+// and restores in).
+func Open(socket string, rows, cols uint16, in, out *os.File) (slave *os.File, finish func(), err error) {
+	master, slave, err := NewPTY()
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows != 0 || cols != 0 {
+		if err := SetSize(int(master.Fd()), rows, cols); err != nil {
+			master.Close()
+			slave.Close()
+			return nil, nil, fmt.Errorf("console: setting its size: %w", err)
+		}
+	}
+	if socket != "" {
+		err := SendMaster(socket, master)
+		master.Close()
+		if err != nil {
+			slave.Close()
+			return nil, nil, err
+		}
+		return slave, func() {}, nil
+	}
+	relayDone := Relay(master, in, out)
+	return slave, func() {
+		relayDone()
+		master.Close()
+	}, nil
+}
