@@ -33,6 +33,10 @@ type Console struct {
 	Stdio [3]bool
 	// Rows and Cols are the initial window size when the host terminal reports none.
 	Rows, Cols uint16
+	// PollSize, if not zero, is how often the host terminal's size is read: for a console
+	// that is not this process's controlling terminal (whose resizes come as SIGWINCH), such
+	// as an exec'd process's.
+	PollSize time.Duration
 	// IgnoreHangup makes this process ignore SIGHUP, which the host sends it when the
 	// console is its controlling terminal and the caller closes the master: the pump then
 	// hangs the container's terminal up instead.
@@ -91,7 +95,7 @@ func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, 
 	if err != nil {
 		restore = func() {}
 	}
-	p := console.StartPump(tm, c.In, c.Out, c.In, true)
+	p := console.StartPump(tm, c.In, c.Out, c.In, true, c.PollSize)
 	p.CopySize()
 	if ws := tm.Winsize(); ws.Row == 0 && ws.Col == 0 && (c.Rows != 0 || c.Cols != 0) {
 		tm.SetWinsize(tty.Winsize{Row: c.Rows, Col: c.Cols})

@@ -26,16 +26,18 @@ type Pump struct {
 }
 
 // StartPump starts copying: the host descriptor in is read as typed input, the terminal's
-// output is written to out, and, with watchResize, the window size of the host terminal
-// size follows SIGWINCH. The descriptors stay the caller's.
-func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool) *Pump {
+// output is written to out, and, with watchResize, the terminal's window size follows the
+// host terminal size's: on SIGWINCH (which the host sends when size is this process's
+// controlling terminal), and, if pollSize is not zero, every pollSize too (for a host
+// terminal that is not). The descriptors stay the caller's.
+func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool, pollSize time.Duration) *Pump {
 	p := &Pump{tm: tm, in: in, out: out, size: size, stop: make(chan struct{}), outDone: make(chan struct{})}
 	go p.input()
 	go p.output()
 	if watchResize {
 		p.winch = make(chan os.Signal, 1)
 		signal.Notify(p.winch, unix.SIGWINCH)
-		go p.resizes()
+		go p.resizes(pollSize)
 	}
 	return p
 }
@@ -47,12 +49,20 @@ func (p *Pump) CopySize() {
 	}
 }
 
-func (p *Pump) resizes() {
+func (p *Pump) resizes(poll time.Duration) {
+	var tick <-chan time.Time
+	if poll > 0 {
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-p.winch:
+			p.CopySize()
+		case <-tick:
 			p.CopySize()
 		}
 	}
