@@ -243,18 +243,36 @@ func (tm *Terminal) WriteInput(src []byte) (int, error) {
 	fg := tm.fg
 	tm.mu.Unlock()
 	tm.notify()
-	if sigs != 0 && fg != nil {
-		for sig := 1; sigs != 0; sig++ {
-			if sigs&1 != 0 {
-				tm.k.SignalProcessGroup(fg, sig)
-			}
-			sigs >>= 1
-		}
-	}
+	tm.sendSignals(fg, sigs)
 	if n == 0 {
 		return 0, unix.EAGAIN
 	}
 	return n, nil
+}
+
+// sendSignals sends the signals ISIG characters raised to the foreground group fg.
+func (tm *Terminal) sendSignals(fg *kernel.ProcessGroup, sigs signalSet) {
+	if fg == nil {
+		return
+	}
+	for sig := 1; sigs != 0; sig++ {
+		if sigs&1 != 0 {
+			tm.k.SignalProcessGroup(fg, sig)
+		}
+		sigs >>= 1
+	}
+}
+
+// receiveTyped puts src through the line discipline as typed input, whether or not a
+// slave is open, dropping what does not fit (TIOCSTI).
+func (tm *Terminal) receiveTyped(src []byte) {
+	var sigs signalSet
+	tm.mu.Lock()
+	tm.receiveLocked(src, &sigs)
+	fg := tm.fg
+	tm.mu.Unlock()
+	tm.notify()
+	tm.sendSignals(fg, sigs)
 }
 
 // MasterRead is ReadOutput for a task, waiting unless nonblock.

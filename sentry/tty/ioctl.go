@@ -170,6 +170,18 @@ func (tm *Terminal) Ioctl(t *kernel.Task, master, readable, privileged bool, cmd
 		tm.mu.Unlock()
 		tm.notify()
 		return 0, nil
+	case unix.TIOCSTI:
+		// Pretend the byte was typed: for the caller's own controlling terminal, or with
+		// privilege (Linux's legacy_tiocsti). It goes into the sentry's terminal only.
+		if !privileged && (master || !tm.isCttyOf(t)) {
+			return 0, unix.EPERM
+		}
+		var b [1]byte
+		if err := copyIn(t, arg, b[:]); err != nil {
+			return 0, err
+		}
+		tm.receiveTyped(b[:])
+		return 0, nil
 	case unix.TIOCGETD:
 		return 0, putInt32(t, arg, 0) // N_TTY, the only line discipline
 	case unix.TIOCSETD:

@@ -12,8 +12,8 @@
 // leader opening a terminal without O_NOCTTY acquires it, TIOCSCTTY/TIOCNOTTY, background
 // reads get SIGTTIN and, with TOSTOP, background writes SIGTTOU, a session leader's exit
 // hangs up the foreground group. VLNEXT and VREPRINT work in canonical mode. Not
-// implemented: VDISCARD (an ordinary character), ECHOPRT, packet mode (TIOCPKT), TIOCSTI,
-// parity and break handling.
+// implemented: VDISCARD (an ordinary character), ECHOPRT, packet mode (TIOCPKT), parity
+// and break handling.
 //
 // fsimpl/devpts makes Terminals for /dev/ptmx opens; runsc/boot pumps one between a host
 // terminal and the container's init (its console).

@@ -404,6 +404,12 @@ static void test_ctty(void) {
 		pid_t sid = -1;
 		ioctl(fd, TIOCGSID, &sid);
 		printf("open made it the ctty: sid is me %d, fg is me %d\n", sid == getpid(), tcgetpgrp(fd) == getpid());
+		// TIOCSTI: as if typed at the terminal, echo included.
+		TRY("TIOCSTI", ioctl(fd, TIOCSTI, "s"));
+		TRY("TIOCSTI", ioctl(fd, TIOCSTI, "\n"));
+		char sti[16];
+		int sn = read(fd, sti, sizeof sti);
+		show("read after TIOCSTI", sti, sn);
 		int t = open("/dev/tty", O_RDWR);
 		printf("/dev/tty with ctty: %s, isatty %d\n", t >= 0 ? "ok" : strerror(errno), isatty(t));
 		write(t, "via /dev/tty\n", 13);
