@@ -212,7 +212,8 @@ func TestConsoleNeedsSocket(t *testing.T) {
 }
 
 // TestConsoleHangup: when the caller closes the master, the container's terminal hangs up
-// and its session leader, the shell, dies of SIGHUP.
+// and the shell leading its session ends: of SIGHUP, or (a namespace's init ignores
+// signals it has no handler for, as Linux's does) of the end of file its reads then see.
 func TestConsoleHangup(t *testing.T) {
 	e := newBusyboxEnv(t, "")
 	e.setArgs("sh")
@@ -227,8 +228,8 @@ func TestConsoleHangup(t *testing.T) {
 	s.expect(t, "$ ")
 	m.Close()
 	st := e.waitStatus("hup", "stopped")
-	if st.ExitCode == nil || *st.ExitCode != 128+int(unix.SIGHUP) {
-		t.Errorf("exit code %v, want %d (SIGHUP)", st.ExitCode, 128+int(unix.SIGHUP))
+	if st.ExitCode == nil || (*st.ExitCode != 128+int(unix.SIGHUP) && *st.ExitCode != 0) {
+		t.Errorf("exit code %v, want %d (SIGHUP) or 0 (end of file)", st.ExitCode, 128+int(unix.SIGHUP))
 	}
 }
 
