@@ -11,9 +11,9 @@
 // OLCUC/TAB3 output processing. Job control (jobcontrol.go) follows tty_io.c: a session
 // leader opening a terminal without O_NOCTTY acquires it, TIOCSCTTY/TIOCNOTTY, background
 // reads get SIGTTIN and, with TOSTOP, background writes SIGTTOU, a session leader's exit
-// hangs up the foreground group. VLNEXT and VREPRINT work in canonical mode. Not
-// implemented: VDISCARD (an ordinary character), ECHOPRT, packet mode (TIOCPKT), parity
-// and break handling.
+// hangs up the foreground group. VLNEXT and VREPRINT work in canonical mode; VDISCARD is
+// an ordinary character, as in Linux. Not implemented: ECHOPRT, packet mode (TIOCPKT),
+// parity and break handling.
 //
 // fsimpl/devpts makes Terminals for /dev/ptmx opens; runsc/boot pumps one between a host
 // terminal and the container's init (its console).
