@@ -100,14 +100,29 @@ func (m *masterFile) Ioctl(t *kernel.Task, cmd, arg uintptr) (uintptr, error) {
 	case unix.TIOCGPTPEER:
 		return m.openPeer(t, uint32(arg))
 	case unix.TIOCPKT:
-		// Packet mode is not implemented; turning it off is what it already is.
 		var b [4]byte
 		if _, err := t.CopyIn(arg, b[:]); err != nil {
 			return 0, unix.EFAULT
 		}
-		if binary.LittleEndian.Uint32(b[:]) != 0 {
+		p.tm.SetPacketMode(binary.LittleEndian.Uint32(b[:]) != 0)
+		return 0, nil
+	case unix.TIOCGPKT:
+		var b [4]byte
+		if p.tm.PacketMode() {
+			b[0] = 1
+		}
+		if _, err := t.CopyOut(arg, b[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	case unix.TIOCSIG:
+		// One of the terminal's own signals for the slave's foreground process group, sent
+		// from the master's side (as pty_signal, only those three).
+		sig := int(arg)
+		if sig != int(unix.SIGINT) && sig != int(unix.SIGQUIT) && sig != int(unix.SIGTSTP) {
 			return 0, unix.EINVAL
 		}
+		p.tm.SignalForeground(sig)
 		return 0, nil
 	}
 	readable := true

@@ -209,8 +209,20 @@ func (tm *Terminal) SlaveWrite(t *kernel.Task, src []byte, nonblock bool) (int, 
 
 // ReadOutput is the master's read without waiting: output for the terminal's screen,
 // EAGAIN if there is none, EIO once it is drained and no slave is open (after one was).
+// In packet mode a read is either one status byte (TIOCPKT_FLUSHREAD...) or
+// TIOCPKT_DATA followed by data.
 func (tm *Terminal) ReadOutput(dst []byte) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
 	tm.mu.Lock()
+	if tm.packet && tm.pktStatus != 0 {
+		// A status byte alone.
+		dst[0] = tm.pktStatus
+		tm.pktStatus = 0
+		tm.mu.Unlock()
+		return 1, nil
+	}
 	if len(tm.outq) == 0 || tm.stopped {
 		closed := tm.otherClosed
 		tm.mu.Unlock()
@@ -219,11 +231,16 @@ func (tm *Terminal) ReadOutput(dst []byte) (int, error) {
 		}
 		return 0, unix.EAGAIN
 	}
-	n := copy(dst, tm.outq)
+	hdr := 0
+	if tm.packet {
+		dst[0] = unix.TIOCPKT_DATA
+		hdr = 1
+	}
+	n := copy(dst[hdr:], tm.outq)
 	tm.outq = tm.outq[:copy(tm.outq, tm.outq[n:])]
 	tm.mu.Unlock()
 	tm.slaveQ.Notify(waiter.EventOut)
-	return n, nil
+	return hdr + n, nil
 }
 
 // WriteInput is the master's write without waiting: keys typed at the terminal, through

@@ -129,10 +129,20 @@ func (tm *Terminal) Ioctl(t *kernel.Task, master, readable, privileged bool, cmd
 		if master {
 			flushIn = tm.flushOutputLocked
 		}
+		flushOut := func() {
+			// Nothing to discard, but packet mode reports it (pty_flush_buffer).
+			if !master && tm.packet {
+				tm.pktStatus |= unix.TIOCPKT_FLUSHWRITE
+			}
+		}
 		switch arg {
-		case unix.TCIFLUSH, unix.TCIOFLUSH:
+		case unix.TCIFLUSH:
 			flushIn()
 		case unix.TCOFLUSH:
+			flushOut()
+		case unix.TCIOFLUSH:
+			flushIn()
+			flushOut()
 		default:
 			tm.mu.Unlock()
 			return 0, unix.EINVAL
@@ -158,9 +168,9 @@ func (tm *Terminal) Ioctl(t *kernel.Task, master, readable, privileged bool, cmd
 		tm.mu.Lock()
 		switch arg {
 		case unix.TCOOFF:
-			tm.stopped = true
+			tm.setStoppedLocked(true)
 		case unix.TCOON:
-			tm.stopped = false
+			tm.setStoppedLocked(false)
 		case unix.TCIOFF, unix.TCION:
 			// Sending STOP/START characters to a pty's master is not modelled.
 		default:

@@ -141,6 +141,16 @@ func (tm *Terminal) releaseControllingTerminal(t *kernel.Task) error {
 	return nil
 }
 
+// SignalForeground sends sig to the foreground process group, if there is one (TIOCSIG).
+func (tm *Terminal) SignalForeground(sig int) {
+	tm.mu.Lock()
+	fg := tm.fg
+	tm.mu.Unlock()
+	if fg != nil {
+		tm.k.SignalProcessGroup(fg, sig)
+	}
+}
+
 // foreground returns the foreground process group's id for TIOCGPGRP (0: none).
 func (tm *Terminal) foreground() int32 {
 	tm.mu.Lock()

@@ -95,13 +95,13 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 	if t.iflag(unix.IXON) {
 		switch {
 		case t.is(c, vSTOP):
-			tm.stopped = true
+			tm.setStoppedLocked(true)
 			return
 		case t.is(c, vSTART):
-			tm.stopped = false
+			tm.setStoppedLocked(false)
 			return
 		case tm.stopped && t.iflag(unix.IXANY):
-			tm.stopped = false
+			tm.setStoppedLocked(false)
 		}
 	}
 	if t.lflag(unix.ISIG) {
@@ -124,7 +124,7 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 				}
 			}
 			if t.iflag(unix.IXON) {
-				tm.stopped = false
+				tm.setStoppedLocked(false)
 			}
 			if t.lflag(unix.ECHO) {
 				tm.echoLocked(c)

@@ -73,8 +73,13 @@ type Terminal struct {
 	column int
 	// lnext is set by VLNEXT: the next input character is literal. Guarded by mu.
 	lnext bool
-	// stopped is set by VSTOP (IXON) until VSTART: output stays queued. Guarded by mu.
+	// stopped is set by VSTOP (IXON) or TCOOFF until VSTART or TCOON: output stays
+	// queued. Guarded by mu (setStoppedLocked).
 	stopped bool
+	// packet is TIOCPKT on the master: its reads start with a status byte, pktStatus the
+	// TIOCPKT_* events not yet reported. Guarded by mu.
+	packet    bool
+	pktStatus byte
 	// masterOpen is cleared when the master side closes: the slave is hung up. Guarded by
 	// mu.
 	masterOpen bool
@@ -223,7 +228,8 @@ func (tm *Terminal) SetWinsize(ws Winsize) {
 func (tm *Terminal) setTermiosLocked(n Termios) {
 	// A pty has no parity or character size to set (pty_set_termios).
 	n.Cflag = n.Cflag&^(unix.CSIZE|unix.PARENB) | unix.CS8 | unix.CREAD
-	wasCanon := tm.termios.lflag(unix.ICANON)
+	old := tm.termios
+	wasCanon := old.lflag(unix.ICANON)
 	tm.termios = n
 	isCanon := n.lflag(unix.ICANON)
 	switch {
@@ -238,8 +244,54 @@ func (tm *Terminal) setTermiosLocked(n Termios) {
 		}
 	}
 	if !n.iflag(unix.IXON) {
-		tm.stopped = false
+		tm.setStoppedLocked(false)
 	}
+	if tm.packet {
+		// Packet mode reports whether ^S/^Q flow control is on (pty_set_termios).
+		flow := func(t *Termios) bool { return t.iflag(unix.IXON) && t.Cc[vSTOP] == 0x13 && t.Cc[vSTART] == 0x11 }
+		if was, is := flow(&old), flow(&n); was != is {
+			tm.pktStatus &^= unix.TIOCPKT_DOSTOP | unix.TIOCPKT_NOSTOP
+			if is {
+				tm.pktStatus |= unix.TIOCPKT_DOSTOP
+			} else {
+				tm.pktStatus |= unix.TIOCPKT_NOSTOP
+			}
+		}
+	}
+}
+
+// setStoppedLocked stops or restarts output, reporting the change in packet mode.
+//
+// Preconditions: tm.mu is held.
+func (tm *Terminal) setStoppedLocked(stop bool) {
+	if tm.stopped == stop {
+		return
+	}
+	tm.stopped = stop
+	if tm.packet {
+		if stop {
+			tm.pktStatus = tm.pktStatus&^unix.TIOCPKT_START | unix.TIOCPKT_STOP
+		} else {
+			tm.pktStatus = tm.pktStatus&^unix.TIOCPKT_STOP | unix.TIOCPKT_START
+		}
+	}
+}
+
+// SetPacketMode is TIOCPKT: turning it on forgets earlier events.
+func (tm *Terminal) SetPacketMode(on bool) {
+	tm.mu.Lock()
+	tm.packet = on
+	if on {
+		tm.pktStatus = 0
+	}
+	tm.mu.Unlock()
+}
+
+// PacketMode is TIOCGPKT.
+func (tm *Terminal) PacketMode() bool {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.packet
 }
 
 // flushInputLocked discards input (TCIFLUSH, signals without NOFLSH).
@@ -249,6 +301,9 @@ func (tm *Terminal) flushInputLocked() {
 	tm.readq = tm.readq[:0]
 	tm.lineEnds = tm.lineEnds[:0]
 	tm.line = tm.line[:0]
+	if tm.packet {
+		tm.pktStatus |= unix.TIOCPKT_FLUSHREAD
+	}
 }
 
 // flushOutputLocked discards output not yet read by the master (TCOFLUSH).
@@ -297,6 +352,9 @@ func (tm *Terminal) MasterReadiness(mask waiter.EventMask) waiter.EventMask {
 	var ev waiter.EventMask
 	if len(tm.outq) > 0 && !tm.stopped {
 		ev |= waiter.EventIn
+	}
+	if tm.packet && tm.pktStatus != 0 {
+		ev |= waiter.EventIn | waiter.EventPri
 	}
 	if tm.otherClosed {
 		ev |= waiter.EventHUp

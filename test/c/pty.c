@@ -377,6 +377,51 @@ static void test_output(void) {
 	close(s);
 }
 
+// Packet mode: each master read is a status byte alone or TIOCPKT_DATA and data.
+static void test_packet(void) {
+	printf("== packet\n");
+	int m, s;
+	newpty(&m, &s);
+	int on = 1, get = -1;
+	TRY("TIOCPKT", ioctl(m, TIOCPKT, &on));
+	ioctl(m, TIOCGPKT, &get);
+	printf("TIOCGPKT %d\n", get);
+	TRY("TIOCPKT on the slave", ioctl(s, TIOCPKT, &on));
+	char buf[64];
+	write(s, "hi", 2);
+	int n = drain(m, buf, sizeof buf);
+	show("data", buf, n);
+	tcflush(s, TCIFLUSH);
+	n = drain(m, buf, sizeof buf);
+	show("slave TCIFLUSH", buf, n);
+	tcflush(s, TCOFLUSH);
+	n = drain(m, buf, sizeof buf);
+	show("slave TCOFLUSH", buf, n);
+	tcflow(s, TCOOFF);
+	n = drain(m, buf, sizeof buf);
+	show("TCOOFF", buf, n);
+	tcflow(s, TCOON);
+	n = drain(m, buf, sizeof buf);
+	show("TCOON", buf, n);
+	struct termios t;
+	tcgetattr(s, &t);
+	t.c_iflag &= ~IXON;
+	tcsetattr(s, TCSANOW, &t);
+	n = drain(m, buf, sizeof buf);
+	show("IXON off", buf, n);
+	t.c_iflag |= IXON;
+	tcsetattr(s, TCSANOW, &t);
+	n = drain(m, buf, sizeof buf);
+	show("IXON on", buf, n);
+	on = 0;
+	ioctl(m, TIOCPKT, &on);
+	write(s, "plain", 5);
+	n = drain(m, buf, sizeof buf);
+	show("packet mode off", buf, n);
+	close(s);
+	close(m);
+}
+
 static volatile sig_atomic_t got;
 static void handler(int sig) { got = sig; }
 
@@ -493,7 +538,7 @@ static void test_signals(void) {
 		sigaction(SIGQUIT, &sa, NULL);
 		sigaction(SIGWINCH, &sa, NULL);
 		char buf[64];
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 4; i++) {
 			got = 0;
 			write(ready[1], "r", 1);
 			errno = 0;
@@ -586,9 +631,14 @@ static void test_signals(void) {
 	read(ready[0], &c, 1);
 	usleep(50000);
 	struct winsize ws = {.ws_row = 33, .ws_col = 99};
+	TRY("TIOCSIG 0", ioctl(m, TIOCSIG, 0));
 	ioctl(m, TIOCSWINSZ, &ws);
 	struct winsize got_ws;
 	ioctl(s, TIOCGWINSZ, &got_ws);
+	read(ready[0], &c, 1);
+	usleep(50000);
+	TRY("TIOCSIG SIGUSR1", ioctl(m, TIOCSIG, SIGUSR1));
+	ioctl(m, TIOCSIG, SIGINT); // ^C from the master's side, without the character
 	read(ready[0], &c, 1); // the foreground member is ready; the leader exits
 	waitpid(pid, NULL, 0);
 	int n = read(report[0], buf, 3);
@@ -608,6 +658,7 @@ int main(void) {
 	test_canonical();
 	test_raw();
 	test_output();
+	test_packet();
 	test_ctty();
 	test_signals();
 	return 0;
