@@ -189,6 +189,7 @@ func (tm *Terminal) receiveByteLocked(c byte, sigs *signalSet) {
 // Preconditions: tm.mu is held.
 func (tm *Terminal) addCharLocked(c byte) {
 	if tm.termios.lflag(unix.ECHO) {
+		tm.finishErasingLocked()
 		tm.echoLocked(c)
 	}
 	if tm.termios.lflag(unix.ICANON) {
@@ -228,6 +229,7 @@ func (tm *Terminal) eraseLocked(kind int) {
 		}
 		if !t.lflag(unix.ECHOK) || !t.lflag(unix.ECHOKE) || !t.lflag(unix.ECHOE) {
 			tm.line = tm.line[:0]
+			tm.finishErasingLocked()
 			tm.echoLocked(t.Cc[vKILL])
 			if t.lflag(unix.ECHOK) {
 				tm.outputLocked('\n', true)
@@ -250,9 +252,20 @@ func (tm *Terminal) eraseLocked(kind int) {
 				break
 			}
 		}
+		erased := tm.line[len(tm.line)-n:]
 		tm.line = tm.line[:len(tm.line)-n]
 		if echo {
 			switch {
+			case t.lflag(unix.ECHOPRT):
+				// Hardcopy erasure: the erased characters printed between \ and /.
+				if !tm.erasing {
+					tm.outputRawLocked('\\')
+					tm.erasing = true
+				}
+				tm.echoLocked(c)
+				for _, b := range erased[1:] {
+					tm.outputRawLocked(b)
+				}
 			case kind == eraseChar && !t.lflag(unix.ECHOE):
 				tm.echoLocked(t.Cc[vERASE])
 			case c == '\t':
@@ -286,6 +299,19 @@ func (tm *Terminal) eraseLocked(kind int) {
 		if kind == eraseChar {
 			break
 		}
+	}
+	if len(tm.line) == 0 && echo {
+		tm.finishErasingLocked()
+	}
+}
+
+// finishErasingLocked closes an ECHOPRT erasure with its /.
+//
+// Preconditions: tm.mu is held.
+func (tm *Terminal) finishErasingLocked() {
+	if tm.erasing {
+		tm.outputRawLocked('/')
+		tm.erasing = false
 	}
 }
 

@@ -11,9 +11,9 @@
 // OLCUC/TAB3 output processing. Job control (jobcontrol.go) follows tty_io.c: a session
 // leader opening a terminal without O_NOCTTY acquires it, TIOCSCTTY/TIOCNOTTY, background
 // reads get SIGTTIN and, with TOSTOP, background writes SIGTTOU, a session leader's exit
-// hangs up the foreground group. VLNEXT and VREPRINT work in canonical mode; VDISCARD is
-// an ordinary character, as in Linux. Not implemented: ECHOPRT, packet mode (TIOCPKT),
-// parity and break handling.
+// hangs up the foreground group. VLNEXT, VREPRINT and ECHOPRT work in canonical mode;
+// VDISCARD is an ordinary character, as in Linux. The master has packet mode (TIOCPKT).
+// Not implemented: parity and break handling.
 //
 // fsimpl/devpts makes Terminals for /dev/ptmx opens; runsc/boot pumps one between a host
 // terminal and the container's init (its console).
@@ -71,6 +71,9 @@ type Terminal struct {
 	echoStart int
 	// column is the output column, for ONOCR, TAB3 and erasing tabs. Guarded by mu.
 	column int
+	// erasing is set while an ECHOPRT erasure is being echoed (until its closing /).
+	// Guarded by mu.
+	erasing bool
 	// lnext is set by VLNEXT: the next input character is literal. Guarded by mu.
 	lnext bool
 	// stopped is set by VSTOP (IXON) or TCOOFF until VSTART or TCOON: output stays

@@ -236,6 +236,12 @@ static void test_canonical(void) {
 	t.c_lflag &= ~ECHOCTL;
 	tcsetattr(s, TCSANOW, &t);
 	type(m, s, "\x01z\n", 3);
+	printf("echoprt:\n");
+	t.c_lflag |= ECHOPRT;
+	tcsetattr(s, TCSANOW, &t);
+	type(m, s, "abc\x7f\x7f" "d\x7f\x7f\x7f" "e\n", 11);
+	t.c_lflag &= ~ECHOPRT;
+	tcsetattr(s, TCSANOW, &t);
 	printf("igncr:\n");
 	t.c_lflag |= ECHOCTL;
 	t.c_iflag |= IGNCR;
