@@ -71,7 +71,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_RT_SIGACTION:      partial(RtSigaction, noteSignals),
 	unix.SYS_RT_SIGPROCMASK:    full(RtSigprocmask),
 	unix.SYS_RT_SIGRETURN:      full(RtSigreturn),
-	unix.SYS_IOCTL:             partial(Ioctl, "FIOCLEX, FIONCLEX, FIONBIO; TCGETS and TIOCGWINSZ on host stdio"),
+	unix.SYS_IOCTL:             partial(Ioctl, "FIOCLEX, FIONCLEX, FIONBIO, FIONREAD on pipes; terminals (devpts): termios (TCGETS/TCSETS*, termios2), TIOCGWINSZ/TIOCSWINSZ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP, TIOCGSID, TIOCGPTN/TIOCSPTLCK/TIOCGPTLCK/TIOCGPTPEER, FIONREAD, TIOCOUTQ, TCFLSH, TCSBRK, TCXONC, TIOCSTI, packet mode (TIOCPKT, TIOCGPKT), TIOCSIG"),
 	unix.SYS_READV:             full(Readv),
 	unix.SYS_WRITEV:            full(Writev),
 	unix.SYS_SCHED_YIELD:       full(SchedYield),

@@ -1,7 +1,8 @@
 // Package dev is the sandbox's /dev: a tmpfs (as Linux's devtmpfs is) populated with the
-// character devices programs expect — null, zero, full, random, urandom, tty — and the
-// fd, stdin, stdout and stderr symlinks into /proc/self/fd (which resolve once procfs is
-// mounted). Device files open through tmpfs.Special's Opener.
+// character devices programs expect — null, zero, full, random, urandom, tty — the fd,
+// stdin, stdout and stderr symlinks into /proc/self/fd (which resolve once procfs is
+// mounted) and ptmx -> pts/ptmx (which resolves once devpts is mounted on /dev/pts).
+// Device files open through tmpfs.Special's Opener.
 package dev
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/tty"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -40,9 +42,10 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 		{"full", 1, 7, func(uint32) (vfs.FileDescriptionImpl, error) { return fullFD{}, nil }},
 		{"random", 1, 8, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
 		{"urandom", 1, 9, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
-		// The sandbox has no controlling terminals yet: /dev/tty is ENXIO, as for a
-		// process without one.
-		{"tty", 5, 0, func(uint32) (vfs.FileDescriptionImpl, error) { return nil, unix.ENXIO }},
+		// /dev/tty is the opener's controlling terminal (ENXIO without one).
+		{"tty", 5, 0, func(flags uint32) (vfs.FileDescriptionImpl, error) {
+			return tty.NewControllingTerminalFile(flags), nil
+		}},
 	}
 	for _, d := range devs {
 		sp := fs.NewSpecial(vfs.CreateArgs{Mode: unix.S_IFCHR | 0666, Rdev: unix.Mkdev(d.major, d.minor)}, d.open)
@@ -55,6 +58,9 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 		{"stdin", "/proc/self/fd/0"},
 		{"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
+		// The pseudo-terminal multiplexer of the devpts instance mounted on /dev/pts, as
+		// OCI runtimes lay /dev out.
+		{"ptmx", "pts/ptmx"},
 	}
 	for _, l := range links {
 		if err := root.Add(l.name, fs.NewSymlink(l.target, 0, 0)); err != nil {

@@ -112,6 +112,13 @@ func (m *master) create() error {
 	if e := ptrace(unix.PTRACE_SETOPTIONS, pid, 0, ptraceOptions); e != 0 {
 		return fmt.Errorf("PTRACE_SETOPTIONS: %w", e)
 	}
+	// The master, and every stub forked from it, get a process group of their own: the
+	// signals a terminal sends runsc's process group (SIGWINCH on a resize, SIGINT, SIGHUP)
+	// must not reach them. A traced stub reports even a signal it ignores, which breaks a
+	// syscall being injected, and an untraced spare dies of SIGINT.
+	if err := unix.Setpgid(pid, pid); err != nil {
+		return fmt.Errorf("setpgid of the master stub: %w", err)
+	}
 	// The master stopped on return from kill(2): the two bytes before its instruction
 	// pointer are a syscall instruction, which we borrow to map the stub pages.
 	var regs arch.Registers

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/host"
@@ -33,6 +34,8 @@ type Args struct {
 	Argv, Envv []string
 	// Root is the root filesystem (rootfs.go); the zero value is an empty tmpfs.
 	Root RootFS
+	// Console, if set, is the host terminal init's console is joined to (console.go).
+	Console *Console
 }
 
 // Options shape a sandbox's kernel: from runsc's own identity for `runsc do`, from the
@@ -51,8 +54,13 @@ type Options struct {
 type Sandbox struct {
 	Kernel   *kernel.Kernel
 	platform platform.Platform
+	// opts are the options the sandbox was built with.
+	opts Options
 	// prep is set by Prepare.
 	prep *prepared
+	// consolesMu guards consoles, the terminals joined to host terminals (console.go).
+	consolesMu sync.Mutex
+	consoles   []*consoleState
 }
 
 // New builds the platform, the memory file and the kernel. Nothing runs yet.
@@ -93,7 +101,7 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 	if o.MemoryLimit != 0 {
 		k.SetMemoryLimit(o.MemoryLimit)
 	}
-	return &Sandbox{Kernel: k, platform: p}, nil
+	return &Sandbox{Kernel: k, platform: p, opts: o}, nil
 }
 
 // Warm starts the platform's host-side machinery (the ptrace platform's master stub) ahead
@@ -123,6 +131,7 @@ func (s *Sandbox) Prepare(a Args) error {
 		return errors.New("init already prepared")
 	}
 	a.Root.Kernel = s.Kernel
+	prepareConsole(a.Console)
 	fsc, err := newRootFS(a.Root)
 	if err != nil {
 		return &rootFSError{err}
@@ -154,7 +163,17 @@ func (s *Sandbox) Start(a Args) error {
 		defer p.exe.Release()
 	}
 	var stdio [3]kernel.File
+	var onSession func(*kernel.Session, *kernel.ProcessGroup)
+	if a.Console != nil {
+		var err error
+		if stdio, onSession, err = s.StartConsole(p.fsc, a.Console); err != nil {
+			return err
+		}
+	}
 	for i := range stdio {
+		if stdio[i] != nil {
+			continue // the console
+		}
 		fd, err := syscall.Dup(i)
 		if err != nil {
 			continue // closed in runsc: closed in the sandbox too
@@ -166,7 +185,7 @@ func (s *Sandbox) Start(a Args) error {
 		}
 		stdio[i] = f
 	}
-	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc}
+	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc, OnSession: onSession}
 	if p.exe != nil {
 		ia.Executable = p.exe
 	}
@@ -201,6 +220,7 @@ func (s *Sandbox) Wait() kernel.ExitStatus {
 // Destroy kills every process and releases the platform.
 func (s *Sandbox) Destroy() {
 	s.Kernel.KillAll()
+	s.finishConsoles()
 	s.platform.Release()
 }
 
@@ -210,6 +230,9 @@ func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
 	s, err := New(conf, Options{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())})
 	if err != nil {
 		return kernel.ExitStatus{}, err
+	}
+	if a.Console == nil {
+		a.Console = stdioConsole()
 	}
 	if err := s.Start(a); err != nil {
 		s.Destroy()

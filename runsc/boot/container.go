@@ -38,6 +38,13 @@ type ContainerConfig struct {
 	// NoNewPrivileges is process.noNewPrivileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
 
+	// Terminal is process.terminal: the sandbox's standard descriptors are the host
+	// console (a pty slave) and init gets a terminal of the sentry's (console.go).
+	Terminal bool `json:"terminal,omitempty"`
+	// ConsoleRows and ConsoleCols are process.consoleSize (0: the host console's size).
+	ConsoleRows uint16 `json:"consoleRows,omitempty"`
+	ConsoleCols uint16 `json:"consoleCols,omitempty"`
+
 	// Hostname is the UTS hostname (empty: the sentry's default).
 	Hostname string `json:"hostname,omitempty"`
 	// Mounts are the spec's mounts, in order.

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/dev"
+	"github.com/stockade-sandbox/stockade/fsimpl/devpts"
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	"github.com/stockade-sandbox/stockade/fsimpl/overlay"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
@@ -73,6 +74,20 @@ var optionalMounts = []struct {
 	{"/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY},
 }
 
+// defaultDevpts is /dev/pts when the spec has no devpts mount, and for `runsc do`: the
+// options OCI runtimes' default specs give it, so that /dev/ptmx (-> pts/ptmx) works.
+var defaultDevpts = sentryMount{path: "/dev/pts", fstype: devpts.Name, data: "newinstance,ptmxmode=0666,mode=0620,gid=5",
+	flags: unix.MS_NOSUID | unix.MS_NOEXEC}
+
+func hasDevpts(ms []sentryMount) bool {
+	for _, m := range ms {
+		if m.fstype == devpts.Name {
+			return true
+		}
+	}
+	return false
+}
+
 // sentryMount is one mount newRootFS makes.
 type sentryMount struct {
 	path, fstype, data string
@@ -86,7 +101,7 @@ type sentryMount struct {
 //
 //   - / is the gofer's root, under an overlay (upper in memory) if r.Overlay, or an empty
 //     tmpfs without a gofer;
-//   - /dev is a devtmpfs;
+//   - /dev is a devtmpfs, /dev/pts a devpts (the spec's, or defaultDevpts);
 //   - with r.Container, the spec's mounts in order (specMounts); otherwise
 //     /tmp is a fresh tmpfs if the root has no /tmp or an empty one (as gVisor does, a
 //     non-empty /tmp in the image is kept: under the overlay it is writable in memory
@@ -110,8 +125,12 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !hasDevpts(sm) {
+			mounts = append(mounts, defaultDevpts)
+		}
 		mounts = append(mounts, sm...)
 	} else {
+		mounts = append(mounts, defaultDevpts)
 		if r.Gofer == nil || dirEmptyOrMissing(v, root, "/tmp") {
 			mounts = append(mounts, sentryMount{path: "/tmp", fstype: tmpfs.Name, data: "mode=1777", flags: unix.MS_NOSUID | unix.MS_NODEV})
 		}
@@ -196,9 +215,12 @@ var mountFlags = map[string]uint32{
 // tmpfsData are the tmpfs options the sentry's tmpfs takes as data.
 var tmpfsData = map[string]bool{"size": true, "mode": true, "uid": true, "gid": true}
 
+// devptsData are the spec's devpts options that reach the filesystem.
+var devptsData = map[string]bool{"newinstance": true, "ptmxmode": true, "mode": true, "uid": true, "gid": true, "max": true}
+
 // specMounts turns the spec's mounts into the sentry's, in order: bind mounts through the
-// gofer's attach points, tmpfs, proc and sysfs when registered, /dev as the devtmpfs
-// newRootFS always mounts. Others (devpts, mqueue, cgroup, ...) are skipped with a debug
+// gofer's attach points, tmpfs, devpts, proc and sysfs when registered, /dev as the
+// devtmpfs newRootFS always mounts. Others (mqueue, cgroup, ...) are skipped with a debug
 // note: the sandbox has no such filesystems yet.
 func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 	var out []sentryMount
@@ -206,6 +228,10 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 		dst := path.Clean(m.Destination)
 		var flags uint32
 		var data []string
+		keys := tmpfsData
+		if m.Type == "devpts" {
+			keys = devptsData
+		}
 		for _, o := range m.Options {
 			k, _, _ := strings.Cut(o, "=")
 			switch {
@@ -213,7 +239,7 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 				flags |= mountFlags[o]
 			case o == "rw":
 				flags &^= unix.MS_RDONLY
-			case tmpfsData[k]:
+			case keys[k]:
 				data = append(data, o)
 			}
 		}
@@ -229,6 +255,8 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 			continue
 		case m.Type == "tmpfs":
 			sm.fstype, sm.data = tmpfs.Name, strings.Join(data, ",")
+		case m.Type == "devpts":
+			sm.fstype, sm.data = devpts.Name, strings.Join(data, ",")
 		case m.Type == "proc" || m.Type == "sysfs":
 			if !registered[m.Type] {
 				r.logf("mount %s: no %s filesystem in the sandbox yet; skipped", dst, m.Type)

@@ -110,7 +110,7 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 	}
 	// The root filesystem is built and the executable found and opened through it (so
 	// through the gofer) now, so that create reports a bad one.
-	args := boot.Args{Path: cfg.Args[0], Argv: cfg.Args, Envv: cfg.Env, Root: cfg.RootFS(gc)}
+	args := boot.Args{Path: cfg.Args[0], Argv: cfg.Args, Envv: cfg.Env, Root: cfg.RootFS(gc), Console: cfg.Console()}
 	args.Root.Logf = func(format string, a ...any) { log.Debugf("container %s: "+format, append([]any{id}, a...)...) }
 	if err := sb.Prepare(args); err != nil {
 		sb.Destroy()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
 	"github.com/stockade-sandbox/stockade/runsc/config"
+	"github.com/stockade-sandbox/stockade/runsc/console"
 	"github.com/stockade-sandbox/stockade/runsc/container"
 	"github.com/stockade-sandbox/stockade/runsc/specutil"
 )
@@ -32,7 +33,9 @@ func (*Create) Usage() string {
 
 Creates the container's sandbox from the bundle's config.json and returns once it is ready;
 "runsc start" then runs the container's process. The container's stdin, stdout and stderr
-are this command's own (runc's pass-through mode). A gofer process serves root.path and the
+are this command's own (runc's pass-through mode), unless process.terminal is true: then
+they are a new pty, whose master is sent to --console-socket as runc does, and init gets a
+terminal of the sandbox's (/dev/pts/0). A gofer process serves root.path and the
 bind mounts' sources to the sandbox; with --overlay=root:memory (the default) the container's
 writes to its root stay in memory, with --overlay=none they reach root.path; with
 root.readonly the root is read-only (EROFS) either way.
@@ -44,7 +47,7 @@ func bundleFlags(f *flag.FlagSet, bundle, pidFile, consoleSocket *string) {
 	f.StringVar(bundle, "bundle", "", "path to the bundle directory (default: the current directory)")
 	f.StringVar(bundle, "b", "", "short for --bundle")
 	f.StringVar(pidFile, "pid-file", "", "file to write the sandbox process's pid to")
-	f.StringVar(consoleSocket, "console-socket", "", "unix socket to send the console's pty master to (terminals are not supported yet)")
+	f.StringVar(consoleSocket, "console-socket", "", "unix socket to send the console's pty master to (process.terminal)")
 }
 
 func (c *Create) SetFlags(f *flag.FlagSet) {
@@ -87,6 +90,10 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		// As runc: a console socket only makes sense with a terminal.
 		return nil, nil, fmt.Errorf("--console-socket given but process.terminal is false")
 	}
+	if spec.Process.Terminal && consoleSocket == "" {
+		// As runc: the terminal's master must go somewhere.
+		return nil, nil, fmt.Errorf("process.terminal is true but no --console-socket was given")
+	}
 	cfg := specutil.ContainerConfig(id, spec, bundle)
 	cfg.Overlay = conf.Overlay != config.OverlayNone
 	if err := checkBindMounts(conf, cfg); err != nil {
@@ -97,12 +104,28 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 	if err != nil {
 		return nil, nil, err
 	}
-	return container.Create(container.CreateOptions{
+	o := container.CreateOptions{
 		Root: conf.Root, ID: id, Bundle: bundle, Config: cfg,
 		BootFlags: conf.Flags(), PidFile: pidFile,
 		Cgroup: cg, Resources: specutil.Resources(spec), Hooks: specutil.Hooks(spec),
 		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
-	})
+	}
+	if spec.Process.Terminal {
+		slave, err := newConsole(consoleSocket, cfg.ConsoleRows, cfg.ConsoleCols)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer slave.Close()
+		o.Stdio, o.Console = [3]*os.File{slave, slave, slave}, true
+	}
+	return container.Create(o)
+}
+
+// newConsole makes the container's host pty, sized rows x cols if given, sends its master
+// to the console socket (runc's protocol) and returns its slave, the sandbox's stdio.
+func newConsole(socket string, rows, cols uint16) (*os.File, error) {
+	slave, _, err := console.Open(socket, rows, cols, nil, nil)
+	return slave, err
 }
 
 // logUnsupported notes, with --debug, what the sentry does not honour yet.

@@ -6,12 +6,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/google/subcommands"
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/config"
+	"github.com/stockade-sandbox/stockade/runsc/console"
 	"github.com/stockade-sandbox/stockade/runsc/container"
+	"github.com/stockade-sandbox/stockade/runsc/specutil"
 )
 
 // Run implements `runsc run`: create + start + wait, then delete.
@@ -42,6 +45,16 @@ func (r *Run) SetFlags(f *flag.FlagSet) {
 	f.BoolVar(&r.detach, "d", false, "short for --detach")
 }
 
+// wantsTerminal reports whether the bundle's process asks for a terminal (errors are
+// createContainer's to report).
+func wantsTerminal(bundle string) bool {
+	if bundle == "" {
+		bundle = "."
+	}
+	spec, err := specutil.Load(bundle)
+	return err == nil && spec.Process != nil && spec.Process.Terminal
+}
+
 func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.ExitStatus {
 	id, ok := oneID(f, "run")
 	if !ok {
@@ -53,13 +66,35 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 		signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2)
 		defer signal.Stop(sigs)
 	}
+	// A terminal without a console socket: run receives the console itself and relays it
+	// to its own stdio, as runc does in the foreground.
+	consoleSocket := r.consoleSocket
+	var rcv *console.Receiver
+	if consoleSocket == "" && !r.detach && wantsTerminal(r.bundle) {
+		var err error
+		if rcv, err = console.NewReceiver(); err != nil {
+			return fail("run: console: %v", err)
+		}
+		defer rcv.Close()
+		consoleSocket = rcv.Path()
+	}
 	log := r.Conf.OpenRuntimeLog()
 	log.Debugf("run %s: creating", id)
-	c, proc, err := createContainer(r.Conf, id, r.bundle, r.pidFile, r.consoleSocket)
+	c, proc, err := createContainer(r.Conf, id, r.bundle, r.pidFile, consoleSocket)
 	if err != nil {
 		return fail("run: %v", err)
 	}
 	log.Debugf("run %s: created", id)
+	if rcv != nil {
+		m, err := rcv.Master(10 * time.Second)
+		if err != nil {
+			c.Delete(true)
+			proc.Wait()
+			return fail("run: %v", err)
+		}
+		defer m.Close()
+		defer console.Relay(m, os.Stdin, os.Stdout)()
+	}
 	if err := c.Start(); err != nil {
 		c.Delete(true)
 		proc.Wait()

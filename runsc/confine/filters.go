@@ -126,6 +126,9 @@ func SandboxRules(o SandboxOptions) []Rule {
 		Allow(unix.SYS_KILL),
 		Allow(unix.SYS_GETCPU),
 		Allow(unix.SYS_SCHED_SETAFFINITY),
+		// The master stub gets a process group of its own, out of reach of the signals a
+		// terminal sends the sandbox's group (platform/ptrace master.go).
+		Allow(unix.SYS_SETPGID),
 		Allow(unix.SYS_PAUSE),
 		Allow(unix.SYS_RSEQ),
 		AllowIf(unix.SYS_PRCTL, anyOf32(0, unix.PR_SET_PDEATHSIG)...),

@@ -260,6 +260,9 @@ type CreateOptions struct {
 	PidFile string
 	// Stdio are the container's stdin, stdout and stderr (nil: this process's own).
 	Stdio [3]*os.File
+	// Console says that Stdio[0] is the container's console, a host pty slave: it becomes
+	// the sandbox's controlling terminal, so that the sandbox hears of resizes (SIGWINCH).
+	Console bool
 	// ReadyTimeout bounds the sandbox's setup.
 	ReadyTimeout time.Duration
 	// Cgroup, if set, is the cgroup the sandbox and gofer go into, with Resources applied.
@@ -431,7 +434,7 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	// fd 3: the container config; fd 4: the readiness pipe; fd 5: the control socket;
 	// fd 6: the sentry's end of the gofer's socketpair.
 	cmd.ExtraFiles = []*os.File{cfgR, readyW, lf, gsock}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: o.Console, Ctty: 0}
 	// BEGIN confinement (docs/security.md): as root, the sandbox gets its own mount, pid,
 	// ipc, uts and network namespaces, in which it pivots into an empty root.
 	if os.Geteuid() == 0 {

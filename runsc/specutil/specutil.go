@@ -141,9 +141,6 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if len(p.Args) == 0 {
 		return fmt.Errorf("%s: \"process.args\" is missing or empty", ConfigName)
 	}
-	if p.Terminal {
-		return fmt.Errorf("%s: \"process.terminal\" is true: terminal not supported yet", ConfigName)
-	}
 	if p.Args[0] == "" {
 		return fmt.Errorf("%s: \"process.args[0]\" is empty", ConfigName)
 	}
@@ -263,6 +260,12 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)
 	}
+	if p.Terminal {
+		c.Terminal = true
+		if cs := p.ConsoleSize; cs != nil {
+			c.ConsoleRows, c.ConsoleCols = clampUint16(cs.Height), clampUint16(cs.Width)
+		}
+	}
 	if p.User.Umask != nil {
 		u := *p.User.Umask
 		c.Umask = &u
@@ -285,6 +288,14 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		c.Mounts = append(c.Mounts, bm)
 	}
 	return c
+}
+
+// clampUint16 is v, or the largest window dimension if v is larger.
+func clampUint16(v uint) uint16 {
+	if v > 0xffff {
+		return 0xffff
+	}
+	return uint16(v)
 }
 
 func unwrapPathError(err error) error {

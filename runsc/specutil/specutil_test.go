@@ -110,7 +110,6 @@ func TestBadSpecs(t *testing.T) {
 		{"no args", edit(func(m map[string]any) { delete(proc(m), "args") }), `config.json: "process.args" is missing or empty`},
 		{"empty args", edit(func(m map[string]any) { proc(m)["args"] = []any{} }), `config.json: "process.args" is missing or empty`},
 		{"empty arg0", edit(func(m map[string]any) { proc(m)["args"] = []any{""} }), `config.json: "process.args[0]" is empty`},
-		{"terminal", edit(func(m map[string]any) { proc(m)["terminal"] = true }), `config.json: "process.terminal" is true: terminal not supported yet`},
 		{"relative cwd", edit(func(m map[string]any) { proc(m)["cwd"] = "tmp" }), `config.json: "process.cwd" "tmp" must be an absolute path`},
 		{"no cwd", edit(func(m map[string]any) { delete(proc(m), "cwd") }), `config.json: "process.cwd" is missing (it must be an absolute path)`},
 		{"bad env", edit(func(m map[string]any) { proc(m)["env"] = []any{"NOEQUALS"} }), `config.json: "process.env[0]" "NOEQUALS" is not of the form NAME=VALUE`},

@@ -65,6 +65,9 @@ func (pt *processTable) pidInUseLocked(n int32) bool {
 type Session struct {
 	// sid is immutable.
 	sid int32
+	// ctty is the session's controlling terminal, nil if it has none (session_tty.go).
+	// Guarded by Kernel.mu.
+	ctty ControllingTerminal
 }
 
 // SID is the session id.
@@ -98,6 +101,10 @@ type tgProc struct {
 	execed bool
 	// subreaper is PR_SET_CHILD_SUBREAPER.
 	subreaper bool
+	// noCtty is set when the process gave up its session's controlling terminal
+	// (TIOCNOTTY by a process that does not lead its session, session_tty.go); inherited
+	// by children, cleared by setsid.
+	noCtty bool
 	// stopSignal is a stop to report to wait(WUNTRACED) (0: none); continued is a
 	// continuation to report to wait(WCONTINUED). Set by the job-control code
 	// (notifyJobChange, signal_jobctl.go).
@@ -427,6 +434,7 @@ func (t *Task) SetSID() (int32, error) {
 		return 0, unix.EPERM // already a process group leader
 	}
 	k.joinPGrpLocked(tg, newPGrp(tg.tgid, &Session{sid: tg.tgid}))
+	tg.proc.noCtty = false
 	return tg.tgid, nil
 }
 

@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"syscall"
-
-	"github.com/stockade-sandbox/stockade/abi/linux"
 )
 
 // Job control: group stop and SIGCONT (signal(7), "Stopping and continuing").
@@ -382,37 +380,9 @@ func (k *Kernel) orphanedGroupsOnExitLocked(tg *ThreadGroup, children []*ThreadG
 // hangUpOrphans sends SIGHUP then SIGCONT to each group, as the kernel does.
 func (k *Kernel) hangUpOrphans(pgs []*ProcessGroup) {
 	for _, pg := range pgs {
-		k.SignalProcessGroup(pg.pgid, int(syscall.SIGHUP))
-		k.SignalProcessGroup(pg.pgid, int(syscall.SIGCONT))
+		k.SignalProcessGroup(pg, int(syscall.SIGHUP))
+		k.SignalProcessGroup(pg, int(syscall.SIGCONT))
 	}
-}
-
-// SignalProcessGroup sends sig from the kernel (si_code SI_KERNEL) to every process of
-// process group pgid, as a terminal does for SIGINT, SIGTSTP, SIGTTOU or SIGHUP. It reports
-// whether the group exists.
-func (k *Kernel) SignalProcessGroup(pgid int32, sig int) bool {
-	k.mu.Lock()
-	pg := k.procs.pgrps[pgid]
-	var tgs []*ThreadGroup
-	if pg != nil {
-		for m := range pg.members {
-			tgs = append(tgs, m)
-		}
-	}
-	k.mu.Unlock()
-	for _, tg := range tgs {
-		if l := tg.Leader(); l != nil {
-			l.SendSignalInfo(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL}, true)
-		}
-	}
-	return pg != nil
-}
-
-// ProcessGroupByID returns the process group pgid, or nil.
-func (k *Kernel) ProcessGroupByID(pgid int32) *ProcessGroup {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.procs.pgrps[pgid]
 }
 
 // trailingSig returns the lowest signal in a non-empty set.

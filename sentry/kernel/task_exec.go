@@ -29,6 +29,10 @@ type InitArgs struct {
 	// FS is init's filesystem context (root and cwd in the root mount namespace), built by
 	// the caller; the task takes over the reference. nil: no filesystem.
 	FS FSContext
+	// OnSession, if set, is called with init's session and process group once they exist,
+	// before init runs: the runtime makes the container's console init's controlling
+	// terminal there.
+	OnSession func(s *Session, pg *ProcessGroup)
 }
 
 // StartInit starts the container's init process (pid 1) and returns once its executable is
@@ -72,8 +76,12 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	tg.unkillable = true // before it runs: no other task can see it yet
 	k.tasks[1] = t
 	k.nextTID = 2
-	k.registerProcessLocked(tg, newPGrp(1, &Session{sid: 1}))
+	pg := newPGrp(1, &Session{sid: 1})
+	k.registerProcessLocked(tg, pg)
 	k.mu.Unlock()
+	if a.OnSession != nil {
+		a.OnSession(pg.session, pg)
+	}
 
 	loaded := make(chan error, 1)
 	go t.run(func() error {

@@ -126,6 +126,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	tg.tasks[nt] = struct{}{}
 	tg.parent = parent
 	k.registerProcessLocked(tg, t.tg.proc.pgrp)
+	tg.proc.noCtty = t.tg.proc.noCtty
 	tg.proc.exitSignal = exitSignal
 	tg.proc.vforkDone = vforkDone
 	parent.proc.children[tg] = struct{}{}

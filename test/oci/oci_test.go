@@ -464,7 +464,6 @@ func TestBadBundleLeavesNoState(t *testing.T) {
 		{"namespace", func(m map[string]any) {
 			m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "uts"}, map[string]any{"type": "nope"}}
 		}, `unknown namespace type "nope"`},
-		{"terminal", func(m map[string]any) { m["process"].(map[string]any)["terminal"] = true }, "terminal not supported yet"},
 		{"no executable", func(m map[string]any) { m["process"].(map[string]any)["args"] = []any{"nosuchprog"} }, `exec "nosuchprog": executable file not found in $PATH`},
 		{"escaping symlink", func(m map[string]any) { m["process"].(map[string]any)["args"] = []any{"/bin/escape"} }, `exec "/bin/escape": no such file or directory`},
 	} {

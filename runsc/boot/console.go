@@ -1,0 +1,144 @@
+package boot
+
+import (
+	"fmt"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/stockade-sandbox/stockade/fsimpl/devpts"
+	"github.com/stockade-sandbox/stockade/runsc/console"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/tty"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
+)
+
+// The console: init's terminal when the container has one (process.terminal) or `runsc
+// do` runs on a terminal.
+//
+// The sentry's own terminal is the console, not the host's: Start opens a pseudo-terminal
+// of the container's devpts (/dev/pts/0 for the first), makes its slave init's standard
+// descriptors and its session's controlling terminal, and runsc/console pumps bytes between
+// its master and the host terminal, which is put in raw mode. So the container sees one
+// line discipline (the sentry's), termios and job control are the sentry's, and `tty`
+// inside prints a /dev/pts path of the container's own.
+
+// Console describes the host terminal a sandbox's init uses as its console.
+type Console struct {
+	// In is read for typed input and Out written with output (host descriptors, left
+	// open); the window size is In's.
+	In, Out int
+	// Stdio says which of init's descriptors 0-2 are the console (the others are this
+	// process's own).
+	Stdio [3]bool
+	// Rows and Cols are the initial window size when the host terminal reports none.
+	Rows, Cols uint16
+	// PollSize, if not zero, is how often the host terminal's size is read: for a console
+	// that is not this process's controlling terminal (whose resizes come as SIGWINCH), such
+	// as an exec'd process's.
+	PollSize time.Duration
+	// IgnoreHangup makes this process ignore SIGHUP, which the host sends it when the
+	// console is its controlling terminal and the caller closes the master: the pump then
+	// hangs the container's terminal up instead.
+	IgnoreHangup bool
+}
+
+// Console returns the console of a container with process.terminal (nil without): the
+// sandbox's standard input, which runsc create made the host pty's slave.
+func (c *ContainerConfig) Console() *Console {
+	if !c.Terminal {
+		return nil
+	}
+	return &Console{In: 0, Out: 0, Stdio: [3]bool{true, true, true}, Rows: c.ConsoleRows, Cols: c.ConsoleCols, IgnoreHangup: true}
+}
+
+// consoleState is a started console.
+type consoleState struct {
+	master  *vfs.FileDescription
+	tm      *tty.Terminal
+	pump    *console.Pump
+	restore func()
+}
+
+// prepareConsole does what must happen before confinement.
+func prepareConsole(c *Console) {
+	if c != nil && c.IgnoreHangup {
+		signal.Ignore(syscall.SIGHUP)
+	}
+}
+
+// StartConsole opens a terminal of the container's devpts through fsc, joins it to the
+// host terminal c describes and starts the pump. It returns the files for the console
+// descriptors of the process that will use it (nil elsewhere) and the function that makes
+// the terminal the controlling terminal of that process's session (for
+// kernel.InitArgs.OnSession, or whatever starts the process in a new session). Start
+// calls it for init; `exec --tty` is meant to call it for its process. The console lives
+// until the sandbox is destroyed.
+func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, func(*kernel.Session, *kernel.ProcessGroup), error) {
+	var files [3]kernel.File
+	n := 0
+	for _, b := range c.Stdio {
+		if b {
+			n++
+		}
+	}
+	master, slaves, tm, err := devpts.OpenConsole(fsc.VFS(), fsc.Root(), "/dev/ptmx", s.opts.UID, s.opts.GID, n)
+	if err != nil {
+		return files, nil, fmt.Errorf("console: %w", err)
+	}
+	for i, b := range c.Stdio {
+		if b {
+			files[i], slaves = slaves[0], slaves[1:]
+		}
+	}
+	restore, err := console.SetRaw(c.In)
+	if err != nil {
+		restore = func() {}
+	}
+	p := console.StartPump(tm, c.In, c.Out, c.In, true, c.PollSize)
+	p.CopySize()
+	if ws := tm.Winsize(); ws.Row == 0 && ws.Col == 0 && (c.Rows != 0 || c.Cols != 0) {
+		tm.SetWinsize(tty.Winsize{Row: c.Rows, Col: c.Cols})
+	}
+	s.consolesMu.Lock()
+	s.consoles = append(s.consoles, &consoleState{master: master, tm: tm, pump: p, restore: restore})
+	s.consolesMu.Unlock()
+	onSession := func(ss *kernel.Session, pg *kernel.ProcessGroup) {
+		tm.SetControllingSession(ss, pg)
+	}
+	return files, onSession, nil
+}
+
+// finishConsoles lets the consoles' last output reach the host, once every process has
+// gone, and restores the host terminals.
+func (s *Sandbox) finishConsoles() {
+	s.consolesMu.Lock()
+	cs := s.consoles
+	s.consoles = nil
+	s.consolesMu.Unlock()
+	for _, c := range cs {
+		c.pump.Finish(time.Second)
+		c.restore()
+		c.master.Release()
+	}
+}
+
+// stdioConsole is `runsc do`'s console: when standard input is a terminal, the standard
+// descriptors that are terminals get the sandbox's terminal, whose output goes to the first
+// of them (stdout, stderr, stdin). nil when standard input is not a terminal.
+func stdioConsole() *Console {
+	if !console.IsTerminal(0) {
+		return nil
+	}
+	c := &Console{In: 0, Out: -1}
+	for i := range c.Stdio {
+		c.Stdio[i] = console.IsTerminal(i)
+	}
+	for _, fd := range []int{1, 2, 0} {
+		if c.Stdio[fd] {
+			c.Out = fd
+			break
+		}
+	}
+	return c
+}

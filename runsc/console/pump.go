@@ -1,0 +1,168 @@
+package console
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/tty"
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
+)
+
+// Pump joins a host terminal to a sentry terminal: it plays the sentry terminal's master.
+type Pump struct {
+	tm      *tty.Terminal
+	in, out int
+	// size is the host descriptor whose window size is the terminal's.
+	size int
+
+	stop    chan struct{}
+	outDone chan struct{}
+	winch   chan os.Signal
+	once    sync.Once
+}
+
+// StartPump starts copying: the host descriptor in is read as typed input, the terminal's
+// output is written to out, and, with watchResize, the terminal's window size follows the
+// host terminal size's: on SIGWINCH (which the host sends when size is this process's
+// controlling terminal), and, if pollSize is not zero, every pollSize too (for a host
+// terminal that is not). The descriptors stay the caller's.
+func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool, pollSize time.Duration) *Pump {
+	p := &Pump{tm: tm, in: in, out: out, size: size, stop: make(chan struct{}), outDone: make(chan struct{})}
+	go p.input()
+	go p.output()
+	if watchResize {
+		p.winch = make(chan os.Signal, 1)
+		signal.Notify(p.winch, unix.SIGWINCH)
+		go p.resizes(pollSize)
+	}
+	return p
+}
+
+// CopySize sets the terminal's window size from the host terminal's, if it has one.
+func (p *Pump) CopySize() {
+	if rows, cols, err := Size(p.size); err == nil && (rows != 0 || cols != 0) {
+		p.tm.SetWinsize(tty.Winsize{Row: rows, Col: cols})
+	}
+}
+
+func (p *Pump) resizes(poll time.Duration) {
+	var tick <-chan time.Time
+	if poll > 0 {
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.winch:
+			p.CopySize()
+		case <-tick:
+			p.CopySize()
+		}
+	}
+}
+
+// input copies typed bytes to the terminal until the host side hangs up (read error or
+// end of file), which hangs the terminal up, or no slave is left.
+func (p *Pump) input() {
+	e, ready := waiter.ChannelEntry(waiter.EventOut | waiter.EventHUp)
+	q := p.tm.MasterQueue()
+	q.EventRegister(e)
+	defer q.EventUnregister(e)
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(p.in, buf)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			if err == unix.EAGAIN {
+				time.Sleep(10 * time.Millisecond)
+			}
+			continue
+		}
+		if n <= 0 {
+			p.tm.CloseMaster()
+			return
+		}
+		for off := 0; off < n; {
+			m, err := p.tm.WriteInput(buf[off:n])
+			off += m
+			switch err {
+			case nil:
+			case unix.EAGAIN:
+				select {
+				case <-ready:
+				case <-p.stop:
+					return
+				}
+			default:
+				return // no slave is open: the container is gone
+			}
+		}
+	}
+}
+
+// output copies the terminal's output to the host until every slave has closed and the
+// output is drained.
+func (p *Pump) output() {
+	defer close(p.outDone)
+	e, ready := waiter.ChannelEntry(waiter.EventIn | waiter.EventHUp)
+	q := p.tm.MasterQueue()
+	q.EventRegister(e)
+	defer q.EventUnregister(e)
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.tm.ReadOutput(buf)
+		if n > 0 {
+			writeAll(p.out, buf[:n])
+		}
+		switch err {
+		case nil:
+		case unix.EAGAIN:
+			select {
+			case <-ready:
+			case <-p.stop:
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// writeAll writes b to fd; output the host cannot take is dropped, so that the container
+// never blocks on a host that went away.
+func writeAll(fd int, b []byte) {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			if err == unix.EAGAIN {
+				time.Sleep(time.Millisecond)
+			}
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// Finish waits up to d for the terminal's last output to reach the host (once every slave
+// has closed), then stops the pump.
+func (p *Pump) Finish(d time.Duration) {
+	select {
+	case <-p.outDone:
+	case <-time.After(d):
+	}
+	p.once.Do(func() {
+		close(p.stop)
+		if p.winch != nil {
+			signal.Stop(p.winch)
+		}
+	})
+}

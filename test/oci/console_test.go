@@ -1,0 +1,291 @@
+package oci
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// consoleReceiver is the caller's end of --console-socket, as containerd's and runc's
+// recvtty are: it accepts one connection and takes the pty master from its SCM_RIGHTS.
+type consoleReceiver struct {
+	path string
+	l    *net.UnixListener
+	got  chan *os.File
+	err  chan error
+}
+
+func newConsoleReceiver(t *testing.T) *consoleReceiver {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &consoleReceiver{path: path, l: l, got: make(chan *os.File, 1), err: make(chan error, 1)}
+	t.Cleanup(func() { l.Close() })
+	go r.accept()
+	return r
+}
+
+func (r *consoleReceiver) accept() {
+	c, err := r.l.AcceptUnix()
+	if err != nil {
+		r.err <- err
+		return
+	}
+	defer c.Close()
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := c.ReadMsgUnix(name, oob)
+	if err != nil {
+		r.err <- err
+		return
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		r.err <- err
+		return
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		r.err <- err
+		return
+	}
+	// Non-blocking, so that the File uses Go's poller and Close ends a pending Read (a
+	// read blocked in the kernel would keep the master open).
+	unix.SetNonblock(fds[0], true)
+	r.got <- os.NewFile(uintptr(fds[0]), string(name[:n]))
+}
+
+func (r *consoleReceiver) master(t *testing.T) *os.File {
+	t.Helper()
+	select {
+	case f := <-r.got:
+		t.Cleanup(func() { f.Close() })
+		return f
+	case err := <-r.err:
+		t.Fatalf("receiving the console: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no console received")
+	}
+	return nil
+}
+
+// screen collects what the container writes to its console.
+type screen struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *screen) read(f *os.File) {
+	b := make([]byte, 4096)
+	for {
+		n, err := f.Read(b)
+		if n > 0 {
+			s.mu.Lock()
+			s.buf.Write(b[:n])
+			s.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// expect waits until the output since the last expect contains want.
+func (s *screen) expect(t *testing.T, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		out := s.buf.String()
+		if i := strings.Index(out, want); i >= 0 {
+			s.buf.Next(i + len(want))
+			s.mu.Unlock()
+			return out[:i+len(want)]
+		}
+		s.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.Fatalf("console: %q never appeared; the screen has %q", want, s.buf.String())
+	return ""
+}
+
+// TestConsole runs an interactive busybox shell with process.terminal and a console
+// socket: the shell's terminal is /dev/pts/0 of the container's devpts, the size is the
+// spec's consoleSize, typed commands run, a resize of the master reaches the foreground
+// program as SIGWINCH, ^C interrupts it, and exit ends the container.
+func TestConsole(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	for _, a := range []string{"tty", "stty"} {
+		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.setArgs("sh")
+	e.setProcess("terminal", true)
+	e.setProcess("consoleSize", map[string]any{"height": 25, "width": 80})
+	e.setProcess("env", []any{"PATH=/bin", "PS1=$ ", "TERM=dumb"})
+	rcv := newConsoleReceiver(t)
+	e.must("create", "--console-socket", rcv.path, "tty1")
+	m := rcv.master(t)
+	if !strings.HasPrefix(m.Name(), "/dev/pts/") {
+		t.Errorf("console name %q: want the host pty's /dev/pts path", m.Name())
+	}
+	var s screen
+	go s.read(m)
+	e.must("start", "tty1")
+
+	type_ := func(line string) {
+		t.Helper()
+		if _, err := m.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.expect(t, "$ ")
+	type_("tty; stty size; echo done-$((6*7))\r")
+	out := s.expect(t, "done-42")
+	if !strings.Contains(out, "/dev/pts/0") {
+		t.Errorf("tty: want /dev/pts/0 in %q", out)
+	}
+	if !strings.Contains(out, "25 80") {
+		t.Errorf("stty size: want the consoleSize 25 80 in %q", out)
+	}
+
+	// A resize of the master: the foreground program gets SIGWINCH and sees the new size.
+	// (A child shell: the interactive one puts each command, sleep included, in a
+	// foreground job of its own.)
+	type_("sh -c 'trap \"echo winch; stty size; exit\" WINCH; echo waiting; while :; do sleep 1; done'\r")
+	s.expect(t, "waiting")
+	time.Sleep(200 * time.Millisecond)
+	if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 100}); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(t, "winch")
+	s.expect(t, "40 100")
+
+	// ^C interrupts the foreground job, not the shell; job control comes back to it.
+	s.expect(t, "$ ")
+	type_("sleep 100\r")
+	time.Sleep(300 * time.Millisecond)
+	type_("\x03")
+	s.expect(t, "^C")
+	type_("echo after-$((1+2))\r")
+	s.expect(t, "after-3")
+
+	// The shell's exit ends the container with its status; the master then sees the
+	// console hang up.
+	type_("exit 7\r")
+	st := e.waitStatus("tty1", "stopped")
+	if st.ExitCode == nil || *st.ExitCode != 7 {
+		t.Errorf("exit code %v, want 7", st.ExitCode)
+	}
+	e.must("delete", "tty1")
+}
+
+// TestConsoleNeedsSocket: as runc, a terminal needs somewhere to send its master (but
+// `run` in the foreground, TestRunTerminalRelay), and a console socket needs a terminal;
+// a refused create leaves no state.
+func TestConsoleNeedsSocket(t *testing.T) {
+	e := newBusyboxEnv(t, "true")
+	e.setProcess("terminal", true)
+	e.fails("no --console-socket", "create", "c1")
+	e.fails("no --console-socket", "run", "--detach", "c1")
+	if ents, _ := os.ReadDir(e.root); len(ents) != 0 {
+		t.Fatalf("state left in the root: %v", ents)
+	}
+	e.setProcess("terminal", false)
+	e.fails("process.terminal is false", "create", "--console-socket", filepath.Join(t.TempDir(), "s"), "c2")
+}
+
+// TestConsoleHangup: when the caller closes the master, the container's terminal hangs up
+// and the shell leading its session ends: of SIGHUP, or (a namespace's init ignores
+// signals it has no handler for, as Linux's does) of the end of file its reads then see.
+func TestConsoleHangup(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	e.setArgs("sh")
+	e.setProcess("terminal", true)
+	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
+	rcv := newConsoleReceiver(t)
+	e.must("create", "--console-socket", rcv.path, "hup")
+	m := rcv.master(t)
+	var s screen
+	go s.read(m)
+	e.must("start", "hup")
+	s.expect(t, "$ ")
+	m.Close()
+	st := e.waitStatus("hup", "stopped")
+	if st.ExitCode == nil || (*st.ExitCode != 128+int(unix.SIGHUP) && *st.ExitCode != 0) {
+		t.Errorf("exit code %v, want %d (SIGHUP) or 0 (end of file)", st.ExitCode, 128+int(unix.SIGHUP))
+	}
+}
+
+// TestRunTerminalRelay: `runsc run` of a container with a terminal and no console socket
+// relays the console to its own terminal, as runc does in the foreground.
+func TestRunTerminalRelay(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	for _, a := range []string{"tty", "stty"} {
+		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.setArgs("sh")
+	e.setProcess("terminal", true)
+	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no host ptys: %v", err)
+	}
+	defer m.Close()
+	unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77})
+	cmd := exec.Command(runsc, "--root", e.root, "run", "relay")
+	cmd.Dir = e.bundle
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = sl, sl, sl
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sl.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var s screen
+	go s.read(m)
+	s.expect(t, "$ ")
+	m.WriteString("tty; stty size; exit 4\r")
+	out := s.expect(t, "33 77")
+	if !strings.Contains(out, "/dev/pts/0") {
+		t.Errorf("tty: want /dev/pts/0 in %q", out)
+	}
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 {
+			t.Errorf("runsc run: %v, want exit status 4", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("runsc run did not exit")
+	}
+}
