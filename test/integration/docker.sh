@@ -276,8 +276,10 @@ s_exit_code() {
 
 s_exit_signal() {
 	# A shell killed by SIGKILL (its parent, init, reports 128+9 as its own status), and
-	# init itself killed by SIGKILL from outside.
-	run --rm "$img" sh -c 'sh -c "kill -KILL \$\$"' >/dev/null 2>&1
+	# init itself killed by SIGKILL from outside. The "; exit $?" keeps the outer shell from
+	# exec'ing the inner one: as pid 1 the inner shell could not kill itself (init protection,
+	# pid_namespaces(7); runc behaves the same).
+	run --rm "$img" sh -c 'sh -c "kill -KILL \$\$"; exit $?' >/dev/null 2>&1
 	expect "exit status of a shell whose child was SIGKILLed" "$?" 137 || return 1
 	local id
 	id="$(run -d "$img" sleep 1000)" || { reason="docker run -d failed"; return 1; }
