@@ -184,6 +184,25 @@ func (x target) name() string {
 	return ""
 }
 
+// ttyDevice is a controlling terminal that reports its device and foreground group
+// (sentry/tty's Terminal).
+type ttyDevice interface {
+	DeviceNumber() (major, minor uint32)
+	ForegroundPGID() int32
+}
+
+// controllingTTY returns stat's tty_nr and tpgid: the process's controlling terminal's
+// device number, encoded as Linux's new_encode_dev, and its foreground process group; 0
+// and -1 without one.
+func controllingTTY(tg *kernel.ThreadGroup) (ttyNr uint32, tpgid int32) {
+	d, ok := tg.ControllingTerminal().(ttyDevice)
+	if !ok {
+		return 0, -1
+	}
+	major, minor := d.DeviceNumber()
+	return minor&0xff | major<<8 | (minor&^0xff)<<12, d.ForegroundPGID()
+}
+
 // stat is /proc/<pid>/stat in Linux's 52-field format.
 func (x target) stat(r *kernel.Task) ([]byte, error) {
 	tg := x.tg
@@ -221,8 +240,9 @@ func (x target) stat(r *kernel.Task) ([]byte, error) {
 	if nthreads == 0 && tg.IsZombie() {
 		nthreads = 1
 	}
+	ttyNr, tpgid := controllingTTY(tg)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d (%s) %c %d %d %d 0 -1 %d ", x.pid(), x.name(), state, ppid, tg.PGID(), tg.SID(), 0x400040)
+	fmt.Fprintf(&sb, "%d (%s) %c %d %d %d %d %d %d ", x.pid(), x.name(), state, ppid, tg.PGID(), tg.SID(), ttyNr, tpgid, 0x400040)
 	fmt.Fprintf(&sb, "0 0 0 0 %d %d %d %d ", ticks(self.User.Nanoseconds()), ticks(self.Sys.Nanoseconds()),
 		ticks(children.User.Nanoseconds()), ticks(children.Sys.Nanoseconds()))
 	fmt.Fprintf(&sb, "20 0 %d 0 %d %d %d %d ", nthreads, start, vsize, rss/4096, rsslim)

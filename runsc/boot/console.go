@@ -3,6 +3,7 @@ package boot
 import (
 	"fmt"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -41,6 +42,11 @@ type Console struct {
 	// console is its controlling terminal and the caller closes the master: the pump then
 	// hangs the container's terminal up instead.
 	IgnoreHangup bool
+	// Own says In (which must equal Out) is the sandbox's own copy, for one process (an
+	// exec'd one): once its output has ended (every slave of the terminal closed), the
+	// console goes: the pump stops, In is closed and the terminal's master released, so
+	// that the caller's host master sees the hangup.
+	Own bool
 }
 
 // Console returns the console of a container with process.terminal (nil without): the
@@ -58,6 +64,17 @@ type consoleState struct {
 	tm      *tty.Terminal
 	pump    *console.Pump
 	restore func()
+	once    sync.Once
+}
+
+// finish waits up to d for the console's last output, stops it and releases it, once.
+func (c *consoleState) finish(d time.Duration) {
+	c.once.Do(func() {
+		c.pump.Finish(d)
+		c.pump.Close()
+		c.restore()
+		c.master.Release()
+	})
 }
 
 // prepareConsole does what must happen before confinement.
@@ -71,9 +88,9 @@ func prepareConsole(c *Console) {
 // host terminal c describes and starts the pump. It returns the files for the console
 // descriptors of the process that will use it (nil elsewhere) and the function that makes
 // the terminal the controlling terminal of that process's session (for
-// kernel.InitArgs.OnSession, or whatever starts the process in a new session). Start
-// calls it for init; `exec --tty` is meant to call it for its process. The console lives
-// until the sandbox is destroyed.
+// kernel.InitArgs.OnSession or kernel.SpawnArgs.OnSession). Start calls it for init,
+// Exec for a process with a terminal of its own. The console lives until the sandbox is
+// destroyed, or, with c.Own, until its output has ended.
 func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, func(*kernel.Session, *kernel.ProcessGroup), error) {
 	var files [3]kernel.File
 	n := 0
@@ -92,17 +109,47 @@ func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, 
 		}
 	}
 	restore, err := console.SetRaw(c.In)
-	if err != nil {
+	if err != nil || c.Own {
+		// An own console's host pty goes with it: nothing to restore.
 		restore = func() {}
 	}
-	p := console.StartPump(tm, c.In, c.Out, c.In, true, c.PollSize)
+	var p *console.Pump
+	if c.Own {
+		p, err = console.StartFilePump(tm, c.In, c.PollSize)
+		if err != nil {
+			for _, f := range files {
+				if f != nil {
+					f.(*vfs.FileDescription).Release()
+				}
+			}
+			master.Release()
+			return [3]kernel.File{}, nil, fmt.Errorf("console: %w", err)
+		}
+	} else {
+		p = console.StartPump(tm, c.In, c.Out, c.In, true, c.PollSize)
+	}
 	p.CopySize()
 	if ws := tm.Winsize(); ws.Row == 0 && ws.Col == 0 && (c.Rows != 0 || c.Cols != 0) {
 		tm.SetWinsize(tty.Winsize{Row: c.Rows, Col: c.Cols})
 	}
+	cs := &consoleState{master: master, tm: tm, pump: p, restore: restore}
 	s.consolesMu.Lock()
-	s.consoles = append(s.consoles, &consoleState{master: master, tm: tm, pump: p, restore: restore})
+	s.consoles = append(s.consoles, cs)
 	s.consolesMu.Unlock()
+	if c.Own {
+		go func() {
+			<-p.Done()
+			cs.finish(0)
+			s.consolesMu.Lock()
+			for i, x := range s.consoles {
+				if x == cs {
+					s.consoles = append(s.consoles[:i], s.consoles[i+1:]...)
+					break
+				}
+			}
+			s.consolesMu.Unlock()
+		}()
+	}
 	onSession := func(ss *kernel.Session, pg *kernel.ProcessGroup) {
 		tm.SetControllingSession(ss, pg)
 	}
@@ -117,9 +164,7 @@ func (s *Sandbox) finishConsoles() {
 	s.consoles = nil
 	s.consolesMu.Unlock()
 	for _, c := range cs {
-		c.pump.Finish(time.Second)
-		c.restore()
-		c.master.Release()
+		c.finish(time.Second)
 	}
 }
 

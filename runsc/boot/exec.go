@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,7 +18,8 @@ import (
 // and opened through the container's root filesystem, as init's was; it starts in the
 // container's root with e.Cwd as its working directory (init's if empty) and init's umask.
 // stdio are its descriptors 0, 1 and 2 (host files; missing ones are closed); Exec makes
-// its own copies.
+// its own copies. With e.Terminal, stdio[0] is a host pty's slave and the process gets a
+// terminal of its own instead (StartConsole), the controlling terminal of its session.
 //
 // Preconditions: Prepare succeeded.
 func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
@@ -47,6 +49,27 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	}
 	defer exe.Release()
 	var files [3]kernel.File
+	var onSession func(*kernel.Session, *kernel.ProcessGroup)
+	if e.Terminal {
+		// stdio[0] is the slave of a host pty made for this process: it gets a terminal
+		// of the container's devpts, joined to that pty, as its descriptors 0-2 and its
+		// new session's controlling terminal. The host pty is not this process's
+		// controlling terminal, so its resizes are polled.
+		if len(stdio) == 0 {
+			return nil, errors.New("a terminal needs the host pty's slave")
+		}
+		fd, err := unix.FcntlInt(stdio[0].Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		c := &Console{In: fd, Out: fd, Stdio: [3]bool{true, true, true}, PollSize: 250 * time.Millisecond, Own: true}
+		files, onSession, err = s.StartConsole(fsc, c)
+		if err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		stdio = nil
+	}
 	for i := 0; i < len(files) && i < len(stdio); i++ {
 		fd, err := unix.FcntlInt(stdio[i].Fd(), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
@@ -61,7 +84,7 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	}
 	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
 		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
-		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs,
+		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession,
 	})
 	if err != nil {
 		return nil, ExecError(e.Args[0], err)

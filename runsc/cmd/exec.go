@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,8 +40,10 @@ type Exec struct {
 	tty            bool
 	consoleSocket  string
 	preserveFDs    int
-	cgroup         string
-	ignorePaused   bool
+	// consoleRows and consoleCols are the process.json's consoleSize (0: none).
+	consoleRows, consoleCols uint16
+	cgroup                   string
+	ignorePaused             bool
 	// startedFD is internal: the descriptor on which a detached exec's child reports the
 	// process it started.
 	startedFD int
@@ -62,6 +63,11 @@ process); --env adds to or replaces the container's environment.
 With --detach, exec returns once the process runs; a "runsc exec" process of its own then
 waits for it (its host pid is what --pid-file gets: the process itself has only a pid in
 the sandbox, which "runsc ps" shows). Without --detach, --pid-file gets this command's pid.
+
+With --tty (or a process.json whose terminal is true), the process gets a terminal of its
+own as its controlling terminal: a new host pty, sized from the process.json's consoleSize,
+whose master is sent to --console-socket as runc does, or, without one, relayed to this
+command's stdin and stdout. A detached exec needs --console-socket for a terminal.
 
 --cap, --no-new-privs, --apparmor and --process-label are accepted: the sandbox grants no
 host capabilities and runs no host program, so they change nothing.
@@ -115,6 +121,9 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 	if e.preserveFDs != 0 {
 		return fail("exec: --preserve-fds %d: passing extra descriptors is not supported", e.preserveFDs)
 	}
+	if err := checkConsoleFlags(e.tty || (e.process != "" && processTerminal(e.process)), e.detach, e.consoleSocket); err != nil {
+		return fail("exec: %v", err)
+	}
 	if e.detach {
 		return e.detachSelf(f.NArg())
 	}
@@ -128,14 +137,15 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		return fail("exec: %v", err)
 	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
-	if e.tty || e.consoleSocket != "" {
-		files, done, err := execConsole(e.tty, e.consoleSocket)
+	if e.tty {
+		files, done, err := execConsole(e.consoleSocket, e.consoleRows, e.consoleCols)
 		if err != nil {
 			c.Close()
 			return fail("exec: %v", err)
 		}
 		defer done()
 		stdio = files
+		spec.Terminal = true
 	}
 	// Catch signals before the process exists, so that none is lost.
 	sigs := make(chan os.Signal, 32)
@@ -168,6 +178,9 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 			if sig == unix.SIGCHLD || sig == unix.SIGURG || sig == unix.SIGPIPE {
 				continue
 			}
+			if e.tty && sig == unix.SIGWINCH {
+				continue // the terminal's size follows the host pty's instead
+			}
 			container.SignalPID(e.Conf.Root, id, pid, unix.Signal(sig))
 		}
 	}()
@@ -196,6 +209,9 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		}
 		if p.Terminal && !e.tty {
 			e.tty = true
+		}
+		if p.ConsoleSize != nil {
+			e.consoleRows, e.consoleCols = uint16(p.ConsoleSize.Height), uint16(p.ConsoleSize.Width)
 		}
 		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids}
 		if s.Cwd == "" && c.Process != nil {
@@ -331,5 +347,3 @@ func writePidFile(name string, pid int) error {
 	}
 	return nil
 }
-
-var errNoConsole = errors.New("--tty/--console-socket: terminals are not supported yet")

@@ -1,20 +1,60 @@
 package cmd
 
-import "os"
+import (
+	"encoding/json"
+	"errors"
+	"os"
 
-// The console hook of `runsc exec` (--tty, --console-socket), for the console code to
-// fill in. ExecConsole, when set, makes the exec'd process's terminal: it returns the files
-// for the process's descriptors 0, 1 and 2 (the pty's replica, say) and done, which exec
-// calls once the process has ended (to close them, stop copying, ...). socket is
-// --console-socket (where the pty's master goes), tty says --tty was given. exec passes
-// the files to the sandbox exactly as it passes its own stdio otherwise. Without a hook,
-// exec refuses both flags with errNoConsole.
-var ExecConsole func(tty bool, socket string) (stdio []*os.File, done func(), err error)
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-// execConsole calls ExecConsole, or refuses when there is none.
-func execConsole(tty bool, socket string) ([]*os.File, func(), error) {
-	if ExecConsole == nil {
-		return nil, nil, errNoConsole
+	"github.com/stockade-sandbox/stockade/runsc/console"
+)
+
+// The terminal of `runsc exec --tty` (or a --process whose terminal is true).
+//
+// As runc's: exec makes a new host pty, sized from the process's consoleSize if given,
+// and sends its master to --console-socket (one SCM_RIGHTS message, the pty's name as
+// data) or, without a socket, relays it to its own standard descriptors (runc's foreground
+// mode). The slave goes to the sandbox as the process's only descriptor, with
+// ExecSpec.Terminal set: the sandbox gives the process a terminal of the container's devpts
+// joined to it, as its descriptors 0-2 and the controlling terminal of its new session.
+
+// execConsole makes the exec'd process's host terminal. It returns the files to pass to
+// the sandbox and done, which exec calls once the process has ended (it waits for the
+// relay's last output and restores this command's terminal).
+func execConsole(socket string, rows, cols uint16) (stdio []*os.File, done func(), err error) {
+	slave, finish, err := console.Open(socket, rows, cols, os.Stdin, os.Stdout)
+	if err != nil {
+		return nil, nil, err
 	}
-	return ExecConsole(tty, socket)
+	return []*os.File{slave}, func() {
+		slave.Close()
+		finish()
+	}, nil
 }
+
+// checkConsoleFlags refuses what runc refuses: a console socket without a terminal, and a
+// detached terminal with nowhere to send its master. tty is --tty or the process.json's
+// terminal.
+func checkConsoleFlags(tty, detach bool, socket string) error {
+	if socket != "" && !tty {
+		return errConsoleNoTTY
+	}
+	if tty && detach && socket == "" {
+		return errors.New("cannot allocate a tty when detaching without --console-socket")
+	}
+	return nil
+}
+
+// processTerminal reports whether the process.json at path asks for a terminal (false if
+// it cannot be read: processSpec then says why).
+func processTerminal(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var p specs.Process
+	return json.Unmarshal(data, &p) == nil && p.Terminal
+}
+
+var errConsoleNoTTY = errors.New("--console-socket given without a terminal (--tty, or terminal in --process)")

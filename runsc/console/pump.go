@@ -18,6 +18,9 @@ type Pump struct {
 	in, out int
 	// size is the host descriptor whose window size is the terminal's.
 	size int
+	// file, if set, is the host terminal, owned by the pump (StartFilePump): in, out and
+	// size are its descriptor, read and written through Go's poller.
+	file *os.File
 
 	stop    chan struct{}
 	outDone chan struct{}
@@ -32,6 +35,25 @@ type Pump struct {
 // terminal that is not). The descriptors stay the caller's.
 func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool, pollSize time.Duration) *Pump {
 	p := &Pump{tm: tm, in: in, out: out, size: size, stop: make(chan struct{}), outDone: make(chan struct{})}
+	p.start(watchResize, pollSize)
+	return p
+}
+
+// StartFilePump is StartPump for a host terminal the pump owns, such as an exec'd
+// process's, which is not this process's controlling terminal: fd is put in non-blocking
+// mode and used through Go's poller, so that Close can end a pending read (a read blocked
+// in the host kernel would keep the host terminal open); its window size is read every
+// pollSize. Close closes it.
+func StartFilePump(tm *tty.Terminal, fd int, pollSize time.Duration) (*Pump, error) {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return nil, err
+	}
+	p := &Pump{tm: tm, in: fd, out: fd, size: fd, file: os.NewFile(uintptr(fd), "console"), stop: make(chan struct{}), outDone: make(chan struct{})}
+	p.start(true, pollSize)
+	return p, nil
+}
+
+func (p *Pump) start(watchResize bool, pollSize time.Duration) {
 	go p.input()
 	go p.output()
 	if watchResize {
@@ -39,12 +61,45 @@ func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool, pollSize t
 		signal.Notify(p.winch, unix.SIGWINCH)
 		go p.resizes(pollSize)
 	}
-	return p
+}
+
+// Done is closed once the terminal's output has ended: every slave has closed and the
+// output is drained (or the pump was stopped).
+func (p *Pump) Done() <-chan struct{} { return p.outDone }
+
+// Close stops the pump and, for a StartFilePump pump, closes the host terminal.
+func (p *Pump) Close() {
+	p.Finish(0)
+	if p.file != nil {
+		p.file.Close()
+	}
+}
+
+// read reads typed input from the host terminal.
+func (p *Pump) read(buf []byte) (int, error) {
+	if p.file != nil {
+		return p.file.Read(buf)
+	}
+	return unix.Read(p.in, buf)
 }
 
 // CopySize sets the terminal's window size from the host terminal's, if it has one.
 func (p *Pump) CopySize() {
-	if rows, cols, err := Size(p.size); err == nil && (rows != 0 || cols != 0) {
+	var rows, cols uint16
+	var err error
+	if p.file != nil {
+		// Through the file, which cannot close (and its number be reused) meanwhile.
+		rc, cerr := p.file.SyscallConn()
+		if cerr != nil {
+			return
+		}
+		if cerr := rc.Control(func(fd uintptr) { rows, cols, err = Size(int(fd)) }); cerr != nil {
+			return
+		}
+	} else {
+		rows, cols, err = Size(p.size)
+	}
+	if err == nil && (rows != 0 || cols != 0) {
 		p.tm.SetWinsize(tty.Winsize{Row: rows, Col: cols})
 	}
 }
@@ -77,7 +132,7 @@ func (p *Pump) input() {
 	defer q.EventUnregister(e)
 	buf := make([]byte, 4096)
 	for {
-		n, err := unix.Read(p.in, buf)
+		n, err := p.read(buf)
 		if err == unix.EINTR || err == unix.EAGAIN {
 			if err == unix.EAGAIN {
 				time.Sleep(10 * time.Millisecond)
@@ -85,7 +140,12 @@ func (p *Pump) input() {
 			continue
 		}
 		if n <= 0 {
-			p.tm.CloseMaster()
+			select {
+			case <-p.stop:
+				// Stopped (Close): the host terminal did not hang up.
+			default:
+				p.tm.CloseMaster()
+			}
 			return
 		}
 		for off := 0; off < n; {
@@ -118,7 +178,11 @@ func (p *Pump) output() {
 	for {
 		n, err := p.tm.ReadOutput(buf)
 		if n > 0 {
-			writeAll(p.out, buf[:n])
+			if p.file != nil {
+				p.file.Write(buf[:n]) // output the host cannot take is dropped
+			} else {
+				writeAll(p.out, buf[:n])
+			}
 		}
 		switch err {
 		case nil:

@@ -71,6 +71,9 @@ type ExecSpec struct {
 	// Stdio is how many descriptors (stdin, stdout, stderr, in that order) came with the
 	// request; missing ones are closed in the process.
 	Stdio int `json:"stdio"`
+	// Terminal says the first descriptor is the slave of a host pty made for the process
+	// (`exec --tty`): the process gets a terminal of the sandbox's joined to it.
+	Terminal bool `json:"terminal,omitempty"`
 }
 
 // Response is the answer to a Request.

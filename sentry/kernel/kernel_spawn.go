@@ -31,6 +31,10 @@ type SpawnArgs struct {
 	// UID, GID and Groups are the process's credentials (real, effective and saved).
 	UID, GID uint32
 	Groups   []uint32
+	// OnSession, if set, is called with the process's new session and process group once
+	// they exist, before the process runs: the runtime makes the process's own terminal the
+	// session's controlling terminal there (`runsc exec --tty`).
+	OnSession func(s *Session, pg *ProcessGroup)
 }
 
 // ErrNotRunning is returned by Spawn when init has not started or has exited.
@@ -83,8 +87,12 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	}
 	t.tid, tg.tgid = tid, tid
 	k.tasks[tid] = t
-	k.registerProcessLocked(tg, newPGrp(tid, &Session{sid: tid}))
+	pg := newPGrp(tid, &Session{sid: tid})
+	k.registerProcessLocked(tg, pg)
 	k.mu.Unlock()
+	if a.OnSession != nil {
+		a.OnSession(pg.session, pg)
+	}
 
 	loaded := make(chan error, 1)
 	go t.run(func() error {

@@ -132,28 +132,12 @@ func (k *Kernel) SignalProcessGroup(pg *ProcessGroup, sig int) {
 	}
 }
 
-// IsOrphaned reports whether pg is an orphaned process group: no member has a parent in
-// another group of the same session (POSIX; a terminal refuses job-control stops to one).
+// IsOrphaned reports whether pg is an orphaned process group (POSIX: the parent of every
+// live member is either in the group or in another session): a terminal refuses
+// job-control stops to one. As in a container, the sandbox's init is an ordinary parent
+// (Linux exempts only the global init).
 func (k *Kernel) IsOrphaned(pg *ProcessGroup) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for tg := range pg.members {
-		if tg.proc.zombie {
-			continue
-		}
-		if p := tg.parent; p != nil && p.proc.pgrp != nil && p.proc.pgrp != pg && p.proc.pgrp.session == pg.session {
-			return false
-		}
-	}
-	return true
-}
-
-// SignalBlockedOrIgnored reports whether t blocks or ignores sig: a terminal's background
-// checks (SIGTTIN, SIGTTOU) do not send such a signal and fail or let the I/O through
-// instead.
-func (t *Task) SignalBlockedOrIgnored(sig int) bool {
-	if t.SigMask()&sigBit(sig) != 0 {
-		return true
-	}
-	return t.tg.SigAction(sig).Handler == sigIGN
+	return pg.orphanedLocked(nil)
 }

@@ -25,7 +25,7 @@ import (
 // group gets SIGHUP then SIGCONT (orphanedGroupsOnExitLocked).
 //
 // Interfaces for other subsystems (terminals' SIGTTIN/SIGTTOU and foreground groups):
-// Kernel.SignalProcessGroup, Kernel.ProcessGroupOrphaned, Task.IsOrphanedPGrp,
+// Kernel.SignalProcessGroup, Kernel.IsOrphaned, Task.IsOrphanedPGrp,
 // Task.SignalIgnoredOrBlocked and ThreadGroup.Stopped.
 //
 // Locking: groupStop and the stop fields of taskSignals are guarded by ThreadGroup.mu; the
@@ -286,27 +286,13 @@ func (t *Task) SignalIgnoredOrBlocked(sig int) bool {
 	return t.sigMask&sigBit(sig) != 0 || t.tg.actions[sig-1].Handler == sigIGN
 }
 
-// IsOrphanedPGrp reports whether t's process group is orphaned (Kernel.ProcessGroupOrphaned).
+// IsOrphanedPGrp reports whether t's process group is orphaned (Kernel.IsOrphaned).
 func (t *Task) IsOrphanedPGrp() bool {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	pg := t.tg.proc.pgrp
 	return pg == nil || pg.orphanedLocked(nil)
-}
-
-// ProcessGroupOrphaned reports whether process group pgid exists and is orphaned (POSIX:
-// the parent of every member is either in the group or in another session; zombies do not
-// count). As in a container, the sandbox's init is an ordinary parent (Linux exempts only
-// the global init).
-func (k *Kernel) ProcessGroupOrphaned(pgid int32) (orphaned, exists bool) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	pg := k.procs.pgrps[pgid]
-	if pg == nil {
-		return false, false
-	}
-	return pg.orphanedLocked(nil), true
 }
 
 // orphanedLocked reports whether pg is orphaned, not counting ignore (the process that is

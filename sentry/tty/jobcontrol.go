@@ -29,7 +29,7 @@ func (tm *Terminal) checkBackground(t *kernel.Task, sig int) error {
 	if fg == nil || pg == nil || pg == fg {
 		return nil
 	}
-	if t.SignalBlockedOrIgnored(sig) {
+	if t.SignalIgnoredOrBlocked(sig) {
 		if sig == int(unix.SIGTTIN) {
 			return unix.EIO
 		}

@@ -373,3 +373,18 @@ func (tm *Terminal) SlaveQueue() *waiter.Queue { return &tm.slaveQ }
 
 // MasterQueue is the master side's waiter queue.
 func (tm *Terminal) MasterQueue() *waiter.Queue { return &tm.masterQ }
+
+// DeviceNumber returns the terminal's device number: a devpts slave's, 136:Index. For
+// /proc/<pid>/stat's tty_nr.
+func (tm *Terminal) DeviceNumber() (major, minor uint32) { return 136, tm.Index }
+
+// ForegroundPGID returns the id of the terminal's foreground process group, or 0 if it has
+// none (as Linux's tcgetpgrp-less terminal). For /proc/<pid>/stat's tpgid.
+func (tm *Terminal) ForegroundPGID() int32 {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	if tm.fg == nil {
+		return 0
+	}
+	return tm.fg.PGID()
+}
