@@ -47,6 +47,8 @@ type Options struct {
 	Rlimits  map[int]kernel.Rlimit
 	// MemoryLimit caps the sandbox's memory (0: none).
 	MemoryLimit uint64
+	// PidsLimit caps the sandbox's tasks (0: none).
+	PidsLimit int64
 }
 
 // Sandbox is one sentry: New builds it, Start starts its init, Wait waits for init and tears
@@ -101,6 +103,7 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 	if o.MemoryLimit != 0 {
 		k.SetMemoryLimit(o.MemoryLimit)
 	}
+	k.SetPidsLimit(o.PidsLimit)
 	return &Sandbox{Kernel: k, platform: p, opts: o}, nil
 }
 

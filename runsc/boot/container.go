@@ -54,6 +54,9 @@ type ContainerConfig struct {
 	// MemoryLimit is linux.resources.memory.limit (0: none): the sentry's memory file is
 	// capped at it and /proc/meminfo reports it as the total.
 	MemoryLimit uint64 `json:"memoryLimit,omitempty"`
+	// PidsLimit is linux.resources.pids.limit (0: none): the sentry refuses a new task
+	// beyond it (the host cgroup's pids.max would count the sandbox's own threads).
+	PidsLimit int64 `json:"pidsLimit,omitempty"`
 }
 
 // Rlimit is one resource limit; Resource is the Linux RLIMIT_* number.
@@ -102,7 +105,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {

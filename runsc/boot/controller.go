@@ -139,6 +139,9 @@ func (c *Controller) handle(conn *os.File) {
 		if req.MemoryLimit != nil {
 			c.sb.Kernel.SetMemoryLimit(*req.MemoryLimit)
 		}
+		if req.PidsLimit != nil {
+			c.sb.Kernel.SetPidsLimit(*req.PidsLimit)
+		}
 	case control.CmdStart:
 		err = c.start()
 	case control.CmdSignal:

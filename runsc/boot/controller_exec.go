@@ -97,7 +97,7 @@ func (c *Controller) stats() *control.Stats {
 	s := c.sb.Kernel.Stats()
 	return &control.Stats{
 		CPUUserNanos: int64(s.CPU.User), CPUSystemNanos: int64(s.CPU.Sys),
-		MemoryUsage: s.MemoryUsage, MemoryLimit: s.MemoryLimit,
+		MemoryUsage: s.MemoryUsage, MemoryLimit: s.MemoryLimit, PidsLimit: s.PidsLimit,
 		Processes: s.Processes, Tasks: s.Tasks,
 	}
 }

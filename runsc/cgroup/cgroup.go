@@ -13,8 +13,12 @@
 // is an error naming it. Destroy removes the directories once the processes are gone.
 //
 // The host charges the whole sandbox to the cgroup: the limits bound the sentry, its
-// gofer and the platform's stub processes, not only the container's own processes. A pids
-// limit counts their host threads (a sandbox needs a few dozen); the memory limit counts
+// gofer and the platform's stub processes, not only the container's own processes. The
+// pids limit is therefore not written to the host's pids.max, where it would count the
+// sandbox's host threads (a sandbox needs a few dozen, so `--pids-limit 20` would stop the
+// sandbox itself, not the application): the sentry enforces it on the container's tasks
+// (kernel.SetPidsLimit), and the host cgroup's pids controller only accounts. The memory
+// limit counts
 // the sentry's own memory on top of the application's (the sentry's memory file is capped
 // at the same figure, so the application runs out first and sees ENOMEM or SIGBUS rather
 // than the whole sandbox being OOM-killed, unless the sentry's overhead is what tips it).
@@ -255,13 +259,6 @@ func (c *Cgroup) Apply(r Resources) error {
 	if r.Mems != "" {
 		ws = append(ws, w{"cpuset", "cpuset.mems", r.Mems})
 	}
-	if r.PidsLimit != nil {
-		v := "max"
-		if *r.PidsLimit > 0 {
-			v = strconv.FormatInt(*r.PidsLimit, 10)
-		}
-		ws = append(ws, w{"pids", "pids.max", v})
-	}
 	for _, x := range ws {
 		dir, err := need(x.ctl)
 		if err != nil {
@@ -344,15 +341,6 @@ func (c *Cgroup) applyV2(dir string, r Resources) error {
 	}
 	if r.Mems != "" {
 		if err := writeFile(dir, "cpuset.mems", r.Mems); err != nil {
-			return err
-		}
-	}
-	if r.PidsLimit != nil {
-		v := "max"
-		if *r.PidsLimit > 0 {
-			v = strconv.FormatInt(*r.PidsLimit, 10)
-		}
-		if err := writeFile(dir, "pids.max", v); err != nil {
 			return err
 		}
 	}

@@ -109,9 +109,10 @@ func makeStats(s *control.Stats, cg *cgroup.Stats) *stats {
 		out.Memory.Usage.Max, out.Memory.Usage.Failcnt = cg.MemoryMax, cg.MemoryFailcnt
 		out.Memory.Raw["host_cgroup_usage"] = cg.MemoryUsage
 		out.Memory.Raw["host_cgroup_cpu_total"] = cg.CPUTotal
-		if cg.PidsLimit != 0 && cg.PidsLimit != ^uint64(0)>>1 {
-			out.Pids.Limit = cg.PidsLimit
-		}
+	}
+	if s.PidsLimit > 0 {
+		// The sentry enforces the pids limit (the host's pids.max is left alone).
+		out.Pids.Limit = uint64(s.PidsLimit)
 	}
 	return &out
 }

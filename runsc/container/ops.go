@@ -140,7 +140,7 @@ func (c *Container) Stats() (*control.Stats, *cgroup.Stats, error) {
 }
 
 // Update changes the container's resource limits: in its cgroup (made now if it has none)
-// and, for the memory limit, in the sentry.
+// and, for the memory and pids limits, in the sentry (which alone enforces the pids limit).
 //
 // Preconditions: c is locked exclusively.
 func (c *Container) Update(r cgroup.Resources) error {
@@ -174,12 +174,16 @@ func (c *Container) Update(r cgroup.Resources) error {
 	if err := c.Cgroup.Apply(r); err != nil {
 		return fmt.Errorf("cannot update container %s: %w", c.ID, err)
 	}
-	if r.MemoryLimit != nil {
-		l := uint64(0)
-		if *r.MemoryLimit > 0 {
-			l = uint64(*r.MemoryLimit)
+	if r.MemoryLimit != nil || r.PidsLimit != nil {
+		req := control.Request{Cmd: control.CmdUpdate, PidsLimit: r.PidsLimit}
+		if r.MemoryLimit != nil {
+			l := uint64(0)
+			if *r.MemoryLimit > 0 {
+				l = uint64(*r.MemoryLimit)
+			}
+			req.MemoryLimit = &l
 		}
-		if _, err := c.call("update", control.Request{Cmd: control.CmdUpdate, MemoryLimit: &l}, nil, 10*time.Second); err != nil {
+		if _, err := c.call("update", req, nil, 10*time.Second); err != nil {
 			return err
 		}
 	}

@@ -57,6 +57,8 @@ type Request struct {
 	Exec *ExecSpec `json:"exec,omitempty"`
 	// MemoryLimit is the new memory limit in bytes (update); nil leaves it.
 	MemoryLimit *uint64 `json:"memoryLimit,omitempty"`
+	// PidsLimit is the new pids limit (update; 0 or less: none); nil leaves it.
+	PidsLimit *int64 `json:"pidsLimit,omitempty"`
 }
 
 // ExecSpec describes a process `runsc exec` starts in a running container.
@@ -104,6 +106,7 @@ type Stats struct {
 	CPUSystemNanos int64  `json:"cpuSystemNanos"`
 	MemoryUsage    uint64 `json:"memoryUsage"`
 	MemoryLimit    uint64 `json:"memoryLimit"`
+	PidsLimit      int64  `json:"pidsLimit,omitempty"`
 	Processes      int    `json:"processes"`
 	Tasks          int    `json:"tasks"`
 }

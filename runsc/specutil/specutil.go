@@ -260,6 +260,9 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)
 	}
+	if r := Resources(spec); r.PidsLimit != nil && *r.PidsLimit > 0 {
+		c.PidsLimit = *r.PidsLimit
+	}
 	if p.Terminal {
 		c.Terminal = true
 		if cs := p.ConsoleSize; cs != nil {

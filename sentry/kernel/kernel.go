@@ -89,6 +89,8 @@ type Kernel struct {
 	pause pauseGate
 	// memLimit is the memory limit (kernel_stats.go; 0: none).
 	memLimit atomic.Uint64
+	// pidsLimit is the container's pids limit (kernel_stats.go; 0: none).
+	pidsLimit atomic.Int64
 
 	// done is closed when init's thread group has exited and every other task has been
 	// killed (process.go).
@@ -142,6 +144,11 @@ func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }
 //
 // Preconditions: k.mu is held.
 func (k *Kernel) allocTIDLocked() (int32, error) {
+	if l := k.pidsLimit.Load(); l > 0 && int64(len(k.tasks)) >= l {
+		// The container's pids cgroup limit, which Linux enforces as fork failing with
+		// EAGAIN; every caller turns this error into EAGAIN.
+		return 0, errPidsLimit
+	}
 	const maxTID = 1 << 22 // pid_max default on 64-bit
 	for i := 0; i < maxTID; i++ {
 		tid := k.nextTID

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"errors"
 	"strings"
 	"time"
 )
@@ -71,6 +72,8 @@ type Stats struct {
 	// MemoryUsage is the memory file's allocated bytes (application memory and tmpfs
 	// data); MemoryLimit the limit set on it (0: none).
 	MemoryUsage, MemoryLimit uint64
+	// PidsLimit is the limit SetPidsLimit set (0: none).
+	PidsLimit int64
 	// Processes and Tasks count live processes and threads.
 	Processes, Tasks int
 }
@@ -93,6 +96,7 @@ func (k *Kernel) Stats() Stats {
 		s.MemoryUsage = k.MemFile.Allocated()
 	}
 	s.MemoryLimit = k.MemoryLimit()
+	s.PidsLimit = k.PidsLimit()
 	return s
 }
 
@@ -108,3 +112,21 @@ func (k *Kernel) SetMemoryLimit(limit uint64) {
 
 // MemoryLimit returns the limit SetMemoryLimit set (0: none).
 func (k *Kernel) MemoryLimit() uint64 { return k.memLimit.Load() }
+
+// errPidsLimit is allocTIDLocked's error when the pids limit is reached.
+var errPidsLimit = errors.New("pids limit reached")
+
+// SetPidsLimit sets the container's pids limit (its cgroup's pids.max; 0 or less: none):
+// clone, fork and vfork fail with EAGAIN while the sandbox has that many live tasks
+// (threads included, as the pids controller counts). The sentry enforces it because the
+// host cgroup cannot: there it would count the sandbox's own host threads (the Go
+// runtime's, the platform's stubs), not the application's tasks.
+func (k *Kernel) SetPidsLimit(limit int64) {
+	if limit < 0 {
+		limit = 0
+	}
+	k.pidsLimit.Store(limit)
+}
+
+// PidsLimit returns the limit SetPidsLimit set (0: none).
+func (k *Kernel) PidsLimit() int64 { return k.pidsLimit.Load() }
