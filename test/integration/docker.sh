@@ -25,7 +25,6 @@ bench_runs="${DOCKER_BENCH_RUNS:-10}"
 # Scenarios waiting on other branches: name -> reason.
 declare -A pending=(
 	[top]="docker top maps the pids of 'runsc ps --format json' to host processes, and those are the sandbox's own pids (docs/docker.md)"
-	[tty]="docker run -it: stty size fails on the console (TIOCGWINSZ gives ECHILD) and NULs precede the output (docs/docker.md)"
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -377,11 +376,15 @@ s_rm_force() {
 	expect "runsc containers left in its state directory" "$n" 0
 }
 
+# s_tty: docker run -it through a pty (script's, sized 24x80): the container's stdin is a
+# terminal of its own and gets the client's size. Docker 20.10's client sends the size
+# after the start (a resize), so stty waits a moment, as it would under runc too. The
+# terminal echoes NUL bytes the client writes as "^@" before tty's output (runc's too).
 s_tty() {
 	local out
-	out="$(TERM=xterm timeout 60 script -qec "docker run --rm -it --runtime=runsc $img sh -c 'tty; stty size'" /dev/null </dev/null 2>&1 | tr -d '\r' | grep -v '^WARNING: IPv4')"
-	if ! grep -q '^/dev/pts/' <<<"$out"; then
-		reason="output: $(head -c 300 <<<"$out" | tr '\n' ' ')"
+	out="$(TERM=xterm timeout 60 script -qec "stty rows 24 cols 80; docker run --rm -it --runtime=${TTY_RUNTIME:-runsc} $img sh -c 'tty; sleep 1; stty size; exit 6'; echo status=\$?" /dev/null </dev/null 2>&1 | tr -d '\r\0' | grep -v '^WARNING: IPv4')"
+	if ! grep -q '/dev/pts/[0-9]*$' <<<"$out" || ! grep -q '^24 80$' <<<"$out" || ! grep -q '^status=6$' <<<"$out"; then
+		reason="want /dev/pts/N, '24 80' and status=6, got: $(head -c 300 <<<"$out" | tr '\n' ' ')"
 		return 1
 	fi
 }
