@@ -4,8 +4,9 @@
 # with `runsc install --config-file`, an image is imported from a busybox rootfs built here,
 # and each scenario prints one line: PASS, FAIL (with the reason), or PENDING.
 #
-# PENDING scenarios need work that is landing on other branches (exec, ps, the console,
-# cgroups): they are listed, with the reason, in the one `pending` table below. Their
+# PENDING scenarios need work that is not on main yet (exec --tty) or an open decision
+# (docker top, see docs/docker.md): they are listed, with the reason, in the one `pending`
+# table below. Their
 # failures do not fail the run; a pending scenario that passes is reported loudly so that
 # the table gets trimmed.
 #
@@ -22,8 +23,9 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 RUNSC="${RUNSC:-$repo/bin/runsc}"
 bench_runs="${DOCKER_BENCH_RUNS:-10}"
 
-# Scenarios waiting on other branches: name -> reason.
+# Scenarios waiting on other work: name -> reason.
 declare -A pending=(
+	[exec-tty]="docker exec -it needs runsc exec --tty (exec helper's branch)"
 	[top]="docker top maps the pids of 'runsc ps --format json' to host processes, and those are the sandbox's own pids (docs/docker.md)"
 )
 
@@ -323,6 +325,16 @@ s_exec() {
 	expect "docker exec status" "$rc" 5
 }
 
+s_exec_tty() {
+	[[ -n "$detached" ]] || { reason="no detached container"; return 1; }
+	local out
+	out="$(TERM=xterm timeout 30 script -qec "stty rows 24 cols 80; docker exec -it $detached sh -c 'tty; sleep 1; stty size; exit 7'; echo status=\$?" /dev/null </dev/null 2>&1 | tr -d '\r\0')"
+	if ! grep -q '/dev/pts/[0-9]*$' <<<"$out" || ! grep -q '^24 80$' <<<"$out" || ! grep -q '^status=7$' <<<"$out"; then
+		reason="want /dev/pts/N, '24 80' and status=7, got: $(head -c 300 <<<"$out" | tr '\n' ' ')"
+		return 1
+	fi
+}
+
 s_top() {
 	[[ -n "$detached" ]] || { reason="no detached container"; return 1; }
 	local out
@@ -475,6 +487,7 @@ scenario exit-signal s_exit_signal
 scenario run-detached s_run_detached
 scenario logs s_logs
 scenario exec s_exec
+scenario exec-tty s_exec_tty
 scenario top s_top
 scenario kill s_kill
 scenario stop s_stop
