@@ -25,7 +25,7 @@ bench_runs="${DOCKER_BENCH_RUNS:-10}"
 
 # Scenarios waiting on other work: name -> reason.
 declare -A pending=(
-	[exec-tty]="docker exec -it needs runsc exec --tty (exec helper's branch)"
+	[exec-tty]="docker exec -it: runsc exec --tty works (test/oci TestExecTTY), but the exec'd terminal still reads 0x0 when stty runs: Docker's resize after exec start is picked up by a 250 ms poll in the sandbox"
 	[top]="docker top maps the pids of 'runsc ps --format json' to host processes, and those are the sandbox's own pids (docs/docker.md)"
 )
 
