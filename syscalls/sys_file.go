@@ -1,11 +1,14 @@
 package syscalls
 
 import (
+	"math"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
 // Close implements Linux syscall close(2).
@@ -92,7 +95,11 @@ func Fcntl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	case unix.F_SETFD:
 		return 0, t.FDTable().SetCloseOnExec(fd, args.Int(2)&unix.FD_CLOEXEC != 0)
 	case unix.F_GETFL:
-		return uintptr(f.StatusFlags() | unix.O_LARGEFILE), nil
+		fl := f.StatusFlags()
+		if vf, ok := f.File.(*vfs.FileDescription); ok && !vf.IsPath() {
+			fl |= linux.O_LARGEFILE // as open(2) sets it; pipe(2), eventfd and the like do not
+		}
+		return uintptr(fl), nil
 	case unix.F_SETFL:
 		f.SetStatusFlags(args.Uint(2))
 		return 0, nil
@@ -131,6 +138,21 @@ func Ioctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, t.FDTable().SetCloseOnExec(fd, true)
 	case linux.FIONCLEX:
 		return 0, t.FDTable().SetCloseOnExec(fd, false)
+	case unix.TIOCINQ: // FIONREAD
+		// For a regular file the bytes from the offset to the end (as Linux's do_vfs_ioctl);
+		// other files answer in their own Ioctl.
+		if vf, ok := f.File.(*vfs.FileDescription); ok && !vf.IsPath() && vf.Dentry().Type() == unix.S_IFREG {
+			st, err := vf.Stat(t)
+			if err != nil {
+				return 0, err
+			}
+			pos, err := vf.Seek(t, 0, unix.SEEK_CUR)
+			if err != nil {
+				return 0, err
+			}
+			n := int32(min(max(st.Size-pos, 0), math.MaxInt32))
+			return 0, copyOutStruct(t, args.Pointer(2), &n)
+		}
 	case linux.FIONBIO:
 		var v int32
 		if err := copyInStruct(t, args.Pointer(2), &v); err != nil {

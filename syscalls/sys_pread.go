@@ -93,14 +93,22 @@ func prwv(t *kernel.Task, args arch.SyscallArguments, off int64, flags uint32, w
 	if flags&^uint32(unix.RWF_HIPRI|unix.RWF_DSYNC|unix.RWF_SYNC|unix.RWF_NOWAIT|unix.RWF_APPEND) != 0 {
 		return 0, unix.EOPNOTSUPP
 	}
+	if off < -1 {
+		return 0, unix.EINVAL
+	}
+	if write && flags&unix.RWF_APPEND != 0 {
+		if f, ref, err := vfsFile(t, args.Int(0), false, unix.EBADF); err == nil {
+			defer ref.DecRef()
+			if f.Dentry().Type() == unix.S_IFREG {
+				return writevAppend(t, f, args, off == -1)
+			}
+		}
+	}
 	if off == -1 {
 		if write {
 			return Writev(t, args)
 		}
 		return Readv(t, args)
-	}
-	if off < 0 {
-		return 0, unix.EINVAL
 	}
 	f, ref, err := positionalFile(t, args.Int(0))
 	if err != nil {
@@ -134,6 +142,42 @@ func prwv(t *kernel.Task, args arch.SyscallArguments, off int64, flags uint32, w
 		}
 		if n < iov.Len {
 			break
+		}
+	}
+	return done, nil
+}
+
+// writevAppend is pwritev2 with RWF_APPEND on a regular file: every segment goes to the end
+// of the file; the file offset moves only for the offset -1 form (as write(2) with O_APPEND
+// does). It copies through the task's scratch buffer: RWF_APPEND is rare.
+func writevAppend(t *kernel.Task, f *vfs.FileDescription, args arch.SyscallArguments, updateOff bool) (uintptr, error) {
+	if !f.Writable() {
+		return 0, unix.EBADF
+	}
+	iovs, err := readIovecs(t, args.Pointer(1), args.Int(2))
+	if err != nil {
+		return 0, err
+	}
+	var done uintptr
+	for _, iov := range iovs {
+		for rem := min(iov.Len, maxRW-done); rem > 0; {
+			buf := t.Scratch(int(min(rem, maxIOChunk)))
+			c, _ := t.CopyIn(iov.Base+iov.Len-rem, buf)
+			if c == 0 {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, unix.EFAULT
+			}
+			w, err := f.WriteAppend(t, buf[:c], updateOff)
+			done += uintptr(max(w, 0))
+			rem -= uintptr(max(w, 0))
+			if err != nil || w < c {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, err
+			}
 		}
 	}
 	return done, nil

@@ -39,6 +39,10 @@ const (
 // PageSize is the page size of the x86-64 ABI the sentry presents.
 const PageSize = 4096
 
+// O_LARGEFILE is the open flag Linux forces on every open(2) on 64-bit, which F_GETFL and
+// /proc/<pid>/fdinfo report (golang.org/x/sys/unix defines it as 0 on amd64).
+const O_LARGEFILE = 0o100000
+
 // PageRoundDown rounds addr down to a page boundary.
 func PageRoundDown(addr uintptr) uintptr { return addr &^ (PageSize - 1) }
 

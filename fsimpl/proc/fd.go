@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
@@ -178,10 +179,13 @@ func (x target) fdInfo(r *kernel.Task, fd int32) ([]byte, error) {
 		}
 		mntID = vf.VirtualDentry().Mount.ID()
 	}
+	flags := f.File.StatusFlags()
+	if vf, ok := f.File.(*vfs.FileDescription); ok && !vf.IsPath() {
+		flags |= linux.O_LARGEFILE // forced by open(2) on 64-bit, as F_GETFL reports
+	}
 	if st, err := f.File.Stat(r); err == nil {
 		ino = st.Ino
 	}
-	flags := f.File.StatusFlags()
 	if t := x.task(); t != nil {
 		if ce, err := t.FDTable().CloseOnExec(fd); err == nil && ce {
 			flags |= unix.O_CLOEXEC

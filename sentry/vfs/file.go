@@ -128,6 +128,25 @@ func (fd *FileDescription) PWrite(t *kernel.Task, src []byte, off int64) (int, e
 	return n, err
 }
 
+// WriteAppend writes src at the end of the file whatever the description's O_APPEND
+// (pwritev2's RWF_APPEND). With updateOff the file offset moves past the write, as for
+// write(2); without, it stays (the positional form).
+func (fd *FileDescription) WriteAppend(t *kernel.Task, src []byte, updateOff bool) (int, error) {
+	if !fd.Writable() {
+		return 0, unix.EBADF
+	}
+	fd.offMu.Lock()
+	defer fd.offMu.Unlock()
+	n, end, err := fd.impl.Write(t, src, fd.off, true)
+	if updateOff && (n > 0 || err == nil) {
+		fd.off = end
+	}
+	if n > 0 {
+		notifyChild(fd.vd.Dentry, InModify)
+	}
+	return n, err
+}
+
 // Seek implements kernel.File.
 func (fd *FileDescription) Seek(t *kernel.Task, offset int64, whence int) (int64, error) {
 	if fd.path {

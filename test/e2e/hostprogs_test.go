@@ -30,6 +30,7 @@ func TestHostPrograms(t *testing.T) {
 		{"ls-la-usr-lib", []string{"/bin/ls", "-la", "/usr/lib"}},
 		{"sha256sum-bash", []string{"/usr/bin/sha256sum", "/bin/bash"}},
 		{"find-copyright", []string{"/usr/bin/find", "/usr/share/doc", "-name", "copyright"}},
+		{"tar-pipeline-count", []string{"/bin/sh", "-c", "tar -C /usr/share -cf - doc | tar -tf - | wc -l"}},
 		{"python3-json-sqlite3-ssl", []string{"/usr/bin/python3", "-c", "import json,sqlite3,ssl; print(json.dumps([1,2]))"}},
 		{"script", []string{script, "a", "b c"}},
 		{"nested-script", []string{nested, "x"}},
