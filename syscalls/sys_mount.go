@@ -15,7 +15,7 @@ const noteMount = "euid 0 only (EPERM otherwise); new tmpfs and proc mounts, bin
 
 // mountableTypes are the filesystem types mount(2) may create: the others need in-sentry
 // configuration (the gofer, overlay) or are the sandbox's own (devtmpfs).
-var mountableTypes = map[string]bool{tmpfs.Name: true, proc.Name: true}
+var mountableTypes = map[string]bool{tmpfs.Name: true, proc.Name: true, proc.SysfsName: true}
 
 const msPropagation = unix.MS_SHARED | unix.MS_PRIVATE | unix.MS_SLAVE | unix.MS_UNBINDABLE
 
@@ -104,7 +104,7 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 	}
 	opts := vfs.MountOptions{Source: src, Data: data, Creds: vfs.TaskCreds(t)}
-	if fstype == proc.Name {
+	if fstype == proc.Name || fstype == proc.SysfsName {
 		opts.Private = t.Kernel()
 	}
 	if !tvd.Dentry.IsDir() {

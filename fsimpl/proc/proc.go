@@ -1,4 +1,5 @@
-// Package proc is the sandbox's procfs: /proc generated from kernel state.
+// Package proc is the sandbox's procfs: /proc generated from kernel state. It also holds
+// the minimal sysfs (sysfs.go), built from the same generated nodes.
 //
 // Nothing is cached across opens: a file's contents are generated when it is first read
 // after open (and again whenever it is read from offset 0), as Linux's seq files are, so a
@@ -101,12 +102,17 @@ type Filesystem struct {
 	created time.Time
 	// nextIno numbers inodes that have no natural number.
 	nextIno atomic.Uint64
+	// sysfs marks the minimal /sys instance (sysfs.go), which shares these nodes.
+	sysfs bool
 }
 
 var _ vfs.FilesystemImpl = (*Filesystem)(nil)
 
 // StatFS implements vfs.FilesystemImpl.
-func (*Filesystem) StatFS() (unix.Statfs_t, error) {
+func (fs *Filesystem) StatFS() (unix.Statfs_t, error) {
+	if fs.sysfs {
+		return unix.Statfs_t{Type: unix.SYSFS_MAGIC, Bsize: 4096, Namelen: vfs.NameMax, Frsize: 4096}, nil
+	}
 	return unix.Statfs_t{Type: unix.PROC_SUPER_MAGIC, Bsize: 4096, Namelen: vfs.NameMax, Frsize: 4096}, nil
 }
 

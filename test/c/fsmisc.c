@@ -1,7 +1,8 @@
 // fsmisc covers the smaller file syscalls of the files issue and their errno paths: ioctl
 // FIOCLEX/FIONCLEX/FIONREAD on a regular file, posix_fadvise, utime/utimes/futimesat,
 // preadv2/pwritev2 flags (RWF_APPEND, unknown flags), faccessat2 flags, fsync/fdatasync/
-// syncfs, statfs/fstatfs, chroot, and the /proc/sys and /proc/self entries the issue lists.
+// syncfs, statfs/fstatfs, chroot, the /proc/sys and /proc/self entries the issue lists, and
+// the minimal /sys.
 // It works in a fresh mkdtemp directory in /tmp and prints only derived values, so the host
 // and sandbox runs compare.
 #define _GNU_SOURCE
@@ -34,6 +35,7 @@ static const char *en(int e) {
 	case ENOTDIR: return "ENOTDIR";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EFAULT: return "EFAULT";
+	case EROFS: return "EROFS";
 	default: return "other";
 	}
 }
@@ -217,6 +219,24 @@ int main(void) {
 	printf("fdinfo: %s\n", b);
 	T(open("/proc/self/fdinfo/999", O_RDONLY));
 	printf("F_GETFL file %#o, O_PATH %#o, pipe %#o\n", fcntl(al, F_GETFL), fcntl(open(".", O_PATH), F_GETFL), fcntl(p[1], F_GETFL));
+
+	// The minimal /sys: its type, and the CPU lists glibc's sysconf reads.
+	T(statfs("/sys", &sf));
+	printf("statfs /sys is sysfs: %d\n", sf.f_type == SYSFS_MAGIC);
+	// The CPU count itself depends on the affinity runsc starts with: compare shapes.
+	char online[64], possible[64];
+	slurp("/sys/devices/system/cpu/online", online, sizeof online);
+	slurp("/sys/devices/system/cpu/possible", possible, sizeof possible);
+	int lo = -1, hi = -1;
+	int nf = sscanf(online, "%d-%d", &lo, &hi);
+	long ncpu = nf == 2 ? hi - lo + 1 : nf == 1 ? 1 : -1;
+	printf("cpu online starts at 0: %d, possible same: %d, sysconf onln matches: %d conf matches: %d\n",
+		lo == 0, strcmp(online, possible) == 0, sysconf(_SC_NPROCESSORS_ONLN) == ncpu, sysconf(_SC_NPROCESSORS_CONF) == ncpu);
+	T(stat("/sys/fs/cgroup", &st));
+	printf("/sys/fs/cgroup is a directory: %d\n", S_ISDIR(st.st_mode));
+	T(stat("/sys/devices/system/cpu/online", &st));
+	printf("cpu/online is a regular file: %d\n", S_ISREG(st.st_mode));
+	T(open("/sys/no-such-entry", O_RDONLY));
 
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	return system(path) != 0;
