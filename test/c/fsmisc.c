@@ -1,7 +1,8 @@
 // fsmisc covers the smaller file syscalls of the files issue and their errno paths: ioctl
 // FIOCLEX/FIONCLEX/FIONREAD on a regular file, posix_fadvise, utime/utimes/futimesat,
-// preadv2/pwritev2 flags (RWF_APPEND, unknown flags), faccessat2 flags, fsync/fdatasync/
-// syncfs, statfs/fstatfs, chroot, the /proc/sys and /proc/self entries the issue lists, and
+// preadv2/pwritev2 flags (RWF_APPEND, unknown flags), faccessat2 flags, F_DUPFD(_CLOEXEC),
+// the chown family, symlinkat, mknodat of fifos and sockets, fallocate, fsync/fdatasync/
+// syncfs/sync, statfs/fstatfs, chroot, the /proc/sys and /proc/self entries the issue lists, and
 // the minimal /sys.
 // It works in a fresh mkdtemp directory in /tmp and prints only derived values, so the host
 // and sandbox runs compare.
@@ -36,6 +37,9 @@ static const char *en(int e) {
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EFAULT: return "EFAULT";
 	case EROFS: return "EROFS";
+	case EEXIST: return "EEXIST";
+	case EISDIR: return "EISDIR";
+	case ENODEV: return "ENODEV";
 	default: return "other";
 	}
 }
@@ -152,7 +156,61 @@ int main(void) {
 	T(syscall(SYS_faccessat2, fd, "", F_OK, AT_EMPTY_PATH));
 	T(syscall(SYS_faccessat2, fd, "x", F_OK, 0));
 
-	// fsync, fdatasync, syncfs.
+	// F_DUPFD and F_DUPFD_CLOEXEC.
+	V(fcntl(fd, F_DUPFD_CLOEXEC, 100));
+	V(fcntl(100, F_GETFD));
+	V(fcntl(fd, F_DUPFD, 100));
+	V(fcntl(101, F_GETFD));
+	V(fcntl(fd, F_DUPFD, -1));
+	V(fcntl(-1, F_DUPFD_CLOEXEC, 0));
+
+	// The chown family: root gives files away; -1 keeps an id; lchown changes the link.
+	T(chown("f", 1234, 5678));
+	T(stat("f", &st));
+	printf("chown: %d %d\n", st.st_uid, st.st_gid);
+	T(fchown(fd, -1, 42));
+	T(stat("f", &st));
+	printf("fchown: %d %d\n", st.st_uid, st.st_gid);
+	T(symlinkat("f", dfd, "link"));
+	T(lchown("link", 7, 7));
+	T(lstat("link", &st));
+	printf("lchown link: %d %d\n", st.st_uid, st.st_gid);
+	T(stat("link", &st));
+	printf("lchown target: %d %d\n", st.st_uid, st.st_gid);
+	T(fchownat(dfd, "link", 0, 0, 0));
+	T(stat("f", &st));
+	printf("fchownat follows: %d %d\n", st.st_uid, st.st_gid);
+	T(fchownat(dfd, "f", 0, 0, 0x4000));
+	T(chown("missing", 0, 0));
+	T(fchown(-1, 0, 0));
+	T(symlinkat("f", dfd, "link"));
+	T(symlinkat("f", fd, "link2"));
+
+	// mknodat: fifos and sockets (device nodes depend on the filesystem).
+	T(mknodat(dfd, "fifo", S_IFIFO | 0600, 0));
+	T(mknodat(dfd, "sock", S_IFSOCK | 0600, 0));
+	T(lstat("fifo", &st));
+	printf("fifo: %d\n", S_ISFIFO(st.st_mode));
+	T(lstat("sock", &st));
+	printf("sock: %d\n", S_ISSOCK(st.st_mode));
+	T(mknodat(dfd, "fifo", S_IFIFO | 0600, 0));
+	T(mknodat(dfd, "bad", 0170000 | 0600, 0));
+
+	// fallocate (mode 0: the sandbox refuses the other modes, see syscalls/table.go).
+	int fa = open("fa", O_RDWR | O_CREAT, 0644);
+	T(fallocate(fa, 0, 0, 10000));
+	T(fstat(fa, &st));
+	printf("fallocate size: %ld\n", (long)st.st_size);
+	T(fallocate(fa, 0, -1, 10));
+	T(fallocate(fa, 0, 0, 0));
+	T(fallocate(p[1], 0, 0, 10));
+	T(fallocate(-1, 0, 0, 10));
+	T(fallocate(dfd, 0, 0, 10));
+	int ro = open("fa", O_RDONLY);
+	T(fallocate(ro, 0, 0, 10));
+
+	// fsync, fdatasync, syncfs, sync.
+	sync();
 	T(fsync(fd));
 	T(fdatasync(fd));
 	T(syncfs(fd));
@@ -219,6 +277,20 @@ int main(void) {
 	printf("fdinfo: %s\n", b);
 	T(open("/proc/self/fdinfo/999", O_RDONLY));
 	printf("F_GETFL file %#o, O_PATH %#o, pipe %#o\n", fcntl(al, F_GETFL), fcntl(open(".", O_PATH), F_GETFL), fcntl(p[1], F_GETFL));
+
+	// More /proc: cwd and root links, cpuinfo, stat.
+	char cwd[256], link[256];
+	getcwd(cwd, sizeof cwd);
+	ssize_t ll = readlink("/proc/self/cwd", link, sizeof link - 1);
+	link[ll < 0 ? 0 : ll] = 0;
+	printf("cwd link == getcwd: %d\n", strcmp(cwd, link) == 0);
+	ll = readlink("/proc/self/root", link, sizeof link - 1);
+	link[ll < 0 ? 0 : ll] = 0;
+	printf("root link: %s\n", link);
+	slurp("/proc/cpuinfo", b, sizeof b);
+	printf("cpuinfo has processor 0: %d\n", strncmp(b, "processor\t: 0\n", 14) == 0);
+	slurp("/proc/stat", b, sizeof b);
+	printf("stat starts with cpu: %d\n", strncmp(b, "cpu ", 4) == 0);
 
 	// The minimal /sys: its type, and the CPU lists glibc's sysconf reads.
 	T(statfs("/sys", &sf));
