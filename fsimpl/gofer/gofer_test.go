@@ -27,6 +27,7 @@ type env struct {
 	host string
 	v    *vfs.VirtualFilesystem
 	ns   *vfs.MountNamespace
+	c    *client.Client
 }
 
 func newEnv(t *testing.T, readOnly bool) *env {
@@ -56,7 +57,7 @@ func newEnv(t *testing.T, readOnly bool) *env {
 	}
 	ns, err := v.NewMountNamespace(gofer.Name, vfs.MountOptions{Private: gofer.Options{Client: c, Attach: "/"}}, flags)
 	must(t, err)
-	return &env{t: t, host: host, v: v, ns: ns}
+	return &env{t: t, host: host, v: v, ns: ns, c: c}
 }
 
 func must(t *testing.T, err error) {
