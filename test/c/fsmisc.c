@@ -2,13 +2,14 @@
 // FIOCLEX/FIONCLEX/FIONREAD on a regular file, posix_fadvise, utime/utimes/futimesat,
 // preadv2/pwritev2 flags (RWF_APPEND, unknown flags), faccessat2 flags, F_DUPFD(_CLOEXEC),
 // the chown family, symlinkat, mknodat of fifos and sockets, fallocate, fsync/fdatasync/
-// syncfs/sync, statfs/fstatfs, chroot, the /proc/sys and /proc/self entries the issue lists, and
+// syncfs/sync, statfs/fstatfs, chroot, DAC permission checks for an unprivileged user, the /proc/sys and /proc/self entries the issue lists, and
 // the minimal /sys.
 // It works in a fresh mkdtemp directory in /tmp and prints only derived values, so the host
 // and sandbox runs compare.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,32 @@ int main(void) {
 	printf("fdinfo: %s\n", b);
 	T(open("/proc/self/fdinfo/999", O_RDONLY));
 	printf("F_GETFL file %#o, O_PATH %#o, pipe %#o\n", fcntl(al, F_GETFL), fcntl(open(".", O_PATH), F_GETFL), fcntl(p[1], F_GETFL));
+
+	// Permission checks from credentials: an unprivileged user against root's files.
+	T(chmod(".", 0755));
+	close(open("secret", O_CREAT | O_WRONLY, 0600));
+	close(open("pub", O_CREAT | O_WRONLY, 0644));
+	T(mkdir("closed", 0700));
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setresgid(1000, 1000, 1000) < 0 || setresuid(1000, 1000, 1000) < 0) _exit(1);
+		T(open("secret", O_RDONLY));
+		T(open("pub", O_RDONLY));
+		T(open("pub", O_WRONLY));
+		T(open("new", O_CREAT | O_WRONLY, 0644));
+		T(unlink("pub"));
+		T(rename("pub", "pub2"));
+		T(access("pub", W_OK));
+		T(access("closed/x", F_OK));
+		T(mkdir("closed/y", 0755));
+		T(chmod("pub", 0777));
+		T(chown("pub", 1000, 1000));
+		T(truncate("pub", 0));
+		T(execl("./pub", "pub", (char *)NULL));
+		_exit(0);
+	}
+	waitpid(pid, &ws, 0);
+	printf("unprivileged child exit: %d\n", WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
 
 	// More /proc: cwd and root links, cpuinfo, stat.
 	char cwd[256], link[256];
