@@ -1,4 +1,5 @@
-// procaudit covers process and waiting behaviours the other programs leave out: a pipe read
+// procaudit covers process and waiting behaviours the other programs leave out: stack
+// overflow caught on an alternate stack, clock_nanosleep with TIMER_ABSTIME, a pipe read
 // interrupted by an interval timer (EINTR without SA_RESTART, restarted with it), raw wait
 // statuses of processes killed by signals, __WALL/__WCLONE for a child whose exit signal is
 // 0, SA_NOCLDWAIT, SIGTRAP's siginfo, rt_sigqueueinfo's EPERM, epoll EPOLLONESHOT, EPOLLET,
@@ -354,8 +355,85 @@ static void shebang(void) {
 	unlink(path);
 }
 
+static volatile int seg_onstack, seg_code;
+
+static void on_segv(int sig, siginfo_t *si, void *uc) {
+	(void)sig;
+	(void)uc;
+	stack_t cur;
+	sigaltstack(NULL, &cur);
+	seg_onstack = (cur.ss_flags & SS_ONSTACK) != 0;
+	seg_code = si->si_code;
+	siglongjmp(jb, 1);
+}
+
+static volatile int depth_limit = 1 << 30; // volatile: the recursion is not provably endless
+
+static int recurse(int n) {
+	volatile char pad[512];
+	pad[0] = (char)n;
+	return n < depth_limit ? recurse(n + 1) + pad[0] : 0;
+}
+
+// overflow: a stack overflow raises SIGSEGV; a handler on the alternate stack recovers with
+// siglongjmp, and without an alternate stack the process dies of SIGSEGV.
+static void overflow(void) {
+	for (int alt = 1; alt >= 0; alt--) {
+		pid_t c = fork();
+		if (c == 0) {
+			struct rlimit rl = {0, 0};
+			setrlimit(RLIMIT_CORE, &rl);
+			if (alt) {
+				stack_t ss = {.ss_sp = malloc(SIGSTKSZ * 4), .ss_size = SIGSTKSZ * 4};
+				sigaltstack(&ss, NULL);
+			}
+			struct sigaction sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+			sigaction(SIGSEGV, &sa, NULL);
+			if (sigsetjmp(jb, 1) == 0) recurse(0);
+			printf("overflow recovered: on altstack=%d code=%d\n", seg_onstack, seg_code);
+			_exit(0);
+		}
+		int st;
+		waitpid(c, &st, 0);
+		printf("overflow with altstack=%d: exited=%d signaled=%d sig=%d\n", alt, WIFEXITED(st),
+		       WIFSIGNALED(st), WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	}
+}
+
+// abssleep: clock_nanosleep with TIMER_ABSTIME sleeps until the deadline, returns at once
+// for a past one, and ends with EINTR (returned, not in errno) when a handler interrupts it.
+static void abssleep(void) {
+	struct timespec t0, t1, dl;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dl = t0;
+	dl.tv_nsec += 30 * 1000 * 1000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int late = t1.tv_sec > dl.tv_sec || (t1.tv_sec == dl.tv_sec && t1.tv_nsec >= dl.tv_nsec);
+	printf("abs sleep: r=%d reached=%d", r, late);
+	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t0, NULL);
+	printf(" past: r=%d", r);
+	struct sigaction sa = {.sa_handler = on_alarm};
+	sigaction(SIGALRM, &sa, NULL);
+	struct itimerval it = {.it_value = {.tv_usec = 20000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	dl.tv_sec += 5;
+	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
+	printf(" interrupted: %s\n", r == EINTR ? "EINTR" : "other");
+	dl.tv_nsec = 1000000000;
+	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
+	printf("abs sleep bad timespec: %s\n", r == EINVAL ? "EINVAL" : "other");
+	signal(SIGALRM, SIG_DFL);
+}
+
 int main(void) {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	overflow();
+	abssleep();
 	timer_pipe();
 	statuses();
 	wall();

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"regexp"
 	"testing"
 )
@@ -8,11 +9,19 @@ import (
 // Cases from the audit of the processes issue: behaviours the older programs left untested.
 func init() {
 	differentialCases = append(differentialCases,
+		// stack overflow on an alternate stack, absolute clock_nanosleep,
 		// timer-interrupted pipe read, signal statuses, __WALL, SA_NOCLDWAIT, SIGTRAP,
 		// rt_sigqueueinfo EPERM, epoll modes and pwait2, eventfd semaphore, timerfd
 		// cancel-on-set, futex bitsets, the #! line rule.
 		differentialCase{name: "proc-audit", prog: "procaudit"},
 	)
+	if os.Getuid() == 0 { // runsc do runs the program with the caller's uid; it must be root
+		sandboxCases = append(sandboxCases, sandboxCase{
+			// execve ignores set-user-ID/set-group-ID bits (natively the ids would become 0).
+			name: "setuid-bits-ignored", prog: "setuidexec",
+			want: "mode 6755\nafter exec: uids 1000 1000 1000 gids 1000 1000 1000\n",
+		})
+	}
 	sandboxCases = append(sandboxCases, sandboxCase{
 		// kill(-1) is only safe to run as a pid namespace's init.
 		name: "kill-minus-one", prog: "killall",
