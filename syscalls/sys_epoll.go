@@ -136,6 +136,22 @@ func EpollWait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // EpollPwait implements Linux syscall epoll_pwait(2). The signal mask argument is applied for
 // the duration of the wait, as Linux does.
 func EpollPwait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	d, poll := msDeadline(args.Int(3))
+	return epollPwait(t, args, d, poll)
+}
+
+// EpollPwait2 implements Linux syscall epoll_pwait2(2): epoll_pwait with a timespec timeout
+// (NULL waits without limit; an invalid timespec is EINVAL).
+func EpollPwait2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	d, zero, _, err := timeoutFromTimespec(t, args.Pointer(3))
+	if err != nil {
+		return 0, err
+	}
+	return epollPwait(t, args, d, zero)
+}
+
+// epollPwait waits with the signal mask at args[4] (size args[5]) applied.
+func epollPwait(t *kernel.Task, args arch.SyscallArguments, d time.Time, poll bool) (uintptr, error) {
 	if p := args.Pointer(4); p != 0 {
 		if args[5] != sigSetSize {
 			return 0, unix.EINVAL
@@ -148,7 +164,6 @@ func EpollPwait(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		// (its frame records it), or now if none did.
 		t.SetSavedSigMask(mask)
 	}
-	d, poll := msDeadline(args.Int(3))
 	n, err := epollWait(t, args.Int(0), args.Pointer(1), args.Int(2), d, poll)
 	if err != unix.EINTR {
 		t.RestoreSavedSigMask()

@@ -233,6 +233,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_SET_ROBUST_LIST:   full(SetRobustList),
 	unix.SYS_GET_ROBUST_LIST:   full(GetRobustList),
 	unix.SYS_EPOLL_PWAIT:       full(EpollPwait),
+	unix.SYS_EPOLL_PWAIT2:      full(EpollPwait2),
 	unix.SYS_EVENTFD:           full(Eventfd),
 	unix.SYS_EVENTFD2:          full(Eventfd2),
 	unix.SYS_EPOLL_CREATE1:     full(EpollCreate1),

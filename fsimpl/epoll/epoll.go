@@ -68,6 +68,9 @@ const (
 	epollOneShot   = 1 << 30
 	epollExclusive = 1 << 28
 	epollWakeup    = 1 << 29
+	// exclusiveOK are the events EPOLLEXCLUSIVE may be combined with (epoll_ctl(2)).
+	exclusiveOK = uint32(waiter.EventIn|waiter.EventOut|waiter.EventErr|waiter.EventHUp) |
+		epollWakeup | epollET | epollExclusive
 	// alwaysReported are reported whether asked for or not.
 	alwaysReported = uint32(waiter.EventErr | waiter.EventHUp)
 )
@@ -77,11 +80,18 @@ func (e *Instance) Ctl(op int, fd int32, f *kernel.FileRef, ev Event) error {
 	if f.File == kernel.File(e) {
 		return unix.EINVAL
 	}
+	if op == unix.EPOLL_CTL_MOD && ev.Events&epollExclusive != 0 {
+		return unix.EINVAL // checked before the lookup, as Linux does
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	in := e.interests[fd]
 	switch op {
 	case unix.EPOLL_CTL_ADD:
+		// EPOLLEXCLUSIVE takes only EPOLLIN/OUT/ERR/HUP/WAKEUP/ET besides itself.
+		if ev.Events&epollExclusive != 0 && ev.Events&^exclusiveOK != 0 {
+			return unix.EINVAL
+		}
 		if in != nil {
 			return unix.EEXIST
 		}
