@@ -239,7 +239,8 @@ func TimerfdSettime(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if err != nil {
 		return 0, err
 	}
-	v, i := tf.SetTime(timespecDuration(its.Value), timespecDuration(its.Interval), flags&unix.TFD_TIMER_ABSTIME != 0)
+	v, i := tf.SetTime(timespecDuration(its.Value), timespecDuration(its.Interval),
+		flags&unix.TFD_TIMER_ABSTIME != 0, flags&unix.TFD_TIMER_CANCEL_ON_SET != 0)
 	if p := args.Pointer(3); p != 0 {
 		old := makeItimerspec(v, i)
 		return 0, copyOutStruct(t, p, &old)

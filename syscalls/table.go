@@ -133,7 +133,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_TIMER_GETTIME:     full(TimerGettime),
 	unix.SYS_TIMER_GETOVERRUN:  full(TimerGetoverrun),
 	unix.SYS_TIMER_DELETE:      full(TimerDelete),
-	unix.SYS_TIMERFD_CREATE:    partial(TimerfdCreate, "the *_ALARM clocks return EPERM (no CAP_WAKE_ALARM); TFD_TIMER_CANCEL_ON_SET never cancels: the clock cannot be set"),
+	unix.SYS_TIMERFD_CREATE:    partial(TimerfdCreate, "the *_ALARM clocks return EPERM (no CAP_WAKE_ALARM); TFD_TIMER_CANCEL_ON_SET reports steps of the host's realtime clock, which the sandbox follows (the sandbox cannot set it)"),
 	unix.SYS_TIMERFD_SETTIME:   full(TimerfdSettime),
 	unix.SYS_TIMERFD_GETTIME:   full(TimerfdGettime),
 	unix.SYS_SIGNALFD:          partial(Signalfd, noteSignalfd),

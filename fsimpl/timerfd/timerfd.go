@@ -1,9 +1,13 @@
 // Package timerfd implements timerfd_create(2) files: a kernel.Timer whose expirations
 // accumulate in a counter that read(2) returns (8 bytes) and resets.
 //
-// TFD_TIMER_CANCEL_ON_SET is accepted but never fires: the sandbox's realtime clock cannot
-// be set (clock_settime and settimeofday fail with EPERM), so there is no discontinuous
-// change to report with ECANCELED.
+// TFD_TIMER_CANCEL_ON_SET (with TFD_TIMER_ABSTIME, on CLOCK_REALTIME): the sandbox cannot
+// set its clock (clock_settime and settimeofday fail with EPERM), but it follows the host's,
+// and a step of the host's realtime clock steps the sandbox's (sentry/vdso): such a file
+// then becomes readable and its next read fails with ECANCELED, as on Linux.
+//
+// Lock order: File.mu is never held while registering or cancelling a vdso hook (the hook
+// takes File.mu).
 package timerfd
 
 import (
@@ -14,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vdso"
 	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
@@ -23,10 +28,22 @@ type File struct {
 	queue waiter.Queue
 	timer *kernel.Timer
 
+	// realtime is set for a CLOCK_REALTIME timerfd (the clock that can be set).
+	realtime bool
+
 	mu sync.Mutex
 	// count is the number of expirations not yet read. Guarded by mu.
 	count uint64
+	// canceled is set when the clock was set while the timer was armed with
+	// TFD_TIMER_CANCEL_ON_SET; the next read reports ECANCELED. Guarded by mu.
+	canceled bool
+	// stopHook unregisters the clock-set hook of a TFD_TIMER_CANCEL_ON_SET arming (nil:
+	// none). Guarded by mu.
+	stopHook func()
 }
+
+// onRealtimeSet registers a clock-set hook (a variable for tests).
+var onRealtimeSet = vdso.OnRealtimeSet
 
 var _ kernel.File = (*File)(nil)
 
@@ -35,7 +52,31 @@ func New(c kernel.Clock, flags uint32) *File {
 	f := &File{}
 	f.InitFlags(unix.O_RDWR | flags&unix.O_NONBLOCK)
 	f.timer = kernel.NewTimer(c, f.expired)
+	if wc, ok := c.(kernel.WallClock); ok && wc == kernel.WallClock(unix.CLOCK_REALTIME) {
+		f.realtime = true
+	}
 	return f
+}
+
+// clockWasSet is the clock-set hook: like Linux's timerfd_clock_was_set, it counts a tick
+// so that poll reports the file readable, and marks the read to fail with ECANCELED.
+func (f *File) clockWasSet() {
+	f.mu.Lock()
+	f.canceled = true
+	f.count++
+	f.mu.Unlock()
+	f.queue.Notify(waiter.EventIn)
+}
+
+// swapHook replaces the clock-set hook's cancel function and calls the old one.
+func (f *File) swapHook(h func()) {
+	f.mu.Lock()
+	old := f.stopHook
+	f.stopHook = h
+	f.mu.Unlock()
+	if old != nil {
+		old()
+	}
 }
 
 func (f *File) expired(n uint64) {
@@ -46,9 +87,16 @@ func (f *File) expired(n uint64) {
 }
 
 // SetTime implements timerfd_settime: it resets the expiration count and arms the timer.
-func (f *File) SetTime(value, interval time.Duration, abs bool) (oldValue, oldInterval time.Duration) {
+// cancelOnSet is TFD_TIMER_CANCEL_ON_SET: it takes effect with abs on CLOCK_REALTIME.
+func (f *File) SetTime(value, interval time.Duration, abs, cancelOnSet bool) (oldValue, oldInterval time.Duration) {
+	var hook func()
+	if cancelOnSet && abs && f.realtime && value != 0 {
+		hook = onRealtimeSet(f.clockWasSet)
+	}
+	f.swapHook(hook)
 	f.mu.Lock()
 	f.count = 0
+	f.canceled = false
 	f.mu.Unlock()
 	return f.timer.Set(value, interval, abs)
 }
@@ -64,6 +112,12 @@ func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 	}
 	for {
 		f.mu.Lock()
+		if f.canceled {
+			f.canceled = false
+			f.count = 0
+			f.mu.Unlock()
+			return 0, unix.ECANCELED
+		}
 		if v := f.count; v > 0 {
 			f.count = 0
 			f.mu.Unlock()
@@ -109,4 +163,7 @@ func (f *File) Stat(*kernel.Task) (unix.Stat_t, error) {
 }
 
 // Release implements kernel.File: the timer stops with the last reference.
-func (f *File) Release() { f.timer.Destroy() }
+func (f *File) Release() {
+	f.swapHook(nil)
+	f.timer.Destroy()
+}

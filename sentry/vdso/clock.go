@@ -216,6 +216,9 @@ func (k *timekeeper) update(s sample) {
 	next.mult = steer(rate, errNS)
 	if d := realOff - cur.realOff; d > stepThreshold || d < -stepThreshold {
 		next.realOff = realOff
+		// The host's clock was set, so the sandbox's is: tell timerfds at return, once the
+		// new line is stored (still under k.mu: this defer runs before the unlock's).
+		defer notifyRealtimeSet()
 	}
 	if bootOff > cur.bootOff+stepThreshold {
 		next.bootOff = bootOff
