@@ -78,18 +78,17 @@ func (c *Credentials) fixupUIDCaps(old *Credentials) {
 }
 
 // execCaps recomputes the sets for an execve of a file without capabilities or set-id
-// bits: root (real or effective uid 0) gets the bounding set plus its inheritable set as
-// permitted (and as effective if the effective uid is 0); anyone else keeps only the
-// ambient set as permitted and effective. KeepCaps is cleared.
+// bits: root (real or effective uid 0) gets the bounding, inheritable and ambient sets as
+// permitted (and as effective if the effective uid is 0, else the ambient set); anyone else
+// keeps only the ambient set as permitted and effective. KeepCaps is cleared.
 func (c *Credentials) execCaps() {
 	s := &c.Caps
 	if c.RealUID == 0 || c.EffectiveUID == 0 {
-		s.Permitted = s.Bounding | s.Inheritable
-		s.Ambient = 0
+		s.Permitted = s.Bounding | s.Inheritable | s.Ambient
 		if c.EffectiveUID == 0 {
 			s.Effective = s.Permitted
 		} else {
-			s.Effective = 0
+			s.Effective = s.Ambient
 		}
 	} else {
 		s.Permitted = s.Ambient

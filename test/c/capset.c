@@ -205,6 +205,11 @@ static void keepcaps(void) {
 static char *self;
 
 static void exec_root(void) {
+	// The ambient set survives a root execve.
+	u64 e, p, i;
+	get(&e, &p, &i);
+	set(e, p, i | BIT(CAP_KILL));
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_KILL, 0, 0);
 	drop(BIT(CAP_KILL));
 	char *argv[] = {self, "show", "exec as root", NULL};
 	fflush(stdout);
