@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 typedef unsigned long long u64;
@@ -275,6 +276,33 @@ static void owner(void) {
 	printf("raise hard limit without sys_resource: %s\n", res(setrlimit(RLIMIT_NOFILE, &rl)));
 }
 
+// killperm: signalling another user's process needs CAP_KILL, except SIGCONT in the session.
+static void killperm(void) {
+	int fds[2];
+	pipe(fds);
+	pid_t c = fork();
+	if (c == 0) {
+		setresuid(2000, 2000, 2000);
+		write(fds[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	char b;
+	read(fds[0], &b, 1);
+	drop(BIT(CAP_KILL));
+	printf("kill 0 without kill: %s\n", res(kill(c, 0)));
+	printf("kill TERM without kill: %s\n", res(kill(c, SIGTERM)));
+	printf("tgkill TERM without kill: %s\n", res(syscall(SYS_tgkill, c, c, SIGTERM)));
+	printf("kill CONT, same session: %s\n", res(kill(c, SIGCONT)));
+	u64 e, p, i;
+	get(&e, &p, &i);
+	set(e | BIT(CAP_KILL), p, i);
+	printf("kill KILL with kill: %s\n", res(kill(c, SIGKILL)));
+	int st;
+	waitpid(c, &st, 0);
+	printf("child killed: %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
 int main(int argc, char **argv) {
 	if (argc == 3 && strcmp(argv[1], "show") == 0) {
 		show(argv[2]);
@@ -308,6 +336,7 @@ int main(int argc, char **argv) {
 	run("exec nonroot", exec_nonroot);
 	run("dac", dac);
 	run("owner", owner);
+	run("kill", killperm);
 
 	unlink(path);
 	snprintf(path, sizeof path, "%s/other", dir);
