@@ -99,9 +99,9 @@ func (c *Credentials) execCaps() {
 
 // SetCaps implements capset(2)'s rules: the new permitted set must be within the old one,
 // the new effective set within the new permitted one, and the new inheritable set within
-// the old inheritable and bounding sets plus the old permitted set (any set with
-// CAP_SETPCAP, still within the bounding set). The ambient set loses what is no longer in
-// both permitted and inheritable. EPERM otherwise.
+// the old inheritable plus permitted sets (without CAP_SETPCAP) and always within the old
+// inheritable plus bounding sets. The ambient set loses what is no longer in both
+// permitted and inheritable. EPERM otherwise.
 func (tg *ThreadGroup) SetCaps(effective, permitted, inheritable uint64) error {
 	return tg.updateCreds(func(c *Credentials) error {
 		s := &c.Caps
