@@ -17,16 +17,13 @@ const (
 	capVersion3 = 0x20080522
 )
 
-// Capget implements Linux syscall capget(2): the sets follow the target's credentials
-// (kernel.Credentials.Capabilities). An unknown version is answered with version 3 in the
-// header and EINVAL, or 0 when data is NULL (the libcap probe).
-func Capget(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	hdrAddr, dataAddr := args.Pointer(0), args.Pointer(1)
+// capHeader reads a cap_user_header_t: the number of 32-bit data structs its version
+// has, and its pid. An unknown version is answered with version 3 written back and EINVAL.
+func capHeader(t *kernel.Task, hdrAddr uintptr) (words int, pid int32, err error) {
 	var hdr [8]byte
 	if _, err := t.CopyIn(hdrAddr, hdr[:]); err != nil {
-		return 0, unix.EFAULT
+		return 0, 0, unix.EFAULT
 	}
-	words := 0
 	switch binary.LittleEndian.Uint32(hdr[0:]) {
 	case capVersion1:
 		words = 1
@@ -35,17 +32,25 @@ func Capget(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	default:
 		binary.LittleEndian.PutUint32(hdr[0:], capVersion3)
 		if _, err := t.CopyOut(hdrAddr, hdr[:4]); err != nil {
-			return 0, unix.EFAULT
+			return 0, 0, unix.EFAULT
 		}
-		if dataAddr == 0 {
-			return 0, nil
-		}
-		return 0, unix.EINVAL
+		return 0, 0, unix.EINVAL
 	}
-	if dataAddr == 0 {
+	return words, int32(binary.LittleEndian.Uint32(hdr[4:])), nil
+}
+
+// Capget implements Linux syscall capget(2): the target's effective, permitted and
+// inheritable sets. An unknown version is answered with version 3 in the header and
+// EINVAL, or 0 when data is NULL (the libcap probe).
+func Capget(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	hdrAddr, dataAddr := args.Pointer(0), args.Pointer(1)
+	words, pid, err := capHeader(t, hdrAddr)
+	if dataAddr == 0 && (err == nil || err == unix.EINVAL) {
 		return 0, nil
 	}
-	pid := int32(binary.LittleEndian.Uint32(hdr[4:]))
+	if err != nil {
+		return 0, err
+	}
 	if pid < 0 {
 		return 0, unix.EINVAL
 	}
@@ -68,4 +73,80 @@ func Capget(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.EFAULT
 	}
 	return 0, nil
+}
+
+// Capset implements Linux syscall capset(2) for the calling process (pid 0 or its own id;
+// EPERM for any other, as Linux): the rules are kernel.ThreadGroup.SetCaps's. Version 1
+// sets only the low 32 bits; the high halves become empty.
+func Capset(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	words, pid, err := capHeader(t, args.Pointer(0))
+	if err != nil {
+		return 0, err
+	}
+	if pid != 0 && pid != t.TID() {
+		return 0, unix.EPERM
+	}
+	var data [24]byte
+	if _, err := t.CopyIn(args.Pointer(1), data[:12*words]); err != nil {
+		return 0, unix.EFAULT
+	}
+	var eff, perm, inh uint64
+	for i := 0; i < words; i++ {
+		shift := 32 * uint(i)
+		eff |= uint64(binary.LittleEndian.Uint32(data[12*i:])) << shift
+		perm |= uint64(binary.LittleEndian.Uint32(data[12*i+4:])) << shift
+		inh |= uint64(binary.LittleEndian.Uint32(data[12*i+8:])) << shift
+	}
+	return 0, t.ThreadGroup().SetCaps(eff&kernel.AllCapabilities, perm&kernel.AllCapabilities, inh&kernel.AllCapabilities)
+}
+
+// prctlCaps implements the capability options of prctl(2): PR_CAPBSET_READ/DROP,
+// PR_CAP_AMBIENT and PR_GET/SET_KEEPCAPS. ok is false for any other option.
+func prctlCaps(t *kernel.Task, args arch.SyscallArguments) (r uintptr, err error, ok bool) {
+	tg := t.ThreadGroup()
+	c := tg.Creds()
+	switch args.Int(0) {
+	case unix.PR_CAPBSET_READ:
+		cp := args[1]
+		if cp > kernel.LastCap {
+			return 0, unix.EINVAL, true
+		}
+		return uintptr(c.Caps.Bounding >> cp & 1), nil, true
+	case unix.PR_CAPBSET_DROP:
+		if args[1] > kernel.LastCap {
+			return 0, unix.EINVAL, true
+		}
+		return 0, tg.DropBoundingCap(int(args[1])), true
+	case unix.PR_GET_KEEPCAPS:
+		if c.KeepCaps {
+			return 1, nil, true
+		}
+		return 0, nil, true
+	case unix.PR_SET_KEEPCAPS:
+		if args[1] > 1 {
+			return 0, unix.EINVAL, true
+		}
+		tg.SetKeepCaps(args[1] == 1)
+		return 0, nil, true
+	case unix.PR_CAP_AMBIENT:
+		op, cp := args[1], args[2]
+		if op == unix.PR_CAP_AMBIENT_CLEAR_ALL {
+			if cp != 0 || args[3] != 0 || args[4] != 0 {
+				return 0, unix.EINVAL, true
+			}
+			tg.ClearAmbientCaps()
+			return 0, nil, true
+		}
+		if args[3] != 0 || args[4] != 0 || cp > kernel.LastCap {
+			return 0, unix.EINVAL, true
+		}
+		switch op {
+		case unix.PR_CAP_AMBIENT_IS_SET:
+			return uintptr(c.Caps.Ambient >> cp & 1), nil, true
+		case unix.PR_CAP_AMBIENT_RAISE, unix.PR_CAP_AMBIENT_LOWER:
+			return 0, tg.SetAmbientCap(int(cp), op == unix.PR_CAP_AMBIENT_RAISE), true
+		}
+		return 0, unix.EINVAL, true
+	}
+	return 0, nil, false
 }

@@ -129,7 +129,7 @@ func Chroot(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err := checkChdir(t, vd); err != nil {
 		return 0, err
 	}
-	if !vfs.TaskCreds(t).Privileged() {
+	if !vfs.TaskCreds(t).HasCap(unix.CAP_SYS_CHROOT) {
 		return 0, unix.EPERM
 	}
 	vfs.TaskFSContext(t).SetRoot(vd)

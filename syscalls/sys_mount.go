@@ -11,7 +11,7 @@ import (
 )
 
 // noteMount describes what mount(2) supports.
-const noteMount = "euid 0 only (EPERM otherwise); new tmpfs and proc mounts, bind mounts of directories and files (MS_REC copies submounts), MS_MOVE, MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); other filesystem types return ENODEV"
+const noteMount = "CAP_SYS_ADMIN only (EPERM otherwise); new tmpfs and proc mounts, bind mounts of directories and files (MS_REC copies submounts), MS_MOVE, MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); other filesystem types return ENODEV"
 
 // mountableTypes are the filesystem types mount(2) may create: the others need in-sentry
 // configuration (the gofer, overlay) or are the sandbox's own (devtmpfs).
@@ -35,7 +35,7 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, err
 	}
 	// As Linux, the target is looked up before the privilege check.
-	if t.ThreadGroup().Creds().EffectiveUID != 0 {
+	if !t.ThreadGroup().Creds().HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
 	fsc, err := fsContext(t)
@@ -154,7 +154,7 @@ func Umount2(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if t.ThreadGroup().Creds().EffectiveUID != 0 {
+	if !t.ThreadGroup().Creds().HasCap(unix.CAP_SYS_ADMIN) {
 		return 0, unix.EPERM
 	}
 	if !vd.IsMountRoot() {

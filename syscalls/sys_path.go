@@ -140,7 +140,7 @@ func linkat(t *kernel.Task, olddirfd int32, oldAddr uintptr, newdirfd int32, new
 		return err
 	}
 	emptyPath := flags&unix.AT_EMPTY_PATH != 0
-	if emptyPath && oldPath == "" && !vfs.TaskCreds(t).Privileged() {
+	if emptyPath && oldPath == "" && !vfs.TaskCreds(t).HasCap(unix.CAP_DAC_READ_SEARCH) {
 		// Linking an open file by descriptor needs CAP_DAC_READ_SEARCH.
 		return unix.ENOENT
 	}
@@ -245,7 +245,12 @@ func faccessat(t *kernel.Task, dirfd int32, addr uintptr, mode uint32, flags int
 	c := vfs.TaskCreds(t)
 	if flags&unix.AT_EACCESS == 0 {
 		cr := t.ThreadGroup().Creds()
-		c = &vfs.Creds{UID: cr.RealUID, GID: cr.RealGID}
+		// access(2) checks as the real ids: a real uid 0 gets the permitted set as effective,
+		// any other real uid no capabilities.
+		c = &vfs.Creds{UID: cr.RealUID, GID: cr.RealGID, Groups: cr.Groups}
+		if cr.RealUID == 0 {
+			c.Caps = cr.Caps.Permitted
+		}
 	}
 	return vfs.TaskFSContext(t).VFS().Access(c, vd, mode)
 }

@@ -125,7 +125,7 @@ func PidfdGetfd(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.ESRCH
 	}
 	me, them := t.ThreadGroup().Creds(), tg.Creds()
-	if me.EffectiveUID != 0 && (them.RealUID != me.RealUID || them.EffectiveUID != me.RealUID ||
+	if !me.HasCap(unix.CAP_SYS_PTRACE) && (them.RealUID != me.RealUID || them.EffectiveUID != me.RealUID ||
 		them.SavedUID != me.RealUID || them.RealGID != me.RealGID || them.EffectiveGID != me.RealGID ||
 		them.SavedGID != me.RealGID) {
 		return 0, unix.EPERM

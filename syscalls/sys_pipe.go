@@ -59,6 +59,6 @@ func pipeFcntl(t *kernel.Task, f *kernel.FileRef, cmd int32, arg uintptr) (uintp
 	if cmd == unix.F_GETPIPE_SZ {
 		return uintptr(ep.Pipe().Size()), nil
 	}
-	n, err := ep.Pipe().SetSize(int64(min(uint64(arg), 1<<32)), vfs.TaskCreds(t).Privileged())
+	n, err := ep.Pipe().SetSize(int64(min(uint64(arg), 1<<32)), vfs.TaskCreds(t).HasCap(unix.CAP_SYS_RESOURCE))
 	return uintptr(n), err
 }

@@ -28,7 +28,7 @@ func setRlimit(t *kernel.Task, tg *kernel.ThreadGroup, r int, nl linux.Rlimit) e
 		return unix.EINVAL
 	}
 	old := tg.Rlimit(r)
-	if nl.Max > old.Max && tg.Creds().EffectiveUID != 0 {
+	if nl.Max > old.Max && !tg.Creds().HasCap(unix.CAP_SYS_RESOURCE) {
 		return unix.EPERM
 	}
 	if r == unix.RLIMIT_NOFILE && nl.Max > 1<<20 {

@@ -111,6 +111,22 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
+// mayKill is kill_ok_by_cred: t may signal target's process if it is t's own, if t's real
+// or effective uid is target's real or saved uid, with CAP_KILL, or for SIGCONT within
+// t's session.
+func mayKill(t, target *kernel.Task, sig int) bool {
+	me, them := t.ThreadGroup(), target.ThreadGroup()
+	if me == them {
+		return true
+	}
+	c, tc := me.Creds(), them.Creds()
+	if c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID || c.RealUID == tc.RealUID ||
+		c.RealUID == tc.SavedUID || c.HasCap(unix.CAP_KILL) {
+		return true
+	}
+	return sig == int(unix.SIGCONT) && me.Session() == them.Session()
+}
+
 // Kill implements Linux syscall kill(2) for a process id, 0 (the caller's process group), -1
 // (every process but init and the caller) and -pgid (a process group).
 func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
@@ -125,6 +141,9 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if target == nil || target.ThreadGroup().TGID() != pid {
 			return 0, unix.ESRCH
 		}
+		if !mayKill(t, target, sig) {
+			return 0, unix.EPERM
+		}
 		targets = append(targets, target)
 	default:
 		// 0: the caller's process group; -1: every process but init and the caller;
@@ -133,10 +152,19 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if err != nil {
 			return 0, err
 		}
+		// A group signal fails with EPERM only if no member may be signalled.
+		denied := false
 		for _, tg := range tgs {
 			if l := tg.Leader(); l != nil {
+				if !mayKill(t, l, sig) {
+					denied = true
+					continue
+				}
 				targets = append(targets, l)
 			}
+		}
+		if len(targets) == 0 && denied {
+			return 0, unix.EPERM
 		}
 	}
 	if sig != 0 {
@@ -158,6 +186,9 @@ func Tgkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if target == nil || target.ThreadGroup().TGID() != tgid {
 		return 0, unix.ESRCH
 	}
+	if !mayKill(t, target, sig) {
+		return 0, unix.EPERM
+	}
 	if sig != 0 {
 		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
 	}
@@ -173,6 +204,9 @@ func Tkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	target := t.Kernel().TaskByTID(tid)
 	if target == nil {
 		return 0, unix.ESRCH
+	}
+	if !mayKill(t, target, sig) {
+		return 0, unix.EPERM
 	}
 	if sig != 0 {
 		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
@@ -311,6 +345,9 @@ func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if pid <= 0 || target == nil || target.ThreadGroup().TGID() != pid {
 		return 0, unix.ESRCH
 	}
+	if !mayKill(t, target, sig) {
+		return 0, unix.EPERM
+	}
 	info, err := queuedSignalInfo(t, sig, args.Pointer(2), t.TID() == pid)
 	if err != nil || sig == 0 {
 		return 0, err
@@ -327,6 +364,9 @@ func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, erro
 	target := t.Kernel().TaskByTID(tid)
 	if target == nil || target.ThreadGroup().TGID() != tgid {
 		return 0, unix.ESRCH
+	}
+	if !mayKill(t, target, sig) {
+		return 0, unix.EPERM
 	}
 	info, err := queuedSignalInfo(t, sig, args.Pointer(3), target == t)
 	if err != nil || sig == 0 {

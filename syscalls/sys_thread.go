@@ -179,9 +179,13 @@ func ArchPrctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // Prctl implements Linux syscall prctl(2) for PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG,
-// PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS and PR_SET/GET_DUMPABLE; others return
+// PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_DUMPABLE and the
+// capability options (sys_capability.go); others return
 // EINVAL, as Linux does for options it does not know.
 func Prctl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	if r, err, ok := prctlCaps(t, args); ok {
+		return r, err
+	}
 	switch args.Int(0) {
 	case unix.PR_SET_NAME:
 		name, err := t.CopyInString(args.Pointer(1), 15)

@@ -134,7 +134,7 @@ func newOverlay(lower vfs.DirInode, upperData string, mf *memfile.File) (*Filesy
 	if err != nil {
 		return nil, nil, err
 	}
-	upperOpts := vfs.MountOptions{Data: upperData, Creds: &vfs.Creds{UID: lst.UID, GID: lst.GID}}
+	upperOpts := vfs.MountOptions{Data: upperData, Creds: vfs.CredsFor(lst.UID, lst.GID, nil)}
 	if mf != nil {
 		upperOpts.Private = mf
 	}

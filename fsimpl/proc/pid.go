@@ -322,7 +322,7 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	w("SigQ:\t%d/%d\n", tg.QueuedSignals(), tg.Rlimit(unix.RLIMIT_SIGPENDING).Cur)
 	w("SigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\nSigIgn:\t%016x\nSigCgt:\t%016x\n",
 		sigPnd, tg.SharedPendingSignals(), sigBlk, ignored, caught)
-	w("CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n", capInh, capPrm, capEff, kernel.AllCapabilities, 0)
+	w("CapInh:\t%016x\nCapPrm:\t%016x\nCapEff:\t%016x\nCapBnd:\t%016x\nCapAmb:\t%016x\n", capInh, capPrm, capEff, c.Caps.Bounding, c.Caps.Ambient)
 	nnp := 0
 	if t != nil && t.NoNewPrivs() {
 		nnp = 1

@@ -19,6 +19,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/host"
 	"github.com/stockade-sandbox/stockade/platform"
 	"github.com/stockade-sandbox/stockade/runsc/config"
+	"github.com/stockade-sandbox/stockade/runsc/control"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
 	"github.com/stockade-sandbox/stockade/sentry/strace"
@@ -49,6 +50,17 @@ type Options struct {
 	MemoryLimit uint64
 	// PidsLimit caps the sandbox's tasks (0: none).
 	PidsLimit int64
+	// Caps are init's capability sets (nil: by uid).
+	Caps *kernel.CapSets
+}
+
+// KernelCaps converts configured capability sets (nil stays nil: the default by uid).
+func KernelCaps(c *control.CapSets) *kernel.CapSets {
+	if c == nil {
+		return nil
+	}
+	k := kernel.CapSets(*c)
+	return &k
 }
 
 // Sandbox is one sentry: New builds it, Start starts its init, Wait waits for init and tears
@@ -88,6 +100,7 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		Groups:   o.Groups,
 		Hostname: o.Hostname,
 		Rlimits:  o.Rlimits,
+		Caps:     o.Caps,
 	}
 	if conf.Debug {
 		kc.Log = config.Logger(dbg, "sentry: ")

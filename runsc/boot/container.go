@@ -2,6 +2,7 @@ package boot
 
 import (
 	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/runsc/control"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 )
 
@@ -31,6 +32,8 @@ type ContainerConfig struct {
 	UID            uint32   `json:"uid"`
 	GID            uint32   `json:"gid"`
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Caps are init's capability sets (nil: by uid).
+	Caps *control.CapSets `json:"caps,omitempty"`
 	// Umask is init's umask (nil: 022).
 	Umask *uint32 `json:"umask,omitempty"`
 	// Rlimits are init's resource limits.
@@ -105,7 +108,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps)}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {
@@ -120,5 +123,6 @@ func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 	return RootFS{
 		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts, ReadOnly: c.RootReadonly,
 		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
+		Caps: KernelCaps(c.Caps),
 	}
 }

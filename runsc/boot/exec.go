@@ -30,7 +30,11 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 		return nil, errors.New("no command to run")
 	}
 	fsc := s.prep.template.Fork().(*vfs.FSContext)
-	creds := &vfs.Creds{UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs}
+	caps := KernelCaps(e.Caps)
+	creds := vfs.CredsFor(e.UID, e.GID, e.AdditionalGIDs)
+	if caps != nil {
+		creds.Caps = caps.Normalize().Effective
+	}
 	if e.Cwd != "" {
 		root := fsc.Root()
 		pop := &vfs.PathOperation{Root: root, Start: root, Path: e.Cwd, FollowFinal: true}
@@ -84,7 +88,7 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	}
 	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
 		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
-		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession,
+		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: caps,
 	})
 	if err != nil {
 		return nil, ExecError(e.Args[0], err)

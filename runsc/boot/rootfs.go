@@ -46,6 +46,8 @@ type RootFS struct {
 	// program and the cwd lookup.
 	UID, GID uint32
 	Groups   []uint32
+	// Caps are init's capability sets (nil: by uid).
+	Caps *kernel.CapSets
 	// Kernel is given to the filesystems built from kernel state (proc) as
 	// vfs.MountOptions.Private; tmpfs instances (and the overlay's upper layer) take its
 	// memory file for their data.
@@ -61,7 +63,11 @@ func (r *RootFS) logf(format string, args ...any) {
 }
 
 func (r *RootFS) creds() *vfs.Creds {
-	return &vfs.Creds{UID: r.UID, GID: r.GID, Groups: r.Groups}
+	c := vfs.CredsFor(r.UID, r.GID, r.Groups)
+	if r.Caps != nil {
+		c.Caps = r.Caps.Normalize().Effective
+	}
+	return c
 }
 
 // Optional filesystem types mounted when their package is linked in (registered): the hook

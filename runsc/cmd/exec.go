@@ -20,6 +20,7 @@ import (
 	"github.com/stockade-sandbox/stockade/runsc/config"
 	"github.com/stockade-sandbox/stockade/runsc/container"
 	"github.com/stockade-sandbox/stockade/runsc/control"
+	"github.com/stockade-sandbox/stockade/runsc/specutil"
 )
 
 // Exec implements `runsc exec`: run a new process in a running container.
@@ -69,8 +70,9 @@ own as its controlling terminal: a new host pty, sized from the process.json's c
 whose master is sent to --console-socket as runc does, or, without one, relayed to this
 command's stdin and stdout. A detached exec needs --console-socket for a terminal.
 
---cap, --no-new-privs, --apparmor and --process-label are accepted: the sandbox grants no
-host capabilities and runs no host program, so they change nothing.
+--cap adds a capability to the process's bounding, permitted and effective sets (the
+sentry's own, never the host's). --no-new-privs, --apparmor and --process-label are
+accepted: the sandbox runs no host program, so they change nothing.
 `
 }
 
@@ -93,7 +95,7 @@ func (e *Exec) SetFlags(f *flag.FlagSet) {
 	f.Var(&e.additionalGids, "additional-gids", "additional gids (repeatable)")
 	f.Var(&e.additionalGids, "g", "short for --additional-gids")
 	f.StringVar(&e.pidFile, "pid-file", "", "specify the file to write the process id to")
-	f.Var(&e.caps, "cap", "add a capability to the bounding set for the process (accepted)")
+	f.Var(&e.caps, "cap", "add a capability to the bounding, permitted and effective sets of the process")
 	f.Var(&e.caps, "c", "short for --cap")
 	f.BoolVar(&e.noNewPrivs, "no-new-privs", false, "set the no new privileges value for the process (accepted)")
 	f.StringVar(&e.apparmor, "apparmor", "", "set the apparmor profile for the process (accepted)")
@@ -213,7 +215,7 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		if p.ConsoleSize != nil {
 			e.consoleRows, e.consoleCols = uint16(p.ConsoleSize.Height), uint16(p.ConsoleSize.Width)
 		}
-		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids}
+		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids, Caps: specutil.CapSets(p.Capabilities)}
 		if s.Cwd == "" && c.Process != nil {
 			s.Cwd = c.Process.Cwd
 		}
@@ -224,6 +226,10 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		s.Env = append([]string(nil), d.Env...)
 		s.Cwd, s.UID, s.GID = d.Cwd, d.UID, d.GID
 		s.AdditionalGIDs = append([]uint32(nil), d.AdditionalGIDs...)
+		if d.Caps != nil {
+			cs := *d.Caps
+			s.Caps = &cs
+		}
 	}
 	for _, kv := range e.env {
 		name, _, ok := strings.Cut(kv, "=")
@@ -262,9 +268,16 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 			}
 		}
 	}
+	// --cap adds to the bounding, permitted and effective sets, as runc's does.
 	for _, cp := range e.caps {
-		if !strings.HasPrefix(strings.ToUpper(cp), "CAP_") {
+		bit, ok := specutil.CapMask([]string{cp})
+		if !ok {
 			return s, fmt.Errorf("--cap %q: not a capability name (CAP_...)", cp)
+		}
+		if s.Caps != nil {
+			s.Caps.Bounding |= bit
+			s.Caps.Permitted |= bit
+			s.Caps.Effective |= bit
 		}
 	}
 	return s, nil

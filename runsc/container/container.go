@@ -285,6 +285,8 @@ type ProcessDefaults struct {
 	UID            uint32   `json:"uid"`
 	GID            uint32   `json:"gid"`
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Caps are the container process's capability sets (nil: by uid).
+	Caps *control.CapSets `json:"caps,omitempty"`
 }
 
 // Create creates a container: its state directory, its gofer process (`runsc gofer`,
@@ -322,7 +324,7 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 			Cgroup: o.Cgroup, Hooks: o.Hooks,
 			Process: &ProcessDefaults{
 				Env: o.Config.Env, Cwd: o.Config.Cwd, UID: o.Config.UID, GID: o.Config.GID,
-				AdditionalGIDs: o.Config.AdditionalGIDs,
+				AdditionalGIDs: o.Config.AdditionalGIDs, Caps: o.Config.Caps,
 			},
 		},
 		dir: dir, lock: lock, status: Creating, log: o.Log,

@@ -70,6 +70,8 @@ type ExecSpec struct {
 	UID            uint32   `json:"uid"`
 	GID            uint32   `json:"gid"`
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Caps are the process's capability sets (nil: by uid, every capability for 0).
+	Caps *CapSets `json:"caps,omitempty"`
 	// Stdio is how many descriptors (stdin, stdout, stderr, in that order) came with the
 	// request; missing ones are closed in the process.
 	Stdio int `json:"stdio"`
@@ -385,4 +387,14 @@ func PeerAllowed(conn *os.File) bool {
 		return false
 	}
 	return cred.Uid == 0 || int(cred.Uid) == os.Getuid()
+}
+
+// CapSets are a process's capability sets as bit masks of CAP_* numbers (from config.json's
+// process.capabilities, names converted by runsc/specutil).
+type CapSets struct {
+	Effective   uint64 `json:"effective"`
+	Permitted   uint64 `json:"permitted"`
+	Inheritable uint64 `json:"inheritable"`
+	Bounding    uint64 `json:"bounding"`
+	Ambient     uint64 `json:"ambient"`
 }

@@ -253,6 +253,7 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		UID:             p.User.UID,
 		GID:             p.User.GID,
 		AdditionalGIDs:  append([]uint32(nil), p.User.AdditionalGids...),
+		Caps:            CapSets(p.Capabilities),
 		NoNewPrivileges: p.NoNewPrivileges,
 		Hostname:        spec.Hostname,
 		Annotations:     spec.Annotations,

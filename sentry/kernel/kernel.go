@@ -47,6 +47,8 @@ type Config struct {
 	UID, GID uint32
 	// Groups are the init process's supplementary groups.
 	Groups []uint32
+	// Caps are the init process's capability sets (nil: DefaultCapSets(UID)).
+	Caps *CapSets
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
 	// Strace, when set, is called around every syscall.

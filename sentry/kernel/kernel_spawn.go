@@ -35,6 +35,8 @@ type SpawnArgs struct {
 	// they exist, before the process runs: the runtime makes the process's own terminal the
 	// session's controlling terminal there (`runsc exec --tty`).
 	OnSession func(s *Session, pg *ProcessGroup)
+	// Caps are the process's capability sets (nil: DefaultCapSets(UID)).
+	Caps *CapSets
 }
 
 // ErrNotRunning is returned by Spawn when init has not started or has exited.
@@ -54,6 +56,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		RealUID: a.UID, EffectiveUID: a.UID, SavedUID: a.UID,
 		RealGID: a.GID, EffectiveGID: a.GID, SavedGID: a.GID,
 		Groups: append([]uint32(nil), a.Groups...),
+		Caps:   capsOrDefault(a.Caps, a.UID),
 	}
 	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
 	init.mu.Lock()

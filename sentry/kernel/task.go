@@ -233,4 +233,9 @@ type Credentials struct {
 	RealGID, EffectiveGID, SavedGID uint32
 	// Groups are the supplementary groups (never modified in place: shared by copies).
 	Groups []uint32
+	// Caps are the capability sets (task_caps.go).
+	Caps CapSets
+	// KeepCaps is SECBIT_KEEP_CAPS (prctl PR_SET_KEEPCAPS): leaving uid 0 keeps the
+	// permitted set. execve clears it.
+	KeepCaps bool
 }

@@ -148,12 +148,12 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 }
 
 // rlimitReachedThreads reports whether RLIMIT_NPROC forbids another task: the caller's
-// real user already has that many tasks (threads included, as Linux counts). A process
-// with real or effective uid 0 is exempt (Linux exempts root and CAP_SYS_RESOURCE).
+// real user already has that many tasks (threads included, as Linux counts). Real uid 0 and
+// CAP_SYS_RESOURCE or CAP_SYS_ADMIN are exempt, as on Linux.
 func (tg *ThreadGroup) rlimitReachedThreads() bool {
 	lim := tg.Rlimit(unix.RLIMIT_NPROC).Cur
 	c := tg.Creds()
-	if c.RealUID == 0 || c.EffectiveUID == 0 {
+	if c.RealUID == 0 || c.HasCap(unix.CAP_SYS_RESOURCE) || c.HasCap(unix.CAP_SYS_ADMIN) {
 		return false
 	}
 	k := tg.k

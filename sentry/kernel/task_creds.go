@@ -4,20 +4,14 @@ import "golang.org/x/sys/unix"
 
 // Credential changes (set*uid, set*gid, setgroups), with Linux's permission rules.
 //
-// Capabilities follow the effective uid: a process whose effective uid is 0 holds every
-// capability, any other holds none. That is what Linux's capability fix-ups produce for
-// the set*id calls (dropping euid 0 clears the effective set; all three uids non-zero
-// clears the permitted set, so euid 0 can only come back while the real or saved uid is
-// 0), without SECBIT_* or file capabilities, which the sandbox does not support.
+// The privilege checks are CAP_SETUID and CAP_SETGID in the effective set; a uid change
+// then applies capabilities(7)'s fix-ups to the capability sets (task_caps.go).
 
 // noID is the "leave unchanged" value of set*id arguments (-1).
 const noID = ^uint32(0)
 
 // NGroupsMax is NGROUPS_MAX.
 const NGroupsMax = 65536
-
-// privileged reports whether c holds CAP_SETUID/CAP_SETGID.
-func (c *Credentials) privileged() bool { return c.EffectiveUID == 0 }
 
 // updateCreds applies f to a copy of the credentials under the lock.
 func (tg *ThreadGroup) updateCreds(f func(c *Credentials) error) error {
@@ -41,8 +35,7 @@ func oneOf(v uint32, set ...uint32) bool {
 }
 
 // ids selects the uid or the gid triple of credentials: the set*uid and set*gid calls
-// follow the same rules, and the privilege check is CAP_SETUID or CAP_SETGID (both held
-// exactly when the effective uid is 0).
+// follow the same rules; the privilege check is CAP_SETUID or CAP_SETGID.
 type ids func(c *Credentials) (real, effective, saved *uint32)
 
 func uids(c *Credentials) (*uint32, *uint32, *uint32) {
@@ -53,16 +46,41 @@ func gids(c *Credentials) (*uint32, *uint32, *uint32) {
 	return &c.RealGID, &c.EffectiveGID, &c.SavedGID
 }
 
+// privileged reports whether c may set the ids sel selects to arbitrary values.
+func (c *Credentials) privileged(sel ids) bool {
+	r, _, _ := sel(c)
+	if r == &c.RealUID {
+		return c.HasCap(unix.CAP_SETUID)
+	}
+	return c.HasCap(unix.CAP_SETGID)
+}
+
+// updateIDs is updateCreds for the set*id calls: a uid change also applies the capability
+// fix-ups.
+func (tg *ThreadGroup) updateIDs(sel ids, f func(c *Credentials) error) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		old := *c
+		if err := f(c); err != nil {
+			return err
+		}
+		r, _, _ := sel(c)
+		if r == &c.RealUID {
+			c.fixupUIDCaps(&old)
+		}
+		return nil
+	})
+}
+
 // setID implements setuid(2)/setgid(2): privileged, all three; otherwise only the effective
 // id, to the real or saved one.
 func (tg *ThreadGroup) setID(sel ids, id uint32) error {
 	if id == noID {
 		return unix.EINVAL
 	}
-	return tg.updateCreds(func(c *Credentials) error {
+	return tg.updateIDs(sel, func(c *Credentials) error {
 		r, e, s := sel(c)
 		switch {
-		case c.privileged():
+		case c.privileged(sel):
 			*r, *e, *s = id, id, id
 		case oneOf(id, *r, *s):
 			*e = id
@@ -76,9 +94,9 @@ func (tg *ThreadGroup) setID(sel ids, id uint32) error {
 // setRES implements setresuid(2)/setresgid(2); noID leaves a value unchanged. Unprivileged,
 // each new value must be one of the current three.
 func (tg *ThreadGroup) setRES(sel ids, nr, ne, ns uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
+	return tg.updateIDs(sel, func(c *Credentials) error {
 		r, e, s := sel(c)
-		if !c.privileged() {
+		if !c.privileged(sel) {
 			for _, v := range []uint32{nr, ne, ns} {
 				if v != noID && !oneOf(v, *r, *e, *s) {
 					return unix.EPERM
@@ -102,9 +120,9 @@ func (tg *ThreadGroup) setRES(sel ids, nr, ne, ns uint32) error {
 // the new effective id when the real id is set, or the effective id is set to a value other
 // than the old real id.
 func (tg *ThreadGroup) setRE(sel ids, nr, ne uint32) error {
-	return tg.updateCreds(func(c *Credentials) error {
+	return tg.updateIDs(sel, func(c *Credentials) error {
 		r, e, s := sel(c)
-		if !c.privileged() {
+		if !c.privileged(sel) {
 			if nr != noID && !oneOf(nr, *r, *e) {
 				return unix.EPERM
 			}
@@ -150,28 +168,10 @@ func (tg *ThreadGroup) SetGroups(groups []uint32) error {
 		return unix.EINVAL
 	}
 	return tg.updateCreds(func(c *Credentials) error {
-		if !c.privileged() {
+		if !c.HasCap(unix.CAP_SETGID) {
 			return unix.EPERM
 		}
 		c.Groups = append([]uint32(nil), groups...)
 		return nil
 	})
-}
-
-// AllCapabilities is every capability Linux 6.1 knows (CAP_LAST_CAP is 40), the set of
-// uid 0.
-const AllCapabilities = uint64(1)<<41 - 1
-
-// Capabilities returns c's effective, permitted and inheritable sets under the sandbox's
-// model (see the top of this file): effective is every capability while the effective uid
-// is 0; permitted while any of the three uids is 0 (setresuid can still regain euid 0);
-// inheritable is always empty (no file capabilities to pass them to).
-func (c *Credentials) Capabilities() (effective, permitted, inheritable uint64) {
-	if c.EffectiveUID == 0 {
-		effective = AllCapabilities
-	}
-	if c.RealUID == 0 || c.EffectiveUID == 0 || c.SavedUID == 0 {
-		permitted = AllCapabilities
-	}
-	return effective, permitted, 0
 }

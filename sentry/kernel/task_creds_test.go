@@ -6,7 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func tgWith(c Credentials) *ThreadGroup { return &ThreadGroup{creds: c} }
+func tgWith(c Credentials) *ThreadGroup {
+	c.Caps = DefaultCapSets(c.EffectiveUID)
+	return &ThreadGroup{creds: c}
+}
 
 func TestRootSetUIDDropsEverything(t *testing.T) {
 	tg := tgWith(Credentials{})

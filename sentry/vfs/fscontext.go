@@ -125,7 +125,7 @@ func TaskFSContext(t *kernel.Task) *FSContext {
 // TaskCreds returns the credentials t's filesystem operations are checked against.
 func TaskCreds(t *kernel.Task) *Creds {
 	cr := t.ThreadGroup().Creds()
-	return &Creds{UID: cr.EffectiveUID, GID: cr.EffectiveGID, Groups: cr.Groups}
+	return &Creds{UID: cr.EffectiveUID, GID: cr.EffectiveGID, Groups: cr.Groups, Caps: cr.Caps.Effective}
 }
 
 // OpenFromTask opens path as t would with openat(dirfd, path, flags, mode): the helper for

@@ -148,7 +148,7 @@ func (v *VirtualFilesystem) open(c *Creds, vd VirtualDentry, flags uint32, creat
 		if err := CheckPermission(c, acc, st.Mode, st.UID, st.GID); err != nil {
 			return nil, err
 		}
-		if flags&unix.O_NOATIME != 0 && c.UID != st.UID && !c.Privileged() {
+		if flags&unix.O_NOATIME != 0 && !c.IsOwner(st.UID) {
 			return nil, unix.EPERM
 		}
 		if flags&unix.O_TRUNC != 0 && d.ifmt == unix.S_IFREG && st.Size != 0 {
@@ -224,7 +224,7 @@ func (v *VirtualFilesystem) mknodLocked(c *Creds, parent VirtualDentry, name str
 		if a.Mode&unix.S_IFMT == unix.S_IFDIR {
 			a.Mode |= unix.S_ISGID
 		}
-	} else if a.Mode&unix.S_IFMT != unix.S_IFDIR && a.Mode&unix.S_ISGID != 0 && !c.InGroup(a.GID) && !c.Privileged() {
+	} else if a.Mode&unix.S_IFMT != unix.S_IFDIR && a.Mode&unix.S_ISGID != 0 && !c.InGroup(a.GID) && !c.HasCap(unix.CAP_FSETID) {
 		a.Mode &^= unix.S_ISGID
 	}
 	di, err := parent.Dentry.dir()
@@ -282,7 +282,7 @@ func (v *VirtualFilesystem) MknodAt(c *Creds, pop *PathOperation, mode uint32, r
 		mode |= unix.S_IFREG
 	case unix.S_IFREG, unix.S_IFIFO, unix.S_IFSOCK:
 	case unix.S_IFCHR, unix.S_IFBLK:
-		if !c.Privileged() {
+		if !c.HasCap(unix.CAP_MKNOD) {
 			return unix.EPERM
 		}
 	default:
@@ -321,7 +321,7 @@ func Readlink(d *Dentry) (string, error) {
 // checkSticky is check_sticky: in a sticky directory only the owner of the file or of the
 // directory (or a privileged user) may remove or rename it.
 func checkSticky(c *Creds, dirSt, st *Stat) error {
-	if dirSt.Mode&unix.S_ISVTX == 0 || c.Privileged() || c.UID == st.UID || c.UID == dirSt.UID {
+	if dirSt.Mode&unix.S_ISVTX == 0 || c.IsOwner(st.UID) || c.UID == dirSt.UID {
 		return nil
 	}
 	return unix.EPERM
@@ -725,14 +725,14 @@ func (v *VirtualFilesystem) SetStat(c *Creds, vd VirtualDentry, o *SetStatOption
 	if err != nil {
 		return err
 	}
-	owner := c.Privileged() || c.UID == st.UID
+	owner := c.IsOwner(st.UID)
 	s := SetStat{Mask: o.Mask &^ (SetAtime | SetMtime)}
 	if o.Mask&SetMode != 0 {
 		if !owner {
 			return unix.EPERM
 		}
 		s.Mode = o.Mode & 07777
-		if !c.Privileged() && !c.InGroup(st.GID) && d.ifmt != unix.S_IFDIR {
+		if !c.HasCap(unix.CAP_FSETID) && !c.InGroup(st.GID) && d.ifmt != unix.S_IFDIR {
 			s.Mode &^= unix.S_ISGID
 		}
 	}
@@ -744,7 +744,7 @@ func (v *VirtualFilesystem) SetStat(c *Creds, vd VirtualDentry, o *SetStatOption
 		if o.Mask&SetGID != 0 {
 			gid = o.GID
 		}
-		if !c.Privileged() {
+		if !c.HasCap(unix.CAP_CHOWN) {
 			if uid != st.UID || c.UID != st.UID {
 				return unix.EPERM
 			}

@@ -52,6 +52,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
 )
 
 // Limits of path resolution.
@@ -91,10 +93,24 @@ type Creds struct {
 	UID, GID uint32
 	// Groups are supplementary groups.
 	Groups []uint32
+	// Caps is the effective capability set (bits of CAP_* numbers): the DAC overrides and
+	// the other privilege checks of filesystem operations ask it, never the uid.
+	Caps uint64
 }
 
-// RootCreds are uid 0's credentials.
-var RootCreds = &Creds{}
+// RootCreds are uid 0's credentials, with every capability.
+var RootCreds = &Creds{Caps: kernel.AllCapabilities}
+
+// CredsFor returns credentials for uid with the default capabilities of a process started
+// as uid (every capability for 0, none otherwise).
+func CredsFor(uid, gid uint32, groups []uint32) *Creds {
+	return &Creds{UID: uid, GID: gid, Groups: groups, Caps: kernel.DefaultCapSets(uid).Effective}
+}
+
+// HasCap reports whether c holds capability cp (a CAP_* number).
+func (c *Creds) HasCap(cp int) bool {
+	return cp >= 0 && cp <= kernel.LastCap && c.Caps&(1<<uint(cp)) != 0
+}
 
 // InGroup reports whether gid is the fs gid or a supplementary group.
 func (c *Creds) InGroup(gid uint32) bool {
@@ -109,9 +125,12 @@ func (c *Creds) InGroup(gid uint32) bool {
 	return false
 }
 
-// Privileged reports whether c bypasses discretionary access control (CAP_DAC_OVERRIDE and
-// CAP_FOWNER: uid 0 here, as capabilities are not modelled yet).
-func (c *Creds) Privileged() bool { return c.UID == 0 }
+// Privileged reports whether c holds CAP_SYS_ADMIN, the catch-all privilege (trusted
+// xattrs, terminal ioctls reserved to the administrator).
+func (c *Creds) Privileged() bool { return c.HasCap(unix.CAP_SYS_ADMIN) }
+
+// IsOwner is inode_owner_or_capable: c owns a file of uid, or holds CAP_FOWNER.
+func (c *Creds) IsOwner(uid uint32) bool { return c.UID == uid || c.HasCap(unix.CAP_FOWNER) }
 
 // Access types for CheckPermission (MAY_* bits).
 const (
@@ -121,15 +140,27 @@ const (
 )
 
 // CheckPermission is generic_permission: mode/uid/gid against c for the access in ats.
+// When the mode bits refuse, CAP_DAC_OVERRIDE allows reading and writing anything,
+// searching any directory and executing a file with an execute bit; CAP_DAC_READ_SEARCH
+// allows reading files and reading and searching directories.
 func CheckPermission(c *Creds, ats uint32, mode, uid, gid uint32) error {
-	if c.Privileged() {
-		// Root may read and write anything, search any directory, and execute a file with
-		// at least one execute bit.
-		if ats&MayExec == 0 || mode&unix.S_IFMT == unix.S_IFDIR || mode&0111 != 0 {
+	if checkModeBits(c, ats, mode, uid, gid) {
+		return nil
+	}
+	isDir := mode&unix.S_IFMT == unix.S_IFDIR
+	if c.HasCap(unix.CAP_DAC_OVERRIDE) && (ats&MayExec == 0 || isDir || mode&0111 != 0) {
+		return nil
+	}
+	if c.HasCap(unix.CAP_DAC_READ_SEARCH) {
+		if isDir && ats&MayWrite == 0 || ats&7 == MayRead {
 			return nil
 		}
-		return unix.EACCES
 	}
+	return unix.EACCES
+}
+
+// checkModeBits is the owner/group/other check of the mode bits.
+func checkModeBits(c *Creds, ats uint32, mode, uid, gid uint32) bool {
 	var perm uint32
 	switch {
 	case c.UID == uid:
@@ -139,8 +170,5 @@ func CheckPermission(c *Creds, ats uint32, mode, uid, gid uint32) error {
 	default:
 		perm = mode
 	}
-	if perm&ats&7 == ats&7 {
-		return nil
-	}
-	return unix.EACCES
+	return perm&ats&7 == ats&7
 }

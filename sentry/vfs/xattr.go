@@ -76,7 +76,7 @@ func XattrPermission(c *Creds, name string, write bool, mode, uid, gid uint32) e
 		if t != unix.S_IFREG && t != unix.S_IFDIR {
 			return deny
 		}
-		if t == unix.S_IFDIR && mode&unix.S_ISVTX != 0 && write && c.UID != uid && !c.Privileged() {
+		if t == unix.S_IFDIR && mode&unix.S_ISVTX != 0 && write && !c.IsOwner(uid) {
 			return unix.EPERM
 		}
 	}

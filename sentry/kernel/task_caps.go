@@ -1,0 +1,172 @@
+package kernel
+
+import "golang.org/x/sys/unix"
+
+// Capability sets (capabilities(7)), without file capabilities (the sandbox has none, so an
+// execve never gains capabilities from the file) and with SECBIT_KEEP_CAPS as the only
+// securebit. The sets live in Credentials and change under ThreadGroup.credsMu like the ids.
+
+// LastCap is CAP_LAST_CAP of Linux 6.1 (CAP_CHECKPOINT_RESTORE).
+const LastCap = 40
+
+// AllCapabilities is every capability Linux 6.1 knows: uid 0's sets by default.
+const AllCapabilities = uint64(1)<<(LastCap+1) - 1
+
+// CapSets are a process's five capability sets, as bit masks of CAP_* numbers.
+type CapSets struct {
+	Effective, Permitted, Inheritable, Bounding, Ambient uint64
+}
+
+// DefaultCapSets are the sets of a process started with uid and no configured sets: uid 0
+// holds every capability, any other uid none; the bounding set is full either way.
+func DefaultCapSets(uid uint32) CapSets {
+	s := CapSets{Bounding: AllCapabilities}
+	if uid == 0 {
+		s.Effective, s.Permitted = AllCapabilities, AllCapabilities
+	}
+	return s
+}
+
+// capsOrDefault returns the configured sets s, normalized, or uid's default sets.
+func capsOrDefault(s *CapSets, uid uint32) CapSets {
+	if s == nil {
+		return DefaultCapSets(uid)
+	}
+	return s.Normalize()
+}
+
+// Normalize restricts s to Linux's invariants: only known capabilities, the effective set
+// within the permitted one, the ambient set within both permitted and inheritable.
+func (s CapSets) Normalize() CapSets {
+	s.Effective &= AllCapabilities
+	s.Permitted &= AllCapabilities
+	s.Inheritable &= AllCapabilities
+	s.Bounding &= AllCapabilities
+	s.Effective &= s.Permitted
+	s.Ambient &= s.Permitted & s.Inheritable
+	return s
+}
+
+// HasCap reports whether c holds capability cp in its effective set.
+func (c Credentials) HasCap(cp int) bool {
+	return cp >= 0 && cp <= LastCap && c.Caps.Effective&(1<<uint(cp)) != 0
+}
+
+// Capabilities returns c's effective, permitted and inheritable sets.
+func (c *Credentials) Capabilities() (effective, permitted, inheritable uint64) {
+	return c.Caps.Effective, c.Caps.Permitted, c.Caps.Inheritable
+}
+
+// fixupUIDCaps applies capabilities(7)'s rules for a uid change from old to c: leaving uid
+// 0 for all of real, effective and saved clears the permitted and effective sets (unless
+// KeepCaps) and the ambient set; an effective uid leaving 0 clears the effective set, one
+// becoming 0 gets the permitted set as effective.
+func (c *Credentials) fixupUIDCaps(old *Credentials) {
+	wasRoot := old.RealUID == 0 || old.EffectiveUID == 0 || old.SavedUID == 0
+	if wasRoot && c.RealUID != 0 && c.EffectiveUID != 0 && c.SavedUID != 0 {
+		if !c.KeepCaps {
+			c.Caps.Permitted, c.Caps.Effective = 0, 0
+		}
+		c.Caps.Ambient = 0
+	}
+	if old.EffectiveUID == 0 && c.EffectiveUID != 0 {
+		c.Caps.Effective = 0
+	}
+	if old.EffectiveUID != 0 && c.EffectiveUID == 0 {
+		c.Caps.Effective = c.Caps.Permitted
+	}
+}
+
+// execCaps recomputes the sets for an execve of a file without capabilities or set-id
+// bits: root (real or effective uid 0) gets the bounding, inheritable and ambient sets as
+// permitted (and as effective if the effective uid is 0, else the ambient set); anyone else
+// keeps only the ambient set as permitted and effective. KeepCaps is cleared.
+func (c *Credentials) execCaps() {
+	s := &c.Caps
+	if c.RealUID == 0 || c.EffectiveUID == 0 {
+		s.Permitted = s.Bounding | s.Inheritable | s.Ambient
+		if c.EffectiveUID == 0 {
+			s.Effective = s.Permitted
+		} else {
+			s.Effective = s.Ambient
+		}
+	} else {
+		s.Permitted = s.Ambient
+		s.Effective = s.Ambient
+	}
+	c.KeepCaps = false
+}
+
+// SetCaps implements capset(2)'s rules: the new permitted set must be within the old one,
+// the new effective set within the new permitted one, and the new inheritable set within
+// the old inheritable plus permitted sets (without CAP_SETPCAP) and always within the old
+// inheritable plus bounding sets. The ambient set loses what is no longer in both
+// permitted and inheritable. EPERM otherwise.
+func (tg *ThreadGroup) SetCaps(effective, permitted, inheritable uint64) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		s := &c.Caps
+		if !c.HasCap(unix.CAP_SETPCAP) && inheritable&^(s.Inheritable|s.Permitted) != 0 {
+			return unix.EPERM
+		}
+		if inheritable&^(s.Inheritable|s.Bounding) != 0 {
+			return unix.EPERM
+		}
+		if permitted&^s.Permitted != 0 || effective&^permitted != 0 {
+			return unix.EPERM
+		}
+		s.Effective, s.Permitted, s.Inheritable = effective, permitted, inheritable
+		s.Ambient &= permitted & inheritable
+		return nil
+	})
+}
+
+// DropBoundingCap implements PR_CAPBSET_DROP: CAP_SETPCAP is required (EPERM), cp must be a
+// known capability (EINVAL).
+func (tg *ThreadGroup) DropBoundingCap(cp int) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		if cp < 0 || cp > LastCap {
+			return unix.EINVAL
+		}
+		if !c.HasCap(unix.CAP_SETPCAP) {
+			return unix.EPERM
+		}
+		c.Caps.Bounding &^= 1 << uint(cp)
+		return nil
+	})
+}
+
+// SetAmbientCap implements PR_CAP_AMBIENT_RAISE and _LOWER: a capability can be raised only
+// while it is both permitted and inheritable (EPERM); cp must be known (EINVAL).
+func (tg *ThreadGroup) SetAmbientCap(cp int, raise bool) error {
+	return tg.updateCreds(func(c *Credentials) error {
+		if cp < 0 || cp > LastCap {
+			return unix.EINVAL
+		}
+		bit := uint64(1) << uint(cp)
+		if !raise {
+			c.Caps.Ambient &^= bit
+			return nil
+		}
+		if c.Caps.Permitted&bit == 0 || c.Caps.Inheritable&bit == 0 {
+			return unix.EPERM
+		}
+		c.Caps.Ambient |= bit
+		return nil
+	})
+}
+
+// ClearAmbientCaps implements PR_CAP_AMBIENT_CLEAR_ALL.
+func (tg *ThreadGroup) ClearAmbientCaps() {
+	tg.updateCreds(func(c *Credentials) error {
+		c.Caps.Ambient = 0
+		return nil
+	})
+}
+
+// SetKeepCaps implements PR_SET_KEEPCAPS.
+func (tg *ThreadGroup) SetKeepCaps(keep bool) {
+	tg.updateCreds(func(c *Credentials) error {
+		c.KeepCaps = keep
+		return nil
+	})
+}
