@@ -208,7 +208,11 @@ func syscallViaStops(t *thread, regs arch.Registers, sysInsn uintptr, nr uintptr
 	if err := t.setRegs(&regs); err != nil {
 		return 0, err
 	}
-	for stop := 0; stop < 2; stop++ { // entry, then exit
+	// A signal sent to runsc's process group before the master moved to a group of its own
+	// (setpgid above), such as SIGWINCH from a terminal being resized, is still pending and
+	// stops it on the way: such asynchronous signals are suppressed (resuming with signal
+	// 0), as the stub-code path does; faults mean the borrowed code is broken.
+	for stop, suppressed := 0, 0; stop < 2; { // entry, then exit
 		if e := ptrace(unix.PTRACE_SYSCALL, t.tid, 0, 0); e != 0 {
 			return 0, fmt.Errorf("PTRACE_SYSCALL: %w", e)
 		}
@@ -216,9 +220,19 @@ func syscallViaStops(t *thread, regs arch.Registers, sysInsn uintptr, nr uintptr
 		if err != nil {
 			return 0, err
 		}
-		if !status.Stopped() || status.StopSignal() != syscall.SIGTRAP|0x80 {
-			return 0, fmt.Errorf("unexpected stop %#x injecting syscall %d", uint32(status), nr)
+		if status.Stopped() && status.StopSignal() == syscall.SIGTRAP|0x80 {
+			stop++
+			continue
 		}
+		if status.Stopped() && suppressed < 64 {
+			switch status.StopSignal() {
+			case syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGILL, syscall.SIGFPE, syscall.SIGTRAP:
+			default:
+				suppressed++
+				continue
+			}
+		}
+		return 0, fmt.Errorf("unexpected stop %#x injecting syscall %d", uint32(status), nr)
 	}
 	if err := t.getRegs(&regs); err != nil {
 		return 0, err
