@@ -62,17 +62,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	init.mu.Lock()
 	tg.rlimits = init.rlimits
 	init.mu.Unlock()
-	t := &Task{k: k, tg: tg, fds: NewFDTable(), fsc: a.FS, wake: make(chan struct{}, 1)}
-	t.SetName(basename(a.Path))
-	for i, f := range a.Stdio {
-		if f != nil {
-			ref := NewFileRef(f)
-			t.fds.SetFD(int32(i), ref, false, 3)
-			ref.DecRef()
-		}
-	}
-	tg.leader = t
-	tg.tasks[t] = struct{}{}
+	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
 
 	k.mu.Lock()
 	if k.procs.initExited {

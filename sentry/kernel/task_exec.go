@@ -57,17 +57,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	for r, l := range k.defaults.Rlimits {
 		tg.rlimits[r] = l
 	}
-	t := &Task{k: k, tid: 1, tg: tg, fds: NewFDTable(), fsc: a.FS, wake: make(chan struct{}, 1)}
-	t.SetName(basename(a.Path))
-	for i, f := range a.Stdio {
-		if f != nil {
-			ref := NewFileRef(f)
-			t.fds.SetFD(int32(i), ref, false, 3)
-			ref.DecRef()
-		}
-	}
-	tg.leader = t
-	tg.tasks[t] = struct{}{}
+	t := newLeader(k, tg, 1, a.FS, a.Path, a.Stdio[:])
 	k.mu.Lock()
 	if k.init != nil {
 		k.mu.Unlock()
@@ -218,4 +208,22 @@ func (k *Kernel) KillAll() {
 	for _, tg := range k.ThreadGroups() {
 		tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
 	}
+}
+
+// newLeader makes the first task of a new process started from outside (init, or one
+// started by Spawn for runsc exec): named after the executable, with a fresh fd table
+// holding stdio at 0-2 (nil entries left closed). tid 0 means one is allocated later.
+func newLeader(k *Kernel, tg *ThreadGroup, tid int32, fsc FSContext, path string, stdio []File) *Task {
+	t := &Task{k: k, tid: tid, tg: tg, fds: NewFDTable(), fsc: fsc, wake: make(chan struct{}, 1)}
+	t.SetName(basename(path))
+	for i, f := range stdio {
+		if f != nil {
+			ref := NewFileRef(f)
+			t.fds.SetFD(int32(i), ref, false, 3)
+			ref.DecRef()
+		}
+	}
+	tg.leader = t
+	tg.tasks[t] = struct{}{}
+	return t
 }
