@@ -52,6 +52,8 @@ type Options struct {
 	PidsLimit int64
 	// Caps are init's capability sets (nil: by uid).
 	Caps *kernel.CapSets
+	// NoNewPrivs is process.noNewPrivileges for init.
+	NoNewPrivs bool
 }
 
 // KernelCaps converts configured capability sets (nil stays nil: the default by uid).
@@ -101,6 +103,8 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		Hostname: o.Hostname,
 		Rlimits:  o.Rlimits,
 		Caps:     o.Caps,
+
+		NoNewPrivs: o.NoNewPrivs,
 	}
 	if conf.Debug {
 		kc.Log = config.Logger(dbg, "sentry: ")

@@ -108,7 +108,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps)}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {

@@ -88,7 +88,7 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	}
 	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
 		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
-		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: caps,
+		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: caps, NoNewPrivs: e.NoNewPrivs,
 	})
 	if err != nil {
 		return nil, ExecError(e.Args[0], err)

@@ -71,8 +71,10 @@ whose master is sent to --console-socket as runc does, or, without one, relayed 
 command's stdin and stdout. A detached exec needs --console-socket for a terminal.
 
 --cap adds a capability to the process's bounding, permitted and effective sets (the
-sentry's own, never the host's). --no-new-privs, --apparmor and --process-label are
-accepted: the sandbox runs no host program, so they change nothing.
+sentry's own, never the host's). --no-new-privs (or the
+container's process.noNewPrivileges) sets the sandbox's no_new_privs for the process
+(PR_GET_NO_NEW_PRIVS, /proc status). --apparmor and --process-label are accepted: the
+sandbox runs no host program, so they change nothing.
 `
 }
 
@@ -97,7 +99,7 @@ func (e *Exec) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&e.pidFile, "pid-file", "", "specify the file to write the process id to")
 	f.Var(&e.caps, "cap", "add a capability to the bounding, permitted and effective sets of the process")
 	f.Var(&e.caps, "c", "short for --cap")
-	f.BoolVar(&e.noNewPrivs, "no-new-privs", false, "set the no new privileges value for the process (accepted)")
+	f.BoolVar(&e.noNewPrivs, "no-new-privs", false, "set the no new privileges value for the process")
 	f.StringVar(&e.apparmor, "apparmor", "", "set the apparmor profile for the process (accepted)")
 	f.StringVar(&e.processLabel, "process-label", "", "set the asm process label for the process (accepted)")
 	f.BoolVar(&e.tty, "tty", false, "allocate a pseudo-TTY")
@@ -215,7 +217,7 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		if p.ConsoleSize != nil {
 			e.consoleRows, e.consoleCols = uint16(p.ConsoleSize.Height), uint16(p.ConsoleSize.Width)
 		}
-		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids, Caps: specutil.CapSets(p.Capabilities)}
+		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids, Caps: specutil.CapSets(p.Capabilities), NoNewPrivs: p.NoNewPrivileges || e.noNewPrivs}
 		if s.Cwd == "" && c.Process != nil {
 			s.Cwd = c.Process.Cwd
 		}
@@ -226,11 +228,13 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		s.Env = append([]string(nil), d.Env...)
 		s.Cwd, s.UID, s.GID = d.Cwd, d.UID, d.GID
 		s.AdditionalGIDs = append([]uint32(nil), d.AdditionalGIDs...)
+		s.NoNewPrivs = d.NoNewPrivs
 		if d.Caps != nil {
 			cs := *d.Caps
 			s.Caps = &cs
 		}
 	}
+	s.NoNewPrivs = s.NoNewPrivs || e.noNewPrivs
 	for _, kv := range e.env {
 		name, _, ok := strings.Cut(kv, "=")
 		if !ok || name == "" {

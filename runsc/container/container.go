@@ -287,6 +287,8 @@ type ProcessDefaults struct {
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
 	// Caps are the container process's capability sets (nil: by uid).
 	Caps *control.CapSets `json:"caps,omitempty"`
+	// NoNewPrivs is process.noNewPrivileges, inherited by exec'd processes as in runc.
+	NoNewPrivs bool `json:"noNewPrivs,omitempty"`
 }
 
 // Create creates a container: its state directory, its gofer process (`runsc gofer`,
@@ -325,6 +327,7 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 			Process: &ProcessDefaults{
 				Env: o.Config.Env, Cwd: o.Config.Cwd, UID: o.Config.UID, GID: o.Config.GID,
 				AdditionalGIDs: o.Config.AdditionalGIDs, Caps: o.Config.Caps,
+				NoNewPrivs: o.Config.NoNewPrivileges,
 			},
 		},
 		dir: dir, lock: lock, status: Creating, log: o.Log,

@@ -72,6 +72,8 @@ type ExecSpec struct {
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
 	// Caps are the process's capability sets (nil: by uid, every capability for 0).
 	Caps *CapSets `json:"caps,omitempty"`
+	// NoNewPrivs starts the process with no_new_privs set.
+	NoNewPrivs bool `json:"noNewPrivs,omitempty"`
 	// Stdio is how many descriptors (stdin, stdout, stderr, in that order) came with the
 	// request; missing ones are closed in the process.
 	Stdio int `json:"stdio"`

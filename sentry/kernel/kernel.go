@@ -49,6 +49,8 @@ type Config struct {
 	Groups []uint32
 	// Caps are the init process's capability sets (nil: DefaultCapSets(UID)).
 	Caps *CapSets
+	// NoNewPrivs starts init with no_new_privs set (process.noNewPrivileges).
+	NoNewPrivs bool
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
 	// Strace, when set, is called around every syscall.

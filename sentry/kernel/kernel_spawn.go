@@ -37,6 +37,8 @@ type SpawnArgs struct {
 	OnSession func(s *Session, pg *ProcessGroup)
 	// Caps are the process's capability sets (nil: DefaultCapSets(UID)).
 	Caps *CapSets
+	// NoNewPrivs starts the process with no_new_privs set.
+	NoNewPrivs bool
 }
 
 // ErrNotRunning is returned by Spawn when init has not started or has exited.
@@ -63,6 +65,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	tg.rlimits = init.rlimits
 	init.mu.Unlock()
 	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
+	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 
 	k.mu.Lock()
 	if k.procs.initExited {

@@ -58,6 +58,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		tg.rlimits[r] = l
 	}
 	t := newLeader(k, tg, 1, a.FS, a.Path, a.Stdio[:])
+	t.proc.noNewPrivs.Store(k.defaults.NoNewPrivs)
 	k.mu.Lock()
 	if k.init != nil {
 		k.mu.Unlock()

@@ -595,3 +595,27 @@ func TestConcurrentExec(t *testing.T) {
 		t.Fatalf("ps after the execs: %q", r.stdout)
 	}
 }
+
+// TestNoNewPrivs: process.noNewPrivileges sets the sandbox's no_new_privs for init and is
+// inherited by exec'd processes; `exec --no-new-privs` sets it when the config does not.
+func TestNoNewPrivs(t *testing.T) {
+	grep := []string{"sh", "-c", "grep NoNewPrivs /proc/self/status"}
+	for _, cfg := range []bool{true, false} {
+		e := newBusyboxEnv(t, "sleep 60")
+		e.setProcess("env", []any{"PATH=/bin"})
+		e.setProcess("noNewPrivileges", cfg)
+		id := "nnp-" + strconv.FormatBool(cfg)
+		e.must("run", "--detach", id)
+		want := map[bool]string{true: "NoNewPrivs:\t1\n", false: "NoNewPrivs:\t0\n"}
+		if r := e.must("exec", id, "sh", "-c", "grep NoNewPrivs /proc/1/status"); r.stdout != want[cfg] {
+			t.Fatalf("noNewPrivileges %v: init has %q", cfg, r.stdout)
+		}
+		if r := e.must(append([]string{"exec", id}, grep...)...); r.stdout != want[cfg] {
+			t.Fatalf("noNewPrivileges %v: exec'd process has %q", cfg, r.stdout)
+		}
+		if r := e.must(append([]string{"exec", "--no-new-privs", id}, grep...)...); r.stdout != want[true] {
+			t.Fatalf("noNewPrivileges %v: exec --no-new-privs has %q", cfg, r.stdout)
+		}
+		e.must("delete", "--force", id)
+	}
+}
