@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/runsc/confine"
 )
 
 // GoferSpec says what a gofer process serves: the container's root and the host
@@ -25,6 +26,9 @@ type GoferSpec struct {
 	// Setsid starts the gofer in a session of its own (a container's gofer outlives runsc
 	// create and must not get the terminal's signals).
 	Setsid bool
+	// Rootless starts the gofer in a user namespace of its own (confine.InUserNamespace),
+	// where it is root and may chroot: the caller's files are served as owned by 0.
+	Rootless bool
 }
 
 // GoferMount is one host directory or regular file the gofer serves as an attach point of
@@ -82,6 +86,9 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid}
+	if gs.Rootless {
+		confine.InUserNamespace(cmd.SysProcAttr)
+	}
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
