@@ -25,6 +25,7 @@ type rootlessEnv struct {
 	runsc    string // the copy of runsc under base
 	bundle   string
 	xdg      string // XDG_RUNTIME_DIR: the state root is xdg/runsc (runsc's default)
+	noXDG    bool   // run without XDG_RUNTIME_DIR
 }
 
 // checkUserNamespaces fails the test, saying why, when this host does not let an
@@ -167,6 +168,9 @@ func (e *rootlessEnv) run(args ...string) (string, int) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = e.bundle
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+e.xdg)
+	if e.noXDG {
+		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR=")
+	}
 	// Output goes to a file: a sandbox inherits it and outlives the command.
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
@@ -371,6 +375,11 @@ func TestRootlessBadInput(t *testing.T) {
 			t.Errorf("runsc --rootless %s list: exit %d, output %q", v, code, out)
 		}
 	}
+	e.noXDG = true
+	if out, code := e.run("list"); code == 0 || !strings.Contains(out, "XDG_RUNTIME_DIR is not set and --root was not given") {
+		t.Errorf("runsc list without XDG_RUNTIME_DIR: exit %d, output %q; want a failure asking for --root", code, out)
+	}
+	e.noXDG = false
 	e.setArgs(func(m map[string]any) {
 		m["linux"].(map[string]any)["resources"] = map[string]any{"memory": map[string]any{"limit": 100 << 20}}
 	}, "echo", "hi")
