@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -389,5 +390,38 @@ func TestRootlessBadInput(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(e.xdg, "runsc")); len(ents) != 0 {
 		t.Errorf("a failed create left %v in the state root", ents)
+	}
+}
+
+// TestRootlessFileOwnership: with the rootfs written through (--overlay=none), a file the
+// container's root creates belongs to the user on the host and to 0 inside; one a
+// container uid the user namespace does not map would own fails with EOVERFLOW, as Linux
+// fails it for an unmapped fsuid.
+func TestRootlessFileOwnership(t *testing.T) {
+	e := newRootlessEnv(t)
+	e.setArgs(func(m map[string]any) {
+		m["root"].(map[string]any)["readonly"] = false
+	}, "sh", "-c", "mkdir -m 777 /d && echo x > /d/mine && ls -ln /d/mine")
+	out, code := e.run("--overlay=none", "run", "own")
+	if f := strings.Fields(out); code != 0 || len(f) < 4 || f[2] != "0" || f[3] != "0" {
+		t.Fatalf("runsc run: exit %d output %q, want /d/mine owned by 0 0 inside", code, out)
+	}
+	st, err := os.Stat(filepath.Join(e.bundle, "rootfs", "d", "mine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys := st.Sys().(*syscall.Stat_t); int(sys.Uid) != e.uid || int(sys.Gid) != e.gid {
+		t.Errorf("host owner of /d/mine: %d:%d, want the user's %d:%d", sys.Uid, sys.Gid, e.uid, e.gid)
+	}
+	e.setArgs(func(m map[string]any) {
+		m["root"].(map[string]any)["readonly"] = false
+		m["process"].(map[string]any)["user"] = map[string]any{"uid": 1000, "gid": 1000}
+	}, "sh", "-c", "echo x > /d/theirs")
+	out, code = e.run("--overlay=none", "run", "unmapped")
+	if code == 0 || !strings.Contains(out, "Value too large") {
+		t.Errorf("runsc run as uid 1000: exit %d output %q, want EOVERFLOW creating /d/theirs", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(e.bundle, "rootfs", "d", "theirs")); !os.IsNotExist(err) {
+		t.Errorf("/d/theirs: %v, want it not created", err)
 	}
 }
