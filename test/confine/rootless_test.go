@@ -77,7 +77,8 @@ func newRootlessEnv(t *testing.T) *rootlessEnv {
 	if busybox == "" {
 		t.Fatal("busybox not found: install busybox-static (.ci/run does)")
 	}
-	base, err := os.MkdirTemp("", "stockade-rootless-")
+	// In /tmp, not $TMPDIR, which may be a directory only the test's user can reach.
+	base, err := os.MkdirTemp("/tmp", "stockade-rootless-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,8 @@ func (e *rootlessEnv) run(args ...string) (string, int) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = e.bundle
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+e.xdg)
+	// TMPDIR is where the sandbox mounts its empty root: one the user can reach.
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+e.xdg, "TMPDIR=/tmp")
 	if e.noXDG {
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR=")
 	}
@@ -423,5 +425,51 @@ func TestRootlessFileOwnership(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.bundle, "rootfs", "d", "theirs")); !os.IsNotExist(err) {
 		t.Errorf("/d/theirs: %v, want it not created", err)
+	}
+}
+
+// TestRootlessAsRoot: root's --rootless=true puts the sandbox and the gofer in user
+// namespaces too, mapping root to itself, and the sandbox confines itself the same way.
+func TestRootlessAsRoot(t *testing.T) {
+	e := newEnv(t) // needs root
+	const id = "rootless-root"
+	if out, code := e.runsc("--rootless=true", "create", "--bundle", e.bundle, id); code != 0 {
+		t.Fatalf("runsc create: %s", out)
+	}
+	defer e.runsc("delete", "--force", id)
+	if out, code := e.runsc("start", id); code != 0 {
+		t.Fatalf("runsc start: %s", out)
+	}
+	out, _ := e.runsc("state", id)
+	var st struct {
+		Pid int `json:"pid"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.Pid == 0 {
+		t.Fatalf("runsc state: %s (%v)", out, err)
+	}
+	gp := gofers(filepath.Join(e.bundle, "rootfs"))
+	if len(gp) != 1 {
+		t.Fatalf("gofers: %v, want one", gp)
+	}
+	for what, pid := range map[string]int{"sandbox": st.Pid, "gofer": gp[0]} {
+		if m := readTrim(t, fmt.Sprintf("/proc/%d/uid_map", pid)); m != "0 0 1" {
+			t.Errorf("%s uid_map %q, want \"0 0 1\"", what, m)
+		}
+		mine, _ := os.Readlink("/proc/self/ns/user")
+		if its, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid)); its == mine {
+			t.Errorf("%s shares the test's user namespace %s", what, its)
+		}
+		if s := status(t, pid); s["Seccomp"] != "2" || s["NoNewPrivs"] != "1" {
+			t.Errorf("%s: Seccomp %q NoNewPrivs %q, want 2 and 1", what, s["Seccomp"], s["NoNewPrivs"])
+		}
+	}
+	if s := status(t, st.Pid); s["CapEff"] != "0000000000000000" || s["CapBnd"] != "0000000000000000" {
+		t.Errorf("sandbox: CapEff %s CapBnd %s, want none", s["CapEff"], s["CapBnd"])
+	}
+	if out, code := e.runsc("delete", "--force", id); code != 0 {
+		t.Fatalf("runsc delete: %s", out)
+	}
+	if !gone(st.Pid) || !gone(gp[0]) {
+		t.Errorf("after delete: sandbox or gofer still running")
 	}
 }
