@@ -27,7 +27,8 @@ type GoferSpec struct {
 	// create and must not get the terminal's signals).
 	Setsid bool
 	// Rootless starts the gofer in a user namespace of its own (confine.InUserNamespace),
-	// where it is root and may chroot: the caller's files are served as owned by 0.
+	// where it is root and may chroot (the caller's files are served as owned by 0), and
+	// in new network, pid, ipc and uts namespaces.
 	Rootless bool
 }
 
@@ -87,6 +88,11 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid}
 	if gs.Rootless {
+		// With the user namespace, those the gofer needs nothing of: no network, no
+		// other process, no System V IPC (the mount namespace stays the host's: the
+		// gofer chroots, and its filter allows no mount, chroot or pivot_root).
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET | syscall.CLONE_NEWPID |
+			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	if stderr != nil {

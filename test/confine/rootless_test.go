@@ -312,6 +312,12 @@ func TestRootlessConfined(t *testing.T) {
 	if m := readTrim(t, fmt.Sprintf("/proc/%d/uid_map", gp[0])); m != wantMap {
 		t.Errorf("gofer uid_map %q, want %q", m, wantMap)
 	}
+	for _, ns := range []string{"user", "pid", "ipc", "uts", "net"} {
+		mine, _ := os.Readlink("/proc/self/ns/" + ns)
+		if its, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", gp[0], ns)); its == mine {
+			t.Errorf("gofer shares the %s namespace (%s) with the test", ns, its)
+		}
+	}
 	if r, err := os.Readlink(fmt.Sprintf("/proc/%d/root", gp[0])); err != nil || r != rootfs {
 		t.Errorf("gofer root %q (%v), want %s (chrooted in its user namespace)", r, err, rootfs)
 	}
