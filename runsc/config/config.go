@@ -44,7 +44,7 @@ func Register(fs *flag.FlagSet) *Config {
 	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory, Rootless: RootlessAuto}
 	c.RegisterSandboxFlags(fs)
 	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state (default for a rootless non-root user: $XDG_RUNTIME_DIR/runsc)")
-	fs.Var(rootlessValue{&c.Rootless}, "rootless", "run the sandbox and gofer in user namespaces of their own, as an unprivileged user can: true, false or auto (true unless runsc runs as root)")
+	fs.Var(rootlessValue{&c.Rootless}, "rootless", "run the sandbox and gofer in user namespaces of their own, as an unprivileged user can: true, false or auto (true unless runsc runs as the host's root)")
 	c.registerRuntimeFlags(fs)
 	return c
 }

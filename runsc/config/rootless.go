@@ -54,15 +54,28 @@ func parseRootless(s string) (string, error) {
 }
 
 // IsRootless reports whether the sandbox and gofer run in user namespaces of their own
-// (docs/security.md, "Rootless mode"): --rootless=true, or auto when runsc is not root.
+// (docs/security.md, "Rootless mode"): --rootless=true, or auto when runsc is not root or
+// is root of a user namespace other than the host's (as runc decides: such a root cannot
+// use the host's cgroups either).
 func (c *Config) IsRootless() bool {
 	switch c.Rootless {
 	case RootlessTrue:
 		return true
 	case RootlessAuto:
-		return os.Geteuid() != 0
+		return os.Geteuid() != 0 || inUserNamespace()
 	}
 	return false
+}
+
+// inUserNamespace reports whether this process is in a user namespace other than the
+// initial one, whose uid_map is the identity over every id.
+func inUserNamespace() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(data))
+	return !(len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295")
 }
 
 // RootlessArgs returns args, the global part of runsc's command line (up to the
