@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -62,11 +63,16 @@ func TestRootlessArgsJoinsRuncSpelling(t *testing.T) {
 }
 
 func TestRootlessFlagPassedResolved(t *testing.T) {
-	c := &Config{Rootless: RootlessAuto, LogFormat: "text"}
-	want := "--rootless=" + map[bool]string{true: "false", false: "true"}[os.Geteuid() == 0]
-	flags := c.Flags()
-	if !reflect.DeepEqual(flags[len(flags)-1:], []string{want}) {
-		t.Errorf("Flags() ends with %v, want %s (auto resolved by the caller)", flags[len(flags)-1:], want)
+	for v, want := range map[string]string{
+		RootlessTrue: "--rootless=true", RootlessFalse: "--rootless=false",
+		// auto is resolved by the caller: the sandbox is root in its user namespace.
+		RootlessAuto: "--rootless=" + strconv.FormatBool(os.Geteuid() != 0 || inUserNamespace()),
+	} {
+		c := &Config{Rootless: v, LogFormat: "text"}
+		flags := c.Flags()
+		if !reflect.DeepEqual(flags[len(flags)-1:], []string{want}) {
+			t.Errorf("%s: Flags() ends with %v, want %s", v, flags[len(flags)-1:], want)
+		}
 	}
 }
 
