@@ -52,6 +52,14 @@ func checkUserNamespaces(t *testing.T) {
 	if n, ok := read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); ok && n != 0 {
 		t.Fatal("AppArmor restricts unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=1): rootless mode needs them")
 	}
+	// Anything else in the way (a seccomp profile, an LSM): try, as runsc will.
+	argv := []string{"unshare", "--user", "--map-root-user", "true"}
+	if os.Geteuid() == 0 {
+		argv = append([]string{"setpriv", "--reuid=" + strconv.Itoa(rootlessUID), "--regid=" + strconv.Itoa(rootlessGID), "--clear-groups"}, argv...)
+	}
+	if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("an unprivileged user cannot create a user namespace here (%v: %v: %s): rootless mode needs one", argv, err, out)
+	}
 }
 
 func newRootlessEnv(t *testing.T) *rootlessEnv {
@@ -59,7 +67,6 @@ func newRootlessEnv(t *testing.T) *rootlessEnv {
 	if _, err := os.Stat(runsc); err != nil {
 		t.Fatalf("runsc binary %s: %v (run make, or set RUNSC)", runsc, err)
 	}
-	checkUserNamespaces(t)
 	e := &rootlessEnv{t: t, uid: os.Geteuid(), gid: os.Getegid()}
 	if e.uid == 0 {
 		if _, err := exec.LookPath("setpriv"); err != nil {
@@ -67,6 +74,7 @@ func newRootlessEnv(t *testing.T) *rootlessEnv {
 		}
 		e.uid, e.gid = rootlessUID, rootlessGID
 	}
+	checkUserNamespaces(t)
 	var busybox string
 	for _, p := range []string{"/bin/busybox", "/usr/bin/busybox"} {
 		if _, err := os.Stat(p); err == nil {
