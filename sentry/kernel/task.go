@@ -235,7 +235,7 @@ type Credentials struct {
 	Groups []uint32
 	// Caps are the capability sets (task_caps.go).
 	Caps CapSets
-	// KeepCaps is SECBIT_KEEP_CAPS (prctl PR_SET_KEEPCAPS): leaving uid 0 keeps the
-	// permitted set. execve clears it.
-	KeepCaps bool
+	// Securebits are the SECBIT_* flags (task_caps.go), inherited by fork and kept by
+	// execve but for SECBIT_KEEP_CAPS.
+	Securebits uint32
 }
