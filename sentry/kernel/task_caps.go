@@ -91,25 +91,43 @@ func (c *Credentials) fixupUIDCaps(old *Credentials) {
 	}
 }
 
-// execCaps recomputes the sets for an execve of a file without capabilities or set-id
-// bits: root (real or effective uid 0, unless SECBIT_NOROOT) gets the bounding, inheritable
-// and ambient sets as permitted (and as effective if the effective uid is 0, else the
-// ambient set); anyone else keeps only the ambient set as permitted and effective.
-// SECBIT_KEEP_CAPS is cleared (its lock stays).
-func (c *Credentials) execCaps() {
+// execCreds recomputes the credentials for an execve of a file without capabilities or
+// set-id bits (cap_bprm_creds_from_file): root (real or effective uid 0, unless
+// SECBIT_NOROOT) gets the bounding and inheritable sets as permitted, anyone else nothing;
+// with no_new_privs the permitted set cannot grow beyond the old one; the ambient set is
+// added; the effective set is the permitted one for an effective root, else the ambient
+// set. SECBIT_KEEP_CAPS is cleared (its lock stays); the saved ids become the effective
+// ones.
+func (c *Credentials) execCreds(noNewPrivs bool) {
 	s := &c.Caps
-	if (c.RealUID == 0 || c.EffectiveUID == 0) && !c.secure(linux.SECBIT_NOROOT) {
-		s.Permitted = s.Bounding | s.Inheritable | s.Ambient
-		if c.EffectiveUID == 0 {
-			s.Effective = s.Permitted
-		} else {
-			s.Effective = s.Ambient
-		}
+	root := (c.RealUID == 0 || c.EffectiveUID == 0) && !c.secure(linux.SECBIT_NOROOT)
+	var permitted uint64
+	if root {
+		permitted = s.Bounding | s.Inheritable
+	}
+	if noNewPrivs && permitted&^s.Permitted != 0 {
+		permitted &= s.Permitted
+	}
+	s.Permitted = permitted | s.Ambient
+	if root && c.EffectiveUID == 0 {
+		s.Effective = s.Permitted
 	} else {
-		s.Permitted = s.Ambient
 		s.Effective = s.Ambient
 	}
 	c.Securebits &^= linux.SECBIT_KEEP_CAPS
+	c.SavedUID, c.SavedGID = c.EffectiveUID, c.EffectiveGID
+}
+
+// StartCaps are the sets of a process the runtime starts with uid and the configured sets
+// s (nil: uid's defaults) once it runs its executable. As runc's init does, the sets are
+// applied as given and the executable's execve then recomputes them (execCreds): a non-root
+// process keeps only its ambient set as permitted and effective; root's permitted set is
+// its bounding and inheritable sets (within the configured permitted set under
+// no_new_privs).
+func StartCaps(s *CapSets, uid uint32, noNewPrivs bool) CapSets {
+	c := Credentials{RealUID: uid, EffectiveUID: uid, SavedUID: uid, Caps: capsOrDefault(s, uid)}
+	c.execCreds(noNewPrivs)
+	return c.Caps
 }
 
 // SetCaps implements capset(2)'s rules: the new permitted set must be within the old one,

@@ -55,7 +55,7 @@ func TestUIDChangeAndExecCaps(t *testing.T) {
 		t.Fatalf("after setresuid with keepcaps: %+v", c.Caps)
 	}
 	tg.SetAmbientCap(unix.CAP_KILL, true)
-	tg.updateCreds(func(c *Credentials) error { c.execCaps(); return nil })
+	tg.updateCreds(func(c *Credentials) error { c.execCreds(false); return nil })
 	if c := tg.Creds(); c.Caps.Permitted != bitKill || c.Caps.Effective != bitKill || c.Securebits != 0 {
 		t.Fatalf("after execve as uid 1000: %+v securebits=%#x", c.Caps, c.Securebits)
 	}
@@ -92,7 +92,7 @@ func TestSetSecurebitsRules(t *testing.T) {
 		t.Fatalf("setting the same locked bits again: %v", err)
 	}
 	// execve clears KEEP_CAPS even when locked; the lock stays.
-	tg.updateCreds(func(c *Credentials) error { c.execCaps(); return nil })
+	tg.updateCreds(func(c *Credentials) error { c.execCreds(false); return nil })
 	if c := tg.Creds(); c.Securebits != all&^linux.SECBIT_KEEP_CAPS {
 		t.Fatalf("after execve: securebits %#x, want %#x", c.Securebits, all&^linux.SECBIT_KEEP_CAPS)
 	}
@@ -132,8 +132,52 @@ func TestNoRootExecAndAmbientRaise(t *testing.T) {
 	if err := tg.SetAmbientCap(unix.CAP_KILL, false); err != nil {
 		t.Fatalf("ambient lower with NO_CAP_AMBIENT_RAISE: %v", err)
 	}
-	tg.updateCreds(func(c *Credentials) error { c.execCaps(); return nil })
+	tg.updateCreds(func(c *Credentials) error { c.execCreds(false); return nil })
 	if c := tg.Creds(); c.Caps.Permitted != 0 || c.Caps.Effective != 0 || c.Caps.Inheritable != bitKill {
 		t.Fatalf("root's execve with NOROOT: %+v, want no permitted or effective capability", c.Caps)
+	}
+}
+
+func TestStartCapsAreAfterExecve(t *testing.T) {
+	bitBind := uint64(1) << unix.CAP_NET_BIND_SERVICE
+	three := bitChown | bitKill | bitBind
+	for _, tc := range []struct {
+		name     string
+		uid      uint32
+		nnp      bool
+		sets     *CapSets
+		prm, eff uint64
+		inh, amb uint64
+		bnd      uint64
+	}{
+		{name: "non-root, no ambient: nothing", uid: 1000,
+			sets: &CapSets{Effective: three, Permitted: three, Inheritable: bitKill | bitChown, Bounding: three},
+			inh:  bitKill | bitChown, bnd: three},
+		{name: "non-root, ambient: the ambient set", uid: 1000,
+			sets: &CapSets{Effective: three, Permitted: three, Inheritable: bitKill | bitChown, Bounding: three, Ambient: bitKill},
+			prm:  bitKill, eff: bitKill, inh: bitKill | bitChown, amb: bitKill, bnd: three},
+		{name: "root: the bounding set", uid: 0,
+			sets: &CapSets{Effective: bitKill, Permitted: bitKill, Bounding: three},
+			prm:  three, eff: three, bnd: three},
+		{name: "root with no_new_privs: within permitted", uid: 0, nnp: true,
+			sets: &CapSets{Effective: bitKill, Permitted: bitKill, Bounding: three},
+			prm:  bitKill, eff: bitKill, bnd: three},
+		{name: "root by default: everything", uid: 0, nnp: true,
+			prm: AllCapabilities, eff: AllCapabilities, bnd: AllCapabilities},
+		{name: "non-root by default: nothing", uid: 1000, bnd: AllCapabilities},
+	} {
+		got := StartCaps(tc.sets, tc.uid, tc.nnp)
+		want := CapSets{Effective: tc.eff, Permitted: tc.prm, Inheritable: tc.inh, Bounding: tc.bnd, Ambient: tc.amb}
+		if got != want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, want)
+		}
+	}
+}
+
+func TestExecveSetsSavedIDs(t *testing.T) {
+	c := Credentials{RealUID: 1, EffectiveUID: 2, SavedUID: 3, RealGID: 4, EffectiveGID: 5, SavedGID: 6}
+	c.execCreds(false)
+	if c.SavedUID != 2 || c.SavedGID != 5 || c.RealUID != 1 || c.RealGID != 4 {
+		t.Fatalf("after execve: %+v, want the saved ids to be the effective ones", c)
 	}
 }

@@ -229,9 +229,27 @@ static void killperm(void) {
 	printf("child killed: %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+// exec_ids: execve sets the saved ids to the effective ones.
+static void exec_ids(void) {
+	setresgid(1000, 2000, 3000);
+	setresuid(1000, 2000, 0);
+	char *argv[] = {self, "ids", NULL};
+	fflush(stdout);
+	execv(self, argv);
+	printf("execv: %s\n", res(-1));
+}
+
 int main(int argc, char **argv) {
 	if (argc == 3 && strcmp(argv[1], "show") == 0) {
 		show(argv[2]);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "ids") == 0) {
+		uid_t r, e, s;
+		gid_t rg, eg, sg;
+		getresuid(&r, &e, &s);
+		getresgid(&rg, &eg, &sg);
+		printf("after exec: uids %d %d %d gids %d %d %d\n", r, e, s, rg, eg, sg);
 		return 0;
 	}
 	if (geteuid() != 0) {
@@ -260,6 +278,7 @@ int main(int argc, char **argv) {
 	run("exec root", exec_root);
 	run("exec ambient", exec_ambient);
 	run("exec nonroot", exec_nonroot);
+	run("exec ids", exec_ids);
 	run("dac", dac);
 	run("owner", owner);
 	run("kill", killperm);

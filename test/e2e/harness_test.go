@@ -65,6 +65,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
+	// Programs that drop to another uid exec themselves again: the directory must let
+	// everyone in, as a program's directory usually does.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
 	binDir = dir
 	start := time.Now()
 	buildAll(dir)
