@@ -30,9 +30,14 @@ func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
 				return unix.ETIMEDOUT
 			}
 		}
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		timeout = tm.C
+		// Since Go 1.23 a stopped timer delivers nothing stale, so Reset can reuse it.
+		if t.blockTimer == nil {
+			t.blockTimer = time.NewTimer(d)
+		} else {
+			t.blockTimer.Reset(d)
+		}
+		defer t.blockTimer.Stop()
+		timeout = t.blockTimer.C
 	}
 	for {
 		select {
