@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef unsigned long long u64;
+#include "common.h"
 
-static inline const char *res(long r) { return r >= 0 ? "ok" : strerrorname_np(errno); }
+typedef unsigned long long u64;
 
 static inline long capget_(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
 	return syscall(SYS_capget, h, d);

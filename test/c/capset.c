@@ -245,11 +245,7 @@ int main(int argc, char **argv) {
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "ids") == 0) {
-		uid_t r, e, s;
-		gid_t rg, eg, sg;
-		getresuid(&r, &e, &s);
-		getresgid(&rg, &eg, &sg);
-		printf("after exec: uids %d %d %d gids %d %d %d\n", r, e, s, rg, eg, sg);
+		print_ids("after exec");
 		return 0;
 	}
 	if (geteuid() != 0) {

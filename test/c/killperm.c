@@ -16,12 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #ifndef PIDFD_SIGNAL_THREAD
 #define PIDFD_SIGNAL_THREAD 1
 #define PIDFD_SIGNAL_PROCESS_GROUP 4
 #endif
-
-static const char *res(long r) { return r >= 0 ? "ok" : strerrorname_np(errno); }
 
 static int pidfd_open(pid_t pid) { return syscall(SYS_pidfd_open, pid, 0); }
 

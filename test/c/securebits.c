@@ -80,11 +80,16 @@ static void keepcaps(void) {
 	show("keep caps: uid 1000");
 }
 
-static void nofixup(void) {
+// ambient_chown makes CAP_CHOWN inheritable and ambient.
+static void ambient_chown(void) {
 	u64 e, p, i;
 	get(&e, &p, &i);
 	set(e, p, i | BIT(CAP_CHOWN));
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0);
+}
+
+static void nofixup(void) {
+	ambient_chown();
 	printf("no setuid fixup: %s\n", res(setbits(SECBIT_NO_SETUID_FIXUP)));
 	printf("seteuid 1000: %s\n", res(setresuid(-1, 1000, -1)));
 	show("no fixup: euid 1000");
@@ -100,10 +105,7 @@ static void noroot(void) {
 }
 
 static void noroot_ambient(void) {
-	u64 e, p, i;
-	get(&e, &p, &i);
-	set(e, p, i | BIT(CAP_CHOWN));
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0);
+	ambient_chown();
 	setbits(SECBIT_NOROOT);
 	execself("noroot: exec as root, ambient");
 }
