@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,8 @@ func TestCapabilitiesMatchRunc(t *testing.T) {
 					p["capabilities"] = tc.caps
 				}
 			})
-			want := e.runcRun("runc-" + tc.name)
+			// runc derives the container's cgroup from its id: one per test process.
+			want := e.runcRun(fmt.Sprintf("caps-%s-%d", tc.name, os.Getpid()))
 			if !strings.Contains(want, "CapEff:") {
 				t.Fatalf("runc's output has no CapEff: %q", want)
 			}
