@@ -11,27 +11,37 @@ import (
 	"time"
 )
 
-// runcRun runs `runc run` of the env's bundle under a root of its own and returns its
-// stdout. runc must be installed (.ci/run installs it).
-func (e *env) runcRun(id string) string {
+// runc runs runc with a state root of the test's own (made on first use) in the bundle and
+// returns its stdout; a detached run's stdio is /dev/null (the container keeps it). runc
+// must be installed (.ci/run installs it).
+func (e *env) runc(detached bool, args ...string) string {
 	e.t.Helper()
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		e.t.Fatal("runc not found: apt-get install -y runc (.ci/run installs it)")
 	}
+	if e.runcRoot == "" {
+		e.runcRoot = e.t.TempDir()
+		root := e.runcRoot
+		e.t.Cleanup(func() {
+			out, _ := exec.Command(runc, "--root", root, "list", "-q").Output()
+			for _, id := range strings.Fields(string(out)) {
+				exec.Command(runc, "--root", root, "delete", "--force", id).Run()
+			}
+		})
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	root := e.t.TempDir()
-	cmd := exec.CommandContext(ctx, runc, "--root", root, "run", id)
+	cmd := exec.CommandContext(ctx, runc, append([]string{"--root", e.runcRoot}, args...)...)
 	cmd.Dir = e.bundle
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		exec.Command(runc, "--root", root, "delete", "--force", id).Run()
-		e.t.Fatalf("runc run: %v: %s", err, stderr.String())
+	var stdout, stderr strings.Builder
+	if !detached {
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	}
-	return string(out)
+	if err := cmd.Run(); err != nil {
+		e.t.Fatalf("runc %v: %v: %s", args, err, stderr.String())
+	}
+	return stdout.String()
 }
 
 // TestCapabilitiesMatchRunc: init's capability sets, as /proc/self/status shows them to the
@@ -77,7 +87,7 @@ func TestCapabilitiesMatchRunc(t *testing.T) {
 				}
 			})
 			// runc derives the container's cgroup from its id: one per test process.
-			want := e.runcRun(fmt.Sprintf("caps-%s-%d", tc.name, os.Getpid()))
+			want := e.runc(false, "run", fmt.Sprintf("caps-%s-%d", tc.name, os.Getpid()))
 			if !strings.Contains(want, "CapEff:") {
 				t.Fatalf("runc's output has no CapEff: %q", want)
 			}
@@ -85,5 +95,35 @@ func TestCapabilitiesMatchRunc(t *testing.T) {
 				t.Errorf("runsc's sets differ from runc's:\nrunc:\n%srunsc:\n%s", want, got)
 			}
 		})
+	}
+}
+
+// TestExecCapabilitiesMatchRunc: an exec'd process's sets are what runc exec gives, with
+// and without --cap, for a non-root user with an ambient capability: the container's sets
+// recomputed by the program's execve (a --cap capability reaches the bounding set only).
+func TestExecCapabilitiesMatchRunc(t *testing.T) {
+	e := newBusyboxEnv(t, "")
+	if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", "grep")); err != nil {
+		t.Fatal(err)
+	}
+	e.setArgs("sleep", "100")
+	two := []any{"CAP_KILL", "CAP_NET_BIND_SERVICE"}
+	e.editSpec(func(m map[string]any) {
+		p := m["process"].(map[string]any)
+		p["terminal"] = false
+		p["user"] = map[string]any{"uid": 1000, "gid": 1000}
+		p["capabilities"] = map[string]any{"bounding": two, "effective": two, "permitted": two,
+			"inheritable": []any{"CAP_KILL"}, "ambient": []any{"CAP_KILL"}}
+	})
+	id := fmt.Sprintf("execcaps-%d", os.Getpid())
+	e.runc(true, "run", "--detach", id)
+	e.must("run", "--detach", id)
+	defer e.runsc("delete", "--force", id)
+	for _, extra := range [][]string{nil, {"--cap", "CAP_CHOWN"}} {
+		args := append(append([]string{"exec"}, extra...), id, "grep", "^Cap", "/proc/self/status")
+		want := e.runc(false, args...)
+		if got := e.must(args...).stdout; got != want {
+			t.Errorf("exec %v: runsc's sets differ from runc's:\nrunc:\n%srunsc:\n%s", extra, want, got)
+		}
 	}
 }
