@@ -23,6 +23,8 @@ type ProcessInfo struct {
 	Name, Cmd string
 	// Threads is the number of live tasks.
 	Threads int
+	// Container is the id of the process's container (kernel_containers.go).
+	Container string
 }
 
 // ProcessList describes every live process (zombies excluded), sorted by pid.
@@ -36,7 +38,7 @@ func (k *Kernel) ProcessList() []ProcessInfo {
 		if l == nil {
 			continue
 		}
-		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks())}
+		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks()), Container: tg.container}
 		if p := tg.Parent(); p != nil {
 			pi.PPID = p.TGID()
 		}
@@ -79,9 +81,25 @@ type Stats struct {
 }
 
 // Stats returns the sandbox's figures.
-func (k *Kernel) Stats() Stats {
+func (k *Kernel) Stats() Stats { return k.stats(func(*ThreadGroup) bool { return true }) }
+
+// ContainerStats returns the figures of container id's processes (CPU, processes, tasks)
+// and the sandbox's memory, which its containers share.
+func (k *Kernel) ContainerStats(id string) Stats {
+	return k.stats(func(tg *ThreadGroup) bool { return tg.container == id })
+}
+
+func (k *Kernel) stats(include func(*ThreadGroup) bool) Stats {
 	var s Stats
+	all := true
 	for _, tg := range k.Processes() {
+		if !include(tg) {
+			all = false
+			continue
+		}
+		if !tg.IsZombie() {
+			s.Tasks += len(tg.Tasks())
+		}
 		self, children := tg.ProcessCPUTime()
 		s.CPU = s.CPU.Add(self)
 		if tg.Parent() == nil {
@@ -91,7 +109,9 @@ func (k *Kernel) Stats() Stats {
 			s.Processes++
 		}
 	}
-	s.Tasks = k.NumTasks()
+	if all {
+		s.Tasks = k.NumTasks()
+	}
 	if k.MemFile != nil {
 		s.MemoryUsage = k.MemFile.Allocated()
 	}
