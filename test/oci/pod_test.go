@@ -457,3 +457,63 @@ func TestPodBadSandbox(t *testing.T) {
 		t.Fatalf("sandbox after failed joins: %+v", s)
 	}
 }
+
+// TestPodTerminal: a joining container with process.terminal gets its console through
+// --console-socket (a terminal of its own devpts as its controlling terminal); kill --all
+// reaches each of its processes; events report its own processes.
+func TestPodTerminal(t *testing.T) {
+	pod := podMember(t, "", "tpod", "tpod", "exec sleep 598", true)
+	pod.must("create", "--bundle", pod.bundle, "tpod")
+	pod.must("start", "tpod")
+	a := podMember(t, pod.root, "tty", "tpod", "", true)
+	if err := os.Symlink("busybox", filepath.Join(a.bundle, "rootfs", "bin", "tty")); err != nil {
+		t.Fatal(err)
+	}
+	a.setArgs("sh")
+	a.setProcess("terminal", true)
+	a.setProcess("env", []any{"PATH=/bin", "PS1=$ ", "TERM=dumb", "WHO=tty"})
+	rcv := newConsoleReceiver(t)
+	a.must("create", "--bundle", a.bundle, "--console-socket", rcv.path, "tty")
+	m := rcv.master(t)
+	var s screen
+	go s.read(m)
+	a.must("start", "tty")
+	s.expect(t, "$ ")
+	if _, err := m.WriteString("tty; echo who-$WHO\r"); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.expect(t, "who-tty"); !strings.Contains(out, "/dev/pts/0") {
+		t.Fatalf("tty in the joined container: %q", out)
+	}
+	if _, err := m.WriteString("exit 5\r"); err != nil {
+		t.Fatal(err)
+	}
+	if w := a.runsc("wait", "tty"); w.code != 5 {
+		t.Fatalf("wait: %+v, want 5", w)
+	}
+	a.must("delete", "tty")
+
+	// kill --all: every process of the container, none of the sandbox's own.
+	b := podMember(t, pod.root, "many", "tpod", "sleep 597 & sleep 596 & wait", true)
+	b.must("create", "--bundle", b.bundle, "many")
+	b.must("start", "many")
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.psJSON("many")) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("ps many: %v, want 3 processes", b.psJSON("many"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ev := b.stats("many")
+	if ev.Data.Pids.Current != 3 {
+		t.Fatalf("events of many: %+v, want 3 pids", ev.Data.Pids)
+	}
+	b.must("kill", "--all", "many", "KILL")
+	if w := b.runsc("wait", "many"); w.code != 137 {
+		t.Fatalf("wait many: %+v, want 137", w)
+	}
+	if pids := pod.psJSON("tpod"); len(pids) != 1 || pids[0] != 1 {
+		t.Fatalf("ps tpod after kill --all of many: %v", pids)
+	}
+	b.fails("cannot pause container many", "pause", "many")
+}
