@@ -136,11 +136,11 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 	return container.Create(o)
 }
 
-// goferLog opens what a joining container's gofer writes its errors to: --log, or
-// /dev/null (not the container's stderr, which it would hold open after the container's
-// end).
+// goferLog opens what a joining container's gofer writes its errors to: --log in text
+// format, else /dev/null (not the container's stderr, which it would hold open after the
+// container's end; and not a JSON log, whose readers expect one JSON object a line).
 func goferLog(conf *config.Config) (*os.File, error) {
-	if conf.Log != "" {
+	if conf.Log != "" && conf.LogFormat != "json" {
 		if f, err := os.OpenFile(conf.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 			return f, nil
 		}

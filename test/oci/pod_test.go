@@ -516,4 +516,24 @@ func TestPodTerminal(t *testing.T) {
 		t.Fatalf("ps tpod after kill --all of many: %v", pids)
 	}
 	b.fails("cannot pause container many", "pause", "many")
+
+	// delete --force of a running joined container: its processes, waiter and gofer go;
+	// the sandbox stays.
+	c := podMember(t, pod.root, "forced", "tpod", "sleep 595 & exec sleep 594", true)
+	c.must("create", "--bundle", c.bundle, "forced")
+	c.must("start", "forced")
+	gofer, waiter := rawState(t, pod.root, "forced")
+	c.must("delete", "--force", "forced")
+	if hostAlive(waiter) || hostAlive(gofer) {
+		t.Fatalf("waiter %d or gofer %d left after delete --force", waiter, gofer)
+	}
+	if r := pod.must("ps", "tpod"); !strings.Contains(r.stdout, "sleep 598") || strings.Contains(r.stdout, "sleep 595") {
+		t.Fatalf("ps tpod after delete --force of forced:\n%s", r.stdout)
+	}
+	if r := pod.must("exec", "tpod", "busybox", "ps"); strings.Contains(r.stdout, "sleep 595") || strings.Contains(r.stdout, "sleep 594") {
+		t.Fatalf("processes of a deleted container are left:\n%s", r.stdout)
+	}
+	if s := pod.state("tpod"); s.Status != "running" {
+		t.Fatalf("sandbox after delete --force of a joined container: %+v", s)
+	}
 }
