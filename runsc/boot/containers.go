@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/runsc/control"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
@@ -30,6 +31,8 @@ type JoinedContainer struct {
 	exe      *vfs.FileDescription
 	path     string
 	template kernel.FSContext
+	// goferFS are the gofer filesystems of its mounts.
+	goferFS []*gofer.Filesystem
 }
 
 // PrepareContainer builds the root filesystem of container cfg, served by gofer g, and finds
@@ -43,6 +46,8 @@ func (s *Sandbox) PrepareContainer(cfg ContainerConfig, g *client.Client, logf f
 	r := cfg.RootFS(g)
 	r.Kernel = s.Kernel
 	r.Logf = logf
+	var gfs []*gofer.Filesystem
+	r.goferFS = func(fs *gofer.Filesystem) { gfs = append(gfs, fs) }
 	fsc, err := newRootFS(r)
 	if err != nil {
 		g.Close()
@@ -54,7 +59,7 @@ func (s *Sandbox) PrepareContainer(cfg ContainerConfig, g *client.Client, logf f
 		g.Close()
 		return nil, ExecError(cfg.Args[0], err)
 	}
-	return &JoinedContainer{ID: cfg.ID, cfg: cfg, gofer: g, fsc: fsc, exe: exe, path: path, template: fsc.Fork()}, nil
+	return &JoinedContainer{ID: cfg.ID, cfg: cfg, gofer: g, fsc: fsc, exe: exe, path: path, template: fsc.Fork(), goferFS: gfs}, nil
 }
 
 // StartContainer starts jc's init, in a new session, with stdio as its descriptors 0-2 (or,
@@ -88,7 +93,9 @@ func (s *Sandbox) ExecInContainer(jc *JoinedContainer, e control.ExecSpec, stdio
 }
 
 // Release drops what jc holds: its filesystem contexts (and so, once its processes are
-// gone, its mount namespace) and its gofer, which then exits.
+// gone, its mount namespace), the host files its filesystems keep open (so that the
+// sandbox holds nothing in its root: gofer.Filesystem.ReleaseHostFiles) and its gofer,
+// which then exits.
 //
 // Preconditions: no process of jc is left.
 func (jc *JoinedContainer) Release() {
@@ -104,6 +111,10 @@ func (jc *JoinedContainer) Release() {
 		jc.template.DecRef()
 		jc.template = nil
 	}
+	for _, fs := range jc.goferFS {
+		fs.ReleaseHostFiles()
+	}
+	jc.goferFS = nil
 	if jc.gofer != nil {
 		jc.gofer.Close()
 		jc.gofer = nil

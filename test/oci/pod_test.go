@@ -374,6 +374,23 @@ func TestPod(t *testing.T) {
 	if s := pod.state("pod"); s.Status != "running" {
 		t.Fatalf("sandbox after deleting its app containers: %+v", s)
 	}
+	// A container deleted before it started.
+	a4 := podMember(t, root, "a4", "pod", "exec sleep 603", true)
+	a4.must("create", "--bundle", a4.bundle, "a4")
+	a4.must("delete", "a4")
+	// The sandbox holds no host file of theirs (containerd unmounts a deleted
+	// container's rootfs: a descriptor left open would make it busy).
+	boot := hostProcs("boot", "--root="+root)
+	if len(boot) != 1 {
+		t.Fatalf("runsc boot processes: %v", boot)
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", boot[0]))
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", boot[0], fd.Name()))
+		if strings.HasPrefix(target, a1.bundle) || strings.HasPrefix(target, a2.bundle) || strings.HasPrefix(target, a4.bundle) {
+			t.Fatalf("the sandbox still has %s open after its container was deleted", target)
+		}
+	}
 	pod.must("exec", "pod", "busybox", "true")
 
 	// A container created after those, then the sandbox deleted under it.
@@ -409,7 +426,7 @@ func TestPod(t *testing.T) {
 		t.Fatalf("state left: %v %v", ents, err)
 	}
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
-	for _, e := range []*env{pod, a1, a2, a3} {
+	for _, e := range []*env{pod, a1, a2, a3, a4} {
 		if strings.Contains(string(mi), e.bundle) {
 			t.Fatalf("a mount of %s is left", e.bundle)
 		}
