@@ -313,12 +313,7 @@ func (c *Controller) deleteJoined(id string) error {
 	k.KillContainer(id)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		left := 0
-		for _, p := range k.ProcessList() {
-			if p.Container == id {
-				left++
-			}
-		}
+		left := k.ContainerRunning(id)
 		if left == 0 {
 			break
 		}

@@ -37,3 +37,15 @@ func (k *Kernel) ContainerInit(id string) *ThreadGroup {
 	defer k.mu.Unlock()
 	return k.containerInits[id]
 }
+
+// ContainerRunning counts the processes of container id that have not finished exiting
+// (zombies excluded).
+func (k *Kernel) ContainerRunning(id string) int {
+	n := 0
+	for _, tg := range k.Processes() {
+		if tg.container == id && !tg.IsZombie() {
+			n++
+		}
+	}
+	return n
+}
