@@ -97,7 +97,9 @@ func (c *Container) join(o CreateOptions, sandboxDir string) (*os.Process, error
 	// The gofer lives until the container is deleted, which may be long after its
 	// processes exit: it must not hold the container's stdio (a pipe's reader would not
 	// see the end), so its stderr is runsc's log.
-	gcmd, gsock, err := boot.StartGofer(o.Config.GoferSpec(), o.GoferStderr)
+	gs := o.Config.GoferSpec()
+	gs.Rootless = o.Rootless
+	gcmd, gsock, err := boot.StartGofer(gs, o.GoferStderr)
 	if err != nil {
 		return nil, err
 	}

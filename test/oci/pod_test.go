@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/test/internal/ptytest"
 )
 
 // Pods: containers that join the sandbox of a pod's first container through the CRI
@@ -489,17 +491,17 @@ func TestPodTerminal(t *testing.T) {
 	a.setArgs("sh")
 	a.setProcess("terminal", true)
 	a.setProcess("env", []any{"PATH=/bin", "PS1=$ ", "TERM=dumb", "WHO=tty"})
-	rcv := newConsoleReceiver(t)
-	a.must("create", "--bundle", a.bundle, "--console-socket", rcv.path, "tty")
-	m := rcv.master(t)
-	var s screen
-	go s.read(m)
+	rcv := ptytest.NewReceiver(t)
+	a.must("create", "--bundle", a.bundle, "--console-socket", rcv.Path, "tty")
+	m := rcv.Master(t)
+	var s ptytest.Screen
+	go s.Read(m)
 	a.must("start", "tty")
-	s.expect(t, "$ ")
+	s.Expect(t, "$ ")
 	if _, err := m.WriteString("tty; echo who-$WHO\r"); err != nil {
 		t.Fatal(err)
 	}
-	if out := s.expect(t, "who-tty"); !strings.Contains(out, "/dev/pts/0") {
+	if out := s.Expect(t, "who-tty"); !strings.Contains(out, "/dev/pts/0") {
 		t.Fatalf("tty in the joined container: %q", out)
 	}
 	if _, err := m.WriteString("exit 5\r"); err != nil {
