@@ -556,3 +556,41 @@ func TestPodTerminal(t *testing.T) {
 		t.Fatalf("sandbox after delete --force of a joined container: %+v", s)
 	}
 }
+
+// TestPodSandboxDies: when the sandbox process dies (SIGKILL from the host), a joined
+// container's waiter records SIGKILL and exits, and its gofer goes with the sandbox.
+func TestPodSandboxDies(t *testing.T) {
+	pod := podMember(t, "", "dpod", "dpod", "exec sleep 593", true)
+	pod.must("create", "--bundle", pod.bundle, "dpod")
+	pod.must("start", "dpod")
+	a := podMember(t, pod.root, "orphan", "dpod", "exec sleep 592", true)
+	pidFile := filepath.Join(t.TempDir(), "orphan.pid")
+	sr := a.createUnderSubreaper("orphan", pidFile)
+	a.must("start", "orphan")
+	gofer, waiter := rawState(t, pod.root, "orphan")
+	boot := pod.state("dpod").Pid
+	if err := unix.Kill(boot, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if l := sr.next(t, 20*time.Second); l != "exit 137" {
+		t.Fatalf("the waiter after its sandbox died: %q, want exit 137", l)
+	}
+	if w := a.runsc("wait", "orphan"); w.code != 137 {
+		t.Fatalf("wait orphan: %+v, want 137", w)
+	}
+	if s := a.state("orphan"); s.Status != "stopped" || s.ExitCode == nil || *s.ExitCode != 137 || s.Pid != 0 {
+		t.Fatalf("state orphan: %+v", s)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for hostAlive(gofer) || hostAlive(waiter) {
+		if time.Now().After(deadline) {
+			t.Fatalf("gofer %d or waiter %d outlived the sandbox", gofer, waiter)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.must("delete", "orphan")
+	pod.must("delete", "dpod")
+	if ents, err := os.ReadDir(pod.root); err != nil || len(ents) != 0 {
+		t.Fatalf("state left: %v %v", ents, err)
+	}
+}
