@@ -105,7 +105,8 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	opts := vfs.MountOptions{Source: src, Data: data, Creds: vfs.TaskCreds(t)}
 	if fstype == proc.Name || fstype == proc.SysfsName {
-		opts.Private = t.Kernel()
+		// A proc instance shows the mounting task's pid namespace.
+		opts.Private = proc.Options{Kernel: t.Kernel(), PIDNamespace: t.PIDNamespace()}
 	}
 	if !tvd.Dentry.IsDir() {
 		return 0, unix.ENOTDIR
