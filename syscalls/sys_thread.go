@@ -300,3 +300,8 @@ func Getcpu(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	return 0, nil
 }
+
+// Unshare implements Linux syscall unshare(2).
+func Unshare(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.Unshare(uint64(args[0]))
+}

@@ -32,7 +32,7 @@ const supportedCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | u
 // namespaceCloneFlags create namespaces that the sandbox does not offer to applications
 // (CLONE_NEWPID is offered: pidns.go).
 const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
-	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWPID
+	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWNET
 
 // Clone creates a new task as clone(2) does: a thread of the caller's process with
 // CLONE_THREAD, else a new process (cloneProcess).
