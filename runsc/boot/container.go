@@ -66,6 +66,11 @@ type ContainerConfig struct {
 	// sandbox of container SandboxID (containers.go).
 	ContainerType string `json:"containerType,omitempty"`
 	SandboxID     string `json:"sandboxId,omitempty"`
+	// SharesPIDNamespace is set for a joining container whose linux.namespaces has a pid
+	// entry with a path (the sandbox's: Kubernetes' shareProcessNamespace): its processes
+	// are in the sandbox's pid namespace. Without it, a joining container's init is pid
+	// 1 of a namespace of its own (containers.go).
+	SharesPIDNamespace bool `json:"sharesPidNamespace,omitempty"`
 }
 
 // The container types of the CRI annotations.

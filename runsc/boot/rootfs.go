@@ -12,6 +12,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/devpts"
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	"github.com/stockade-sandbox/stockade/fsimpl/overlay"
+	"github.com/stockade-sandbox/stockade/fsimpl/proc"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
@@ -52,6 +53,9 @@ type RootFS struct {
 	// vfs.MountOptions.Private; tmpfs instances (and the overlay's upper layer) take its
 	// memory file for their data.
 	Kernel *kernel.Kernel
+	// PIDNamespace is the pid namespace the container's proc instances show (nil: the
+	// sandbox's).
+	PIDNamespace *kernel.PIDNamespace
 	// Logf, if set, receives debug notes (spec mounts that are skipped).
 	Logf func(format string, args ...any)
 	// goferFS, if set, is called with every gofer filesystem made (a joined container
@@ -157,6 +161,9 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 	}
 	for _, m := range mounts {
 		opts := vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
+		if m.fstype == proc.Name && r.PIDNamespace != nil {
+			opts.Private = proc.Options{Kernel: r.Kernel, PIDNamespace: r.PIDNamespace}
+		}
 		if m.fstype == gofer.Name {
 			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly, MemFile: r.memFile()}}
 		}

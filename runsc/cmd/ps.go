@@ -31,9 +31,9 @@ func (*Ps) Usage() string {
 Lists the container's processes as "ps -ef" does (UID PID PPID C STIME TTY TIME CMD), or,
 with --format json, the list of their pids. The pids are the sandbox's own (the container's
 pid namespace, where init is 1), not host pids: the container's processes are not host
-processes. The containers of one pod share its sandbox's pid numbers: a container that
-joined a sandbox lists its own processes, whose pids are the pod's. No ps options are
-supported ("-ef" is accepted).
+processes. A container that joined a pod's sandbox has a pid namespace of its own (its
+init is 1 there), unless its spec names the sandbox's (shareProcessNamespace): then its
+pids are the pod's. No ps options are supported ("-ef" is accepted).
 `
 }
 func (p *Ps) SetFlags(f *flag.FlagSet) {

@@ -268,6 +268,11 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Annotations:     spec.Annotations,
 	}
 	c.ContainerType, c.SandboxID, _ = PodRole(spec)
+	if c.Joins() && spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			c.SharesPIDNamespace = c.SharesPIDNamespace || (ns.Type == specs.PIDNamespace && ns.Path != "")
+		}
+	}
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)
 	}

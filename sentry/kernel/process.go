@@ -82,9 +82,6 @@ type tgProc struct {
 	execed bool
 	// subreaper is PR_SET_CHILD_SUBREAPER.
 	subreaper bool
-	// orphaned is set when the process lost its parent and no process adopted it (its
-	// container's init had exited): it is reaped as soon as it exits.
-	orphaned bool
 	// reapAll is set on a pid namespace's init that has exited and is emptying its
 	// namespace (zapPIDNamespace): its children are reaped as they exit.
 	reapAll bool
@@ -267,11 +264,7 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 			delete(tg.proc.children, c)
 			c.parent = reaper
 			c.proc.exitSignal = int(syscall.SIGCHLD)
-			if reaper != nil {
-				reaper.proc.children[c] = struct{}{}
-			} else {
-				c.proc.orphaned = true
-			}
+			reaper.proc.children[c] = struct{}{}
 			if c.proc.zombie {
 				notify = append(notify, c)
 			}
@@ -306,8 +299,10 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 	for _, c := range notify {
 		k.childExited(c)
 	}
-	if tg.containerInit {
-		// As when a pid namespace's init dies: the rest of its container is killed.
+	if tg.containerInit && tg.ids.ns == k.root {
+		// The init of a container sharing the sandbox's pid namespace: as containerd
+		// does when such a container's init exits, the rest of the container is killed
+		// (one with a namespace of its own was emptied by zapPIDNamespace).
 		k.KillContainer(tg.container)
 	}
 	if isInit {
@@ -336,9 +331,6 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 	k.mu.Lock()
 	p := tg.parent
 	if p == nil || !tg.proc.zombie {
-		if p == nil && tg.proc.zombie && tg.proc.orphaned {
-			k.reapLocked(tg) // no one is left to wait for it
-		}
 		k.mu.Unlock()
 		return
 	}
@@ -364,10 +356,7 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 }
 
 // reaperForLocked returns the process that adopts tg's children: the nearest living
-// ancestor in tg's pid namespace that is a child subreaper, else the namespace's init; in
-// the sandbox's namespace, the init of tg's container: the sandbox's init, or a joining
-// container's (kernel_containers.go), nil when that init has exited: the children are
-// then reaped as soon as they exit.
+// ancestor in tg's pid namespace that is a child subreaper, else the namespace's init.
 //
 // Preconditions: Kernel.mu is held; tg is not its namespace's init.
 func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
@@ -377,14 +366,8 @@ func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
 			return a
 		}
 	}
-	if ns != k.root {
+	if ns.init != nil {
 		return ns.init
-	}
-	if k.init != nil && tg.container != k.init.container {
-		if ci := k.containerInits[tg.container]; ci != nil && ci != tg && !ci.proc.zombie {
-			return ci
-		}
-		return nil
 	}
 	return k.init
 }
