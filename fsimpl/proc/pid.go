@@ -491,13 +491,14 @@ func (x target) mounts(r *kernel.Task, info bool) ([]byte, error) {
 			continue
 		}
 		fsType := m.Filesystem().TypeName()
+		src := m.Filesystem().Source()
 		opts := mountOpts(m.Flags())
 		if info {
 			dev := m.Filesystem().Dev()
-			fmt.Fprintf(&sb, "%d %d %d:%d / %s %s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
-				p, opts, fsType, fsType, superOpts(m.Flags()))
+			fmt.Fprintf(&sb, "%d %d %d:%d %s %s %s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
+				m.RootPath(), p, opts, fsType, src, superOpts(m.Flags()))
 		} else {
-			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", fsType, p, fsType, opts)
+			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", src, p, fsType, opts)
 		}
 	}
 	return []byte(sb.String()), nil

@@ -52,6 +52,11 @@ type ContainerConfig struct {
 	Hostname string `json:"hostname,omitempty"`
 	// Mounts are the spec's mounts, in order.
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Devices are linux.devices, made in /dev.
+	Devices []Device `json:"devices,omitempty"`
+	// ReadonlyPaths and MaskedPaths are linux.readonlyPaths and linux.maskedPaths.
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	// Annotations are the spec's annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// MemoryLimit is linux.resources.memory.limit (0: none): the sentry's memory file is
@@ -122,6 +127,7 @@ func (c *ContainerConfig) Options() Options {
 func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 	return RootFS{
 		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts, ReadOnly: c.RootReadonly,
+		Devices: c.Devices, ReadonlyPaths: c.ReadonlyPaths, MaskedPaths: c.MaskedPaths,
 		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
 		Caps: KernelCaps(c.Caps),
 	}

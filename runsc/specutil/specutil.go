@@ -277,6 +277,24 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 	for _, r := range p.Rlimits {
 		c.Rlimits = append(c.Rlimits, boot.Rlimit{Resource: rlimitNumbers[r.Type], Cur: r.Soft, Max: r.Hard})
 	}
+	if l := spec.Linux; l != nil {
+		c.ReadonlyPaths = append([]string(nil), l.ReadonlyPaths...)
+		c.MaskedPaths = append([]string(nil), l.MaskedPaths...)
+		for _, d := range l.Devices {
+			bd := boot.Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor}
+			if d.FileMode != nil {
+				m := uint32(d.FileMode.Perm())
+				bd.Mode = &m
+			}
+			if d.UID != nil {
+				bd.UID = *d.UID
+			}
+			if d.GID != nil {
+				bd.GID = *d.GID
+			}
+			c.Devices = append(c.Devices, bd)
+		}
+	}
 	for _, m := range spec.Mounts {
 		bm := boot.Mount{
 			Destination: m.Destination, Type: m.Type, Source: m.Source,

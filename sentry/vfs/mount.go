@@ -90,7 +90,7 @@ func (v *VirtualFilesystem) NewFilesystem(typeName string, opts MountOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	fs := &Filesystem{vfs: v, typeName: typeName, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
+	fs := &Filesystem{vfs: v, typeName: typeName, source: opts.Source, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
 	_, fs.evictable = impl.(EvictableFilesystem)
 	fs.root = newDentry(fs, root, unix.S_IFDIR)
 	return fs, nil

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sort"
+	"strings"
 	"sync/atomic"
 )
 
@@ -69,3 +70,24 @@ func (ns *MountNamespace) Mounts() []MountEntry {
 
 // Namespace returns the mount namespace the mount belongs to.
 func (m *Mount) Namespace() *MountNamespace { return m.ns }
+
+// RootPath returns the path of the mount's root inside its filesystem: "/" for a mount of
+// a whole filesystem, the bound subtree's path for a bind mount (mountinfo's fourth field).
+func (m *Mount) RootPath() string {
+	fs := m.fs
+	fs.renameMu.RLock()
+	defer fs.renameMu.RUnlock()
+	var parts []string
+	for d := m.root; d != fs.root && d.parent != nil; d = d.parent {
+		parts = append(parts, d.name)
+	}
+	var sb strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		sb.WriteByte('/')
+		sb.WriteString(parts[i])
+	}
+	if sb.Len() == 0 {
+		return "/"
+	}
+	return sb.String()
+}
