@@ -495,8 +495,12 @@ func (x target) mounts(r *kernel.Task, info bool) ([]byte, error) {
 		opts := mountOpts(m.Flags())
 		if info {
 			dev := m.Filesystem().Dev()
-			fmt.Fprintf(&sb, "%d %d %d:%d %s %s %s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
-				m.RootPath(), p, opts, fsType, src, superOpts(m.Flags()))
+			optional := ""
+			if m.Unbindable() {
+				optional = " unbindable"
+			}
+			fmt.Fprintf(&sb, "%d %d %d:%d %s %s %s%s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
+				m.RootPath(), p, opts, optional, fsType, src, superOpts(m.Flags()))
 		} else {
 			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", src, p, fsType, opts)
 		}

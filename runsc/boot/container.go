@@ -57,6 +57,8 @@ type ContainerConfig struct {
 	// ReadonlyPaths and MaskedPaths are linux.readonlyPaths and linux.maskedPaths.
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	// RootPropagation is linux.rootfsPropagation.
+	RootPropagation string `json:"rootPropagation,omitempty"`
 	// Annotations are the spec's annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// MemoryLimit is linux.resources.memory.limit (0: none): the sentry's memory file is
@@ -128,7 +130,8 @@ func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 	return RootFS{
 		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts, ReadOnly: c.RootReadonly,
 		Devices: c.Devices, ReadonlyPaths: c.ReadonlyPaths, MaskedPaths: c.MaskedPaths,
-		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
+		RootPropagation: c.RootPropagation,
+		Cwd:             c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
 		Caps: KernelCaps(c.Caps),
 	}
 }

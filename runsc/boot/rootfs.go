@@ -41,6 +41,10 @@ type RootFS struct {
 	// read-only path is bound onto itself read-only; a masked directory gets an empty
 	// read-only tmpfs, any other masked file /dev/null. Paths that do not exist are skipped.
 	ReadonlyPaths, MaskedPaths []string
+	// RootPropagation is linux.rootfsPropagation: "unbindable" and "runbindable" make the
+	// root mount (and, with runbindable, every mount) unbindable; the others leave every
+	// mount private (the sentry has no shared mounts).
+	RootPropagation string
 	// ReadOnly makes the root mount read-only once the mount points and the cwd have been
 	// made (root.readonly; under the overlay, too: its writable layer then only holds them).
 	ReadOnly bool
@@ -123,6 +127,8 @@ type sentryMount struct {
 	// attach and readOnly are a gofer bind mount's attach point and mode.
 	attach   string
 	readOnly bool
+	// propagation is the spec's propagation option, if any ("unbindable", "rprivate"...).
+	propagation string
 }
 
 // newRootFS builds the container's root mount namespace and init's filesystem context:
@@ -202,18 +208,22 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 			if err != nil {
 				return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 			}
-			if _, err := v.BindChild(fs, gofer.FileAttachName, target, m.flags); err != nil {
+			nm, err := v.BindChild(fs, gofer.FileAttachName, target, m.flags)
+			if err != nil {
 				return nil, fmt.Errorf("mounting %s: %w", m.path, err)
 			}
+			setPropagation(v, nm, m.propagation)
 			continue
 		}
 		target, err := mountPoint(v, root, m.path, r.Container)
 		if err != nil {
 			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
-		if _, err := v.MountAt(fs, target, m.flags); err != nil {
+		nm, err := v.MountAt(fs, target, m.flags)
+		if err != nil {
 			return nil, fmt.Errorf("mounting %s: %w", m.path, err)
 		}
+		setPropagation(v, nm, m.propagation)
 	}
 	if r.Container {
 		if err := makeDevices(v, root, r.Devices); err != nil {
@@ -225,6 +235,7 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		if err := maskPaths(v, root, r.MaskedPaths); err != nil {
 			return nil, err
 		}
+		setPropagation(v, root.Mount, r.RootPropagation)
 	}
 	fsc := vfs.NewFSContext(ns)
 	if r.Umask != nil {
@@ -280,6 +291,7 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 		dst := path.Clean(m.Destination)
 		var flags uint32
 		var data []string
+		var sm sentryMount
 		keys := tmpfsData
 		if m.Type == "devpts" {
 			keys = devptsData
@@ -293,9 +305,11 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 				flags &^= unix.MS_RDONLY
 			case keys[k]:
 				data = append(data, o)
+			case propagationTypes[o]:
+				sm.propagation = o
 			}
 		}
-		sm := sentryMount{path: dst, source: m.Source, flags: flags &^ unix.MS_RELATIME &^ unix.MS_STRICTATIME &^ unix.MS_NODIRATIME &^ unix.MS_NOATIME &^ unix.MS_SYNCHRONOUS}
+		sm.path, sm.source, sm.flags = dst, m.Source, flags&^unix.MS_RELATIME&^unix.MS_STRICTATIME&^unix.MS_NODIRATIME&^unix.MS_NOATIME&^unix.MS_SYNCHRONOUS
 		switch {
 		case m.IsBind():
 			if r.Gofer == nil {
@@ -324,6 +338,24 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 		out = append(out, sm)
 	}
 	return out, nil
+}
+
+// propagationTypes are the spec's mount propagation options.
+var propagationTypes = map[string]bool{
+	"shared": true, "rshared": true, "slave": true, "rslave": true, "private": true,
+	"rprivate": true, "unbindable": true, "runbindable": true,
+}
+
+// setPropagation applies a spec propagation option (or linux.rootfsPropagation) to m: the
+// unbindable ones are kept (with runbindable, for the mounts below m too); shared and
+// slave ones leave the mounts private, as the sentry has no propagation between mounts.
+func setPropagation(v *vfs.VirtualFilesystem, m *vfs.Mount, p string) {
+	switch p {
+	case "unbindable":
+		v.SetPropagation(m, unix.MS_UNBINDABLE, false)
+	case "runbindable":
+		v.SetPropagation(m, unix.MS_UNBINDABLE, true)
+	}
 }
 
 // newRootNamespace makes the mount namespace whose root is r's root filesystem.

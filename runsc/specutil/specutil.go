@@ -280,6 +280,7 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 	if l := spec.Linux; l != nil {
 		c.ReadonlyPaths = append([]string(nil), l.ReadonlyPaths...)
 		c.MaskedPaths = append([]string(nil), l.MaskedPaths...)
+		c.RootPropagation = l.RootfsPropagation
 		for _, d := range l.Devices {
 			bd := boot.Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor}
 			if d.FileMode != nil {

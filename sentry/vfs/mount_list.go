@@ -71,9 +71,25 @@ func (ns *MountNamespace) Mounts() []MountEntry {
 // Namespace returns the mount namespace the mount belongs to.
 func (m *Mount) Namespace() *MountNamespace { return m.ns }
 
-// RootPath returns the path of the mount's root inside its filesystem: "/" for a mount of
-// a whole filesystem, the bound subtree's path for a bind mount (mountinfo's fourth field).
+// BackingPather is implemented by filesystems whose root is a subtree of a larger one (the
+// gofer's bind mounts of host directories): BackingPath maps a path from the filesystem's
+// root to the path in that larger one.
+type BackingPather interface {
+	BackingPath(p string) string
+}
+
+// RootPath returns the path of the mount's root inside its filesystem (mountinfo's fourth
+// field): "/" for a mount of a whole filesystem, the bound subtree's path for a bind mount,
+// mapped through BackingPather when the filesystem implements it.
 func (m *Mount) RootPath() string {
+	p := m.rootPath()
+	if bp, ok := m.fs.impl.(BackingPather); ok {
+		return bp.BackingPath(p)
+	}
+	return p
+}
+
+func (m *Mount) rootPath() string {
 	fs := m.fs
 	fs.renameMu.RLock()
 	defer fs.renameMu.RUnlock()

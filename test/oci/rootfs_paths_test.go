@@ -114,17 +114,40 @@ echo x > /dev/mynull && cat /dev/mynull && echo null ok; cat /dev/nodrv 2>&1; tr
 			return map[string]any{"path": path, "type": typ, "major": major, "minor": minor, "fileMode": mode, "uid": uid, "gid": uid}
 		}
 		m["linux"].(map[string]any)["devices"] = []any{
-			dev("/dev/mynull", "c", 1, 3, 0o666, 0), dev("/dev/nodrv", "c", 10, 666, 0o660, 0),
+			dev("/dev/mynull", "c", 1, 3, 0o666, 0), dev("/dev/nodrv", "c", 4000, 1, 0o660, 0),
 			dev("/dev/blk", "b", 8, 666, 0o600, 7), dev("/dev/fifo", "p", 0, 0, 0o640, 0),
 		}
 	})
 	r := e.must("run", "devs")
 	want := "/dev/mynull character special file 1:3 666 0:0\n" +
-		"/dev/nodrv character special file a:29a 660 0:0\n" +
+		"/dev/nodrv character special file fa0:1 660 0:0\n" +
 		"/dev/blk block special file 8:29a 600 7:7\n" +
 		"/dev/fifo fifo 0:0 640 0:0\n" +
 		"null ok\n" +
 		"cat: can't open '/dev/nodrv': No such device or address\n"
+	if r.stdout != want {
+		t.Fatalf("stdout\n%s\nwant\n%s", r.stdout, want)
+	}
+}
+
+// TestRootfsPropagationUnbindable: linux.rootfsPropagation "unbindable" makes the root mount
+// unbindable (a bind mount of / fails with EINVAL, as the validation suite checks, and
+// mountinfo shows the field); a spec bind mount with "unbindable" is too, and its root in
+// mountinfo is the host path it binds, as Linux shows a bind mount's root.
+func TestRootfsPropagationUnbindable(t *testing.T) {
+	t.Parallel()
+	host := t.TempDir()
+	e := newBusyboxEnv(t, `mkdir -p /tmp/t; mount --bind / /tmp/t 2>&1; mount --bind /mnt/b /tmp/t 2>&1;
+awk '$5 == "/" || $5 == "/mnt/b" {print $4, $5, $7}' /proc/self/mountinfo; true`)
+	e.addMount("/mnt/b", "bind", host, "rbind", "unbindable")
+	e.addMount("/tmp", "tmpfs", "tmpfs")
+	caps := []any{"CAP_SYS_ADMIN"}
+	e.setProcess("capabilities", map[string]any{"bounding": caps, "effective": caps, "permitted": caps})
+	e.editSpec(func(m map[string]any) { m["linux"].(map[string]any)["rootfsPropagation"] = "unbindable" })
+	r := e.must("run", "unb")
+	want := "mount: mounting / on /tmp/t failed: Invalid argument\n" +
+		"mount: mounting /mnt/b on /tmp/t failed: Invalid argument\n" +
+		"/ / unbindable\n" + host + " /mnt/b unbindable\n"
 	if r.stdout != want {
 		t.Fatalf("stdout\n%s\nwant\n%s", r.stdout, want)
 	}
