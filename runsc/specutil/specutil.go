@@ -204,8 +204,8 @@ func Validate(spec *specs.Spec, bundle string) error {
 				return fmt.Errorf("%s: \"linux.namespaces[%d]\": namespace type %q is listed twice", ConfigName, i, ns.Type)
 			}
 			seenNS[ns.Type] = true
-			if ns.Type == specs.NetworkNamespace && ns.Path != "" {
-				if err := checkNetNS(ns.Path); err != nil {
+			if ns.Path != "" {
+				if err := checkNSPath(ns.Type, ns.Path); err != nil {
 					return fmt.Errorf("%s: \"linux.namespaces[%d]\": %w", ConfigName, i, err)
 				}
 			}
@@ -329,20 +329,37 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// checkNetNS checks that path is a network namespace.
-func checkNetNS(path string) error {
+// nsCloneFlags are the CLONE_NEW* values NS_GET_NSTYPE returns, by spec type.
+var nsCloneFlags = map[specs.LinuxNamespaceType]int{
+	specs.PIDNamespace: unix.CLONE_NEWPID, specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace: unix.CLONE_NEWNS, specs.IPCNamespace: unix.CLONE_NEWIPC,
+	specs.UTSNamespace: unix.CLONE_NEWUTS, specs.UserNamespace: unix.CLONE_NEWUSER,
+	specs.CgroupNamespace: unix.CLONE_NEWCGROUP, specs.TimeNamespace: unix.CLONE_NEWTIME,
+}
+
+// nsNames are the namespace types as error messages name them.
+var nsNames = map[specs.LinuxNamespaceType]string{specs.NetworkNamespace: "network"}
+
+// checkNSPath checks that path is a namespace of type typ, as runc's setns would find (the
+// OCI spec: a path of another type is an error). Only the network namespace is joined
+// (the sandbox makes its own others), but every path is checked.
+func checkNSPath(typ specs.LinuxNamespaceType, path string) error {
+	name := nsNames[typ]
+	if name == "" {
+		name = string(typ)
+	}
 	if !filepath.IsAbs(path) {
-		return fmt.Errorf("network namespace path %q must be absolute", path)
+		return fmt.Errorf("%s namespace path %q must be absolute", name, path)
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("network namespace %s: %w", path, err)
+		return fmt.Errorf("%s namespace %s: %w", name, path, err)
 	}
 	defer unix.Close(fd)
 	// NS_GET_NSTYPE
-	typ, err := unix.IoctlRetInt(fd, 0xb703)
-	if err != nil || typ != unix.CLONE_NEWNET {
-		return fmt.Errorf("%s is not a network namespace", path)
+	got, err := unix.IoctlRetInt(fd, 0xb703)
+	if err != nil || got != nsCloneFlags[typ] {
+		return fmt.Errorf("%s is not a %s namespace", path, name)
 	}
 	return nil
 }

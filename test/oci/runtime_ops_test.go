@@ -525,6 +525,17 @@ func TestNetNSJoin(t *testing.T) {
 		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "network", "path": "/etc/hostname"}}
 	})
 	e.fails("/etc/hostname is not a network namespace", "create", "bad")
+	// Every namespace path is checked against its type, as runc's setns does (a path of
+	// another type is an error; the OCI validation suite checks it for each type).
+	e.editSpec(func(m map[string]any) {
+		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "ipc", "path": "/proc/self/ns/mnt"}}
+	})
+	e.fails("/proc/self/ns/mnt is not a ipc namespace", "create", "bad")
+	e.editSpec(func(m map[string]any) {
+		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "uts"}, map[string]any{"type": "cgroup", "path": "/proc/self/ns/cgroup"}}
+	})
+	e.must("create", "good")
+	e.must("delete", "--force", "good")
 }
 
 // TestPsErrors: ps's bad input.
