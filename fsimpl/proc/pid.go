@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -567,13 +566,8 @@ func (x target) limits(*kernel.Task) ([]byte, error) {
 	return []byte(sb.String()), nil
 }
 
-// oomAdj holds oom_score_adj values by process (nothing acts on them).
-var oomAdj sync.Map // *kernel.ThreadGroup -> int
-
 func (x target) oomScoreAdj(*kernel.Task) ([]byte, error) {
-	v, _ := oomAdj.Load(x.tg)
-	n, _ := v.(int)
-	return []byte(strconv.Itoa(n) + "\n"), nil
+	return []byte(strconv.Itoa(int(x.tg.OOMScoreAdj())) + "\n"), nil
 }
 
 func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
@@ -581,6 +575,6 @@ func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
 	if err != nil || n < -1000 || n > 1000 {
 		return unix.EINVAL
 	}
-	oomAdj.Store(x.tg, n)
+	x.tg.SetOOMScoreAdj(int32(n))
 	return nil
 }

@@ -40,6 +40,8 @@ type ContainerConfig struct {
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
 	// NoNewPrivileges is process.noNewPrivileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// OOMScoreAdj is process.oomScoreAdj (0 if unset).
+	OOMScoreAdj int32 `json:"oomScoreAdj,omitempty"`
 
 	// Terminal is process.terminal: the sandbox's standard descriptors are the host
 	// console (a pty slave) and init gets a terminal of the sentry's (console.go).
@@ -115,7 +117,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {

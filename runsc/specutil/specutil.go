@@ -270,6 +270,9 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 			c.ConsoleRows, c.ConsoleCols = clampUint16(cs.Height), clampUint16(cs.Width)
 		}
 	}
+	if p.OOMScoreAdj != nil {
+		c.OOMScoreAdj = int32(*p.OOMScoreAdj)
+	}
 	if p.User.Umask != nil {
 		u := *p.User.Umask
 		c.Umask = &u

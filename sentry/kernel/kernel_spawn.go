@@ -65,6 +65,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	init.mu.Lock()
 	tg.rlimits = init.rlimits
 	init.mu.Unlock()
+	tg.oomScoreAdj.Store(init.oomScoreAdj.Load())
 	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 

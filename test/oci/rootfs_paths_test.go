@@ -152,3 +152,20 @@ awk '$5 == "/" || $5 == "/mnt/b" {print $4, $5, $7}' /proc/self/mountinfo; true`
 		t.Fatalf("stdout\n%s\nwant\n%s", r.stdout, want)
 	}
 }
+
+// TestProcessOOMScoreAdj: process.oomScoreAdj is init's /proc/self/oom_score_adj, which
+// its children and processes started by exec inherit.
+func TestProcessOOMScoreAdj(t *testing.T) {
+	t.Parallel()
+	e := newBusyboxEnv(t, "cat /proc/self/oom_score_adj; sh -c 'cat /proc/self/oom_score_adj'")
+	e.setProcess("oomScoreAdj", 500)
+	if r := e.must("run", "oom"); r.stdout != "500\n500\n" {
+		t.Fatalf("init and child oom_score_adj %q, want 500 twice", r.stdout)
+	}
+	e.setArgs("sleep", "60")
+	e.must("run", "--detach", "oom2")
+	defer e.runsc("delete", "--force", "oom2")
+	if x := e.must("exec", "oom2", "cat", "/proc/self/oom_score_adj"); x.stdout != "500\n" {
+		t.Fatalf("exec'd process's oom_score_adj %q, want 500", x.stdout)
+	}
+}
