@@ -21,6 +21,10 @@ func Resources(spec *specs.Spec) cgroup.Resources {
 	lr := spec.Linux.Resources
 	if m := lr.Memory; m != nil {
 		r.MemoryLimit, r.MemoryReservation, r.MemorySwap = m.Limit, m.Reservation, m.Swap
+		r.MemorySwappiness, r.DisableOOMKiller = m.Swappiness, m.DisableOOMKiller
+	}
+	for _, d := range lr.Devices {
+		r.Devices = append(r.Devices, cgroup.DeviceRule{Allow: d.Allow, Type: d.Type, Major: d.Major, Minor: d.Minor, Access: d.Access})
 	}
 	if c := lr.CPU; c != nil {
 		r.CPUShares, r.CPUQuota, r.CPUPeriod = c.Shares, c.Quota, c.Period

@@ -326,7 +326,7 @@ func TestCgroup(t *testing.T) {
 	parent := "/stockade-test-" + strconv.Itoa(os.Getpid())
 	path := parent + "/cg"
 	t.Cleanup(func() {
-		for _, c := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids", ""} {
+		for _, c := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "devices", ""} {
 			os.Remove(filepath.Join("/sys/fs/cgroup", c, parent))
 		}
 	})
@@ -334,9 +334,15 @@ func TestCgroup(t *testing.T) {
 		l := m["linux"].(map[string]any)
 		l["cgroupsPath"] = path
 		l["resources"] = map[string]any{
-			"memory": map[string]any{"limit": 256 << 20},
+			"memory": map[string]any{"limit": 256 << 20, "swappiness": 10, "disableOOMKiller": true},
 			"cpu":    map[string]any{"shares": 512, "quota": 50000, "period": 100000},
 			"pids":   map[string]any{"limit": 200},
+			// As runc writes them, in order: everything denied, then two devices allowed.
+			"devices": []any{
+				map[string]any{"allow": false, "access": "rwm"},
+				map[string]any{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+				map[string]any{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rw"},
+			},
 		}
 	})
 	mounts0, _ := os.ReadFile("/proc/self/mountinfo")
@@ -356,6 +362,15 @@ func TestCgroup(t *testing.T) {
 		}
 		if got := cgroupFile(t, "cpu", path, "cpu.shares", ""); got != "512" {
 			t.Fatalf("cpu shares %s", got)
+		}
+		if got := cgroupFile(t, "memory", path, "memory.swappiness", ""); got != "10" {
+			t.Fatalf("memory swappiness %s", got)
+		}
+		if got := cgroupFile(t, "memory", path, "memory.oom_control", ""); !strings.Contains(got, "oom_kill_disable 1") {
+			t.Fatalf("memory.oom_control %q", got)
+		}
+		if got := cgroupFile(t, "devices", path, "devices.list", ""); got != "c 1:3 rwm\nc 1:5 rw" {
+			t.Fatalf("devices.list %q", got)
 		}
 	}
 	procs := cgroupFile(t, "memory", path, "cgroup.procs", "cgroup.procs")
