@@ -26,6 +26,13 @@ func Resources(spec *specs.Spec) cgroup.Resources {
 	for _, d := range lr.Devices {
 		r.Devices = append(r.Devices, cgroup.DeviceRule{Allow: d.Allow, Type: d.Type, Major: d.Major, Minor: d.Minor, Access: d.Access})
 	}
+	if len(r.Devices) > 0 {
+		// As runc does, the devices every container may use are allowed after the spec's
+		// rules (a spec usually starts by denying everything): the runtime itself opens
+		// /dev/null for the gofer's stdio once it is in the cgroup, and a console needs
+		// ptmx and the pty.
+		r.Devices = append(r.Devices, defaultAllowedDevices()...)
+	}
 	if c := lr.CPU; c != nil {
 		r.CPUShares, r.CPUQuota, r.CPUPeriod = c.Shares, c.Quota, c.Period
 		r.CPUs, r.Mems = c.Cpus, c.Mems
@@ -34,6 +41,24 @@ func Resources(spec *specs.Spec) cgroup.Resources {
 		r.PidsLimit = p.Limit
 	}
 	return r
+}
+
+// defaultAllowedDevices are the device rules runc adds after a spec's: mknod of any device,
+// and null, zero, full, random, urandom, tty, ptmx, the ptys and /dev/net/tun.
+func defaultAllowedDevices() []cgroup.DeviceRule {
+	n := func(v int64) *int64 { return &v }
+	return []cgroup.DeviceRule{
+		{Allow: true, Type: "c", Access: "m"}, {Allow: true, Type: "b", Access: "m"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(3), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(8), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(7), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(5), Minor: n(0), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(5), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(9), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(136), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(5), Minor: n(2), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(10), Minor: n(200), Access: "rwm"},
+	}
 }
 
 // Cgroup returns the container's cgroup: the one linux.cgroupsPath names, or /<id> when

@@ -337,11 +337,12 @@ func TestCgroup(t *testing.T) {
 			"memory": map[string]any{"limit": 256 << 20, "swappiness": 10, "disableOOMKiller": true},
 			"cpu":    map[string]any{"shares": 512, "quota": 50000, "period": 100000},
 			"pids":   map[string]any{"limit": 200},
-			// As runc writes them, in order: everything denied, then two devices allowed.
+			// As runc writes them, in order: everything denied, then two devices allowed,
+			// then (runc's too) the devices every container may use.
 			"devices": []any{
 				map[string]any{"allow": false, "access": "rwm"},
 				map[string]any{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
-				map[string]any{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rw"},
+				map[string]any{"allow": true, "type": "c", "major": 4, "minor": 1, "access": "rw"},
 			},
 		}
 	})
@@ -369,7 +370,8 @@ func TestCgroup(t *testing.T) {
 		if got := cgroupFile(t, "memory", path, "memory.oom_control", ""); !strings.Contains(got, "oom_kill_disable 1") {
 			t.Fatalf("memory.oom_control %q", got)
 		}
-		if got := cgroupFile(t, "devices", path, "devices.list", ""); got != "c 1:3 rwm\nc 1:5 rw" {
+		if got := cgroupFile(t, "devices", path, "devices.list", ""); !strings.HasPrefix(got, "c 1:3 rwm\nc 4:1 rw\nc *:* m\nb *:* m\n") ||
+			!strings.Contains(got, "\nc 136:* rwm\n") || strings.Contains(got, "a *:*") {
 			t.Fatalf("devices.list %q", got)
 		}
 	}
