@@ -108,7 +108,7 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		Root: conf.Root, ID: id, Bundle: bundle, Config: cfg,
 		BootFlags: conf.Flags(), PidFile: pidFile,
 		Cgroup: cg, Resources: specutil.Resources(spec), Hooks: specutil.Hooks(spec),
-		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
+		NetNS: specutil.NetNSPath(spec), CgroupNS: specutil.NewCgroupNS(spec), Log: conf.OpenRuntimeLog(),
 		Rootless: conf.IsRootless(),
 	}
 	if spec.Process.Terminal {

@@ -277,6 +277,10 @@ type CreateOptions struct {
 	// (confine.InUserNamespace), and lets create go on without a cgroup it may not make
 	// when the limits do not need one (rootlessCgroup).
 	Rootless bool
+	// CgroupNS asks for a new cgroup namespace for the sandbox (a cgroup namespace without
+	// a path in linux.namespaces): rooted at the container's cgroup, which the sandbox is
+	// started in.
+	CgroupNS bool
 	// Log receives warnings (failed poststart/poststop hooks come later; create's own
 	// are errors). May be nil.
 	Log interface{ Warnf(string, ...any) }
@@ -466,6 +470,9 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	// END confinement
 	if o.NetNS != "" && cmd.SysProcAttr.Cloneflags != 0 {
 		cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
+	}
+	if o.CgroupNS && cmd.SysProcAttr.Cloneflags != 0 {
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
 	}
 	// A new user namespace starts with every capability in it, whatever the bounding set
 	// of the thread that forks it: rootless, the sandbox drops them itself.

@@ -103,6 +103,19 @@ func Hooks(spec *specs.Spec) *container.Hooks {
 	}
 }
 
+// NewCgroupNS reports whether linux.namespaces asks for a new cgroup namespace.
+func NewCgroupNS(spec *specs.Spec) bool {
+	if spec.Linux == nil {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // NetNSPath is the path of the network namespace linux.namespaces asks the sandbox to
 // join ("": a new one).
 func NetNSPath(spec *specs.Spec) string {

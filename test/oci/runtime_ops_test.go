@@ -647,3 +647,44 @@ func TestNoNewPrivs(t *testing.T) {
 		e.must("delete", "--force", id)
 	}
 }
+
+// TestCgroupNamespace: a cgroup namespace without a path in linux.namespaces gives the
+// sandbox a new one (as runc gives the container); without it, the sandbox stays in the
+// caller's.
+func TestCgroupNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("namespaces need root")
+	}
+	e := newBusyboxEnv(t, "sleep 60")
+	mine, err := os.Readlink("/proc/self/ns/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxNS := func(id string) string {
+		t.Helper()
+		e.must("run", "--detach", id)
+		defer e.must("delete", "--force", id)
+		ns, err := os.Readlink("/proc/" + strconv.Itoa(e.state(id).Pid) + "/ns/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns
+	}
+	// runsc spec's default has one.
+	if got := sandboxNS("new"); got == mine {
+		t.Fatalf("with a cgroup namespace in the spec: sandbox still in the caller's %s", got)
+	}
+	e.editSpec(func(m map[string]any) {
+		l := m["linux"].(map[string]any)
+		var kept []any
+		for _, ns := range l["namespaces"].([]any) {
+			if ns.(map[string]any)["type"] != "cgroup" {
+				kept = append(kept, ns)
+			}
+		}
+		l["namespaces"] = kept
+	})
+	if got := sandboxNS("same"); got != mine {
+		t.Fatalf("without a cgroup namespace in the spec: sandbox's %s, want the caller's %s", got, mine)
+	}
+}
