@@ -27,8 +27,12 @@ type Device struct {
 // makeDevices creates the spec's device nodes, as runc does with mknod: the type, numbers,
 // permissions and owner the spec gives (an existing file at the path is replaced). A
 // character device the sandbox implements (fsimpl/dev) works; any other opens with ENXIO.
+// /dev/ptmx stays the link to pts/ptmx, as runc makes it whatever the spec lists.
 func makeDevices(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, devs []Device) error {
 	for _, d := range devs {
+		if path.Clean(d.Path) == "/dev/ptmx" {
+			continue
+		}
 		var typ uint32
 		switch d.Type {
 		case "c", "u":

@@ -108,7 +108,7 @@ grep -E ' /(masked|ro)-' /proc/self/mountinfo | awk '{print $4, $5, $6, $(NF-2)}
 func TestRootfsLinuxDevices(t *testing.T) {
 	t.Parallel()
 	e := newBusyboxEnv(t, `stat -c '%n %F %t:%T %a %u:%g' /dev/mynull /dev/nodrv /dev/blk /dev/fifo;
-echo x > /dev/mynull && cat /dev/mynull && echo null ok; cat /dev/nodrv 2>&1; true`)
+echo x > /dev/mynull && cat /dev/mynull && echo null ok; cat /dev/nodrv 2>&1; readlink /dev/ptmx; true`)
 	e.editSpec(func(m map[string]any) {
 		dev := func(path, typ string, major, minor int, mode int, uid int) map[string]any {
 			return map[string]any{"path": path, "type": typ, "major": major, "minor": minor, "fileMode": mode, "uid": uid, "gid": uid}
@@ -116,6 +116,7 @@ echo x > /dev/mynull && cat /dev/mynull && echo null ok; cat /dev/nodrv 2>&1; tr
 		m["linux"].(map[string]any)["devices"] = []any{
 			dev("/dev/mynull", "c", 1, 3, 0o666, 0), dev("/dev/nodrv", "c", 4000, 1, 0o660, 0),
 			dev("/dev/blk", "b", 8, 666, 0o600, 7), dev("/dev/fifo", "p", 0, 0, 0o640, 0),
+			dev("/dev/ptmx", "c", 5, 2, 0o666, 0), // stays the link to pts/ptmx
 		}
 	})
 	r := e.must("run", "devs")
@@ -124,7 +125,8 @@ echo x > /dev/mynull && cat /dev/mynull && echo null ok; cat /dev/nodrv 2>&1; tr
 		"/dev/blk block special file 8:29a 600 7:7\n" +
 		"/dev/fifo fifo 0:0 640 0:0\n" +
 		"null ok\n" +
-		"cat: can't open '/dev/nodrv': No such device or address\n"
+		"cat: can't open '/dev/nodrv': No such device or address\n" +
+		"pts/ptmx\n"
 	if r.stdout != want {
 		t.Fatalf("stdout\n%s\nwant\n%s", r.stdout, want)
 	}
