@@ -116,14 +116,14 @@ func NewCgroupNS(spec *specs.Spec) bool {
 	return false
 }
 
-// NetNSPath is the path of the network namespace linux.namespaces asks the sandbox to
-// join ("": a new one).
-func NetNSPath(spec *specs.Spec) string {
+// NSPath is the path of the namespace of type typ linux.namespaces asks the sandbox to
+// join ("": a new one, or none listed).
+func NSPath(spec *specs.Spec, typ specs.LinuxNamespaceType) string {
 	if spec.Linux == nil {
 		return ""
 	}
 	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.NetworkNamespace {
+		if ns.Type == typ {
 			return ns.Path
 		}
 	}

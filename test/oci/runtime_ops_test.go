@@ -688,3 +688,43 @@ func TestCgroupNamespace(t *testing.T) {
 		t.Fatalf("without a cgroup namespace in the spec: sandbox's %s, want the caller's %s", got, mine)
 	}
 }
+
+// TestIPCUTSNamespaceJoin: ipc and uts namespace paths in linux.namespaces are joined by
+// the sandbox process, as runc joins them for the container.
+func TestIPCUTSNamespaceJoin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	holder := exec.Command("unshare", "--ipc", "--uts", "sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal("unshare:", err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	dir := "/proc/" + strconv.Itoa(holder.Process.Pid) + "/ns/"
+	want := map[string]string{}
+	for i := 0; i < 100; i++ {
+		for _, ns := range []string{"ipc", "uts"} {
+			want[ns], _ = os.Readlink(dir + ns)
+		}
+		self, _ := os.Readlink("/proc/self/ns/ipc")
+		if want["ipc"] != "" && want["ipc"] != self {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e := newBusyboxEnv(t, "sleep 60")
+	e.editSpec(func(m map[string]any) {
+		delete(m, "hostname")
+		l := m["linux"].(map[string]any)
+		l["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "mount"},
+			map[string]any{"type": "ipc", "path": dir + "ipc"}, map[string]any{"type": "uts", "path": dir + "uts"}}
+	})
+	e.must("create", "j")
+	defer e.must("delete", "--force", "j")
+	for _, ns := range []string{"ipc", "uts"} {
+		got, _ := os.Readlink("/proc/" + strconv.Itoa(e.state("j").Pid) + "/ns/" + ns)
+		if got != want[ns] {
+			t.Errorf("sandbox's %s namespace %s, want %s", ns, got, want[ns])
+		}
+	}
+}
