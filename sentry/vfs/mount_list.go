@@ -27,44 +27,23 @@ type MountEntry struct {
 	Point  VirtualDentry
 }
 
-// Mounts returns the namespace's mounts, the root first and each mount before the ones
-// attached below it (children in mount order), as /proc/pid/mounts lists them.
+// Mounts returns the namespace's mounts in the order Linux lists them in /proc/pid/mounts:
+// the order they were attached in (mount IDs are given at attach time; a recursive bind
+// copies parents before children; a moved mount keeps its place), so the root first.
 func (ns *MountNamespace) Mounts() []MountEntry {
 	v := ns.vfs
 	v.mountMu.RLock()
-	byParent := map[*Mount][]*Mount{}
+	out := []MountEntry{{Mount: ns.root, Parent: ns.root, Point: VirtualDentry{ns.root, ns.root.root}}}
 	for k, stack := range v.mounts {
 		if k.parent.ns != ns {
 			continue
 		}
-		byParent[k.parent] = append(byParent[k.parent], stack...)
-	}
-	type attach struct {
-		parent *Mount
-		point  *Dentry
-	}
-	where := map[*Mount]attach{}
-	for _, kids := range byParent {
-		for _, m := range kids {
-			where[m] = attach{m.parent, m.point}
+		for _, m := range stack {
+			out = append(out, MountEntry{Mount: m, Parent: m.parent, Point: VirtualDentry{m.parent, m.point}})
 		}
 	}
 	v.mountMu.RUnlock()
-
-	var out []MountEntry
-	var visit func(m *Mount)
-	visit = func(m *Mount) {
-		kids := byParent[m]
-		sort.Slice(kids, func(i, j int) bool { return kids[i].ID() < kids[j].ID() })
-		for _, c := range kids {
-			a := where[c]
-			out = append(out, MountEntry{Mount: c, Parent: a.parent, Point: VirtualDentry{a.parent, a.point}})
-			visit(c)
-		}
-	}
-	root := ns.root
-	out = append(out, MountEntry{Mount: root, Parent: root, Point: VirtualDentry{root, root.root}})
-	visit(root)
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].Mount.ID() < out[1+j].Mount.ID() })
 	return out
 }
 

@@ -5,7 +5,8 @@
 // is not a mount root), the mqueue filesystem (a created file is a queue whose content is
 // its status line, EPERM for mkdir and symlink, MQUEUE_MAGIC from statfs), and character
 // device nodes made by mknod (1:3 works as /dev/null; a major number without a driver is ENXIO).
-// It removes its mounts.
+// /proc/self/mountinfo lists mounts in the order they were attached (a child mounted after
+// a sibling comes after it; a moved mount keeps its place). It removes its mounts.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +95,32 @@ int main(void) {
 	unbindableField("src/plain");
 	printf("rec private: %s\n", en(mount(NULL, at("src"), NULL, MS_PRIVATE | MS_REC, NULL)));
 	unbindableField("src/plain");
+
+	// Mount order in mountinfo.
+	mkdir(at("o1"), 0755);
+	mkdir(at("o2"), 0755);
+	mkdir(at("o3"), 0755);
+	mount("tmpfs", at("o1"), "tmpfs", 0, NULL);
+	mount("tmpfs", at("o2"), "tmpfs", 0, NULL);
+	mkdir(at("o1/inner"), 0755);
+	mount("tmpfs", at("o1/inner"), "tmpfs", 0, NULL);
+	mount("tmpfs", at("o3"), "tmpfs", 0, NULL);
+	mkdir(at("o3/m"), 0755);
+	printf("move o2: %s\n", en(mount(at("o2"), at("o3/m"), NULL, MS_MOVE, NULL)));
+	{
+		FILE *f = fopen("/proc/self/mountinfo", "r");
+		char line[1024], mp[512];
+		size_t dl = strlen(dir);
+		printf("order:");
+		while (f && fgets(line, sizeof line, f)) {
+			if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && strncmp(mp, dir, dl) == 0 && mp[dl] == '/' &&
+			    mp[dl + 1] == 'o')
+				printf(" %s", mp + dl + 1);
+		}
+		printf("\n");
+		if (f)
+			fclose(f);
+	}
 
 	// mqueue.
 	mkdir(at("mq"), 0755);
