@@ -209,11 +209,13 @@ func Validate(spec *specs.Spec, bundle string) error {
 					return fmt.Errorf("%s: \"linux.namespaces[%d]\": %w", ConfigName, i, err)
 				}
 			}
-			uts = uts || (ns.Type == specs.UTSNamespace && ns.Path == "")
+			// As runc: a uts namespace, new or joined (the hostname is the sentry's
+			// anyway: the host's uts namespace never changes).
+			uts = uts || ns.Type == specs.UTSNamespace
 		}
 	}
 	if spec.Hostname != "" && !uts {
-		return fmt.Errorf("%s: \"hostname\" is set but there is no new uts namespace in linux.namespaces", ConfigName)
+		return fmt.Errorf("%s: \"hostname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
 	}
 	return nil
 }

@@ -714,7 +714,9 @@ func TestIPCUTSNamespaceJoin(t *testing.T) {
 	}
 	e := newBusyboxEnv(t, "sleep 60")
 	e.editSpec(func(m map[string]any) {
-		delete(m, "hostname")
+		// A hostname with a joined uts namespace, as runc allows: the container's is the
+		// sentry's, and the joined namespace's stays as it was.
+		m["hostname"] = "joined"
 		l := m["linux"].(map[string]any)
 		l["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "mount"},
 			map[string]any{"type": "ipc", "path": dir + "ipc"}, map[string]any{"type": "uts", "path": dir + "uts"}}
