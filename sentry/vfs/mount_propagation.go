@@ -11,9 +11,13 @@ import "golang.org/x/sys/unix"
 func (m *Mount) Unbindable() bool { return m.unbindable.Load() }
 
 // SetPropagation is mount(2)'s propagation change on m: MS_UNBINDABLE makes it
-// unbindable, MS_PRIVATE, MS_SHARED and MS_SLAVE make it bindable again (and private:
-// sharing is not implemented). With rec (MS_REC) the mounts below m change too.
+// unbindable, MS_PRIVATE and MS_SHARED make it bindable again (and private: sharing is not
+// implemented), MS_SLAVE leaves it as it is (as Linux's change_mnt_propagation: a slave
+// keeps its unbindable flag). With rec (MS_REC) the mounts below m change too.
 func (v *VirtualFilesystem) SetPropagation(m *Mount, flags uint32, rec bool) {
+	if flags&unix.MS_SLAVE != 0 {
+		return
+	}
 	unbindable := flags&unix.MS_UNBINDABLE != 0
 	if !rec {
 		m.unbindable.Store(unbindable)

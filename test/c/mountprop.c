@@ -85,6 +85,11 @@ int main(void) {
 	printf("rbind parent: %s\n", en(mount(at("src"), at("dst"), NULL, MS_BIND | MS_REC, NULL)));
 	printf("copy of plain is a mount: %d\n", ismount("dst/plain"));
 	printf("copy of u is a mount: %d\n", ismount("dst/u"));
+	printf("slave u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_SLAVE, NULL)));
+	unbindableField("src/u");
+	printf("shared u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_SHARED, NULL)));
+	unbindableField("src/u");
+	printf("unbindable u again: %s\n", en(mount(NULL, at("src/u"), NULL, MS_UNBINDABLE, NULL)));
 	printf("private u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_PRIVATE, NULL)));
 	unbindableField("src/u");
 	printf("bind u now: %s\n", en(mount(at("src/u"), at("dst2"), NULL, MS_BIND, NULL)));
