@@ -136,14 +136,17 @@ if [[ "$RUNC" != none && -x "$RUNC" ]]; then
 	run_suite runc "$RUNC"
 fi
 
-# notok_names SUITE PROG: the names of PROG's failed tests under SUITE, one a line.
-notok_names() {
+# test_names SUITE PROG RESULT: the names of PROG's tests under SUITE with RESULT ("ok" or
+# "not ok"), one a line.
+test_names() {
 	[[ -f "$logs/$1/$2.tap" ]] || return 0
-	sed -n 's/^not ok [0-9]* - \{0,1\}//p' "$logs/$1/$2.tap" | sort -u
+	sed -n "s/^$3 [0-9]* - \{0,1\}//p" "$logs/$1/$2.tap" | sort -u
 }
+notok_names() { test_names "$1" "$2" "not ok"; }
 
 # Every runsc failure by name, marked with runc's result for the same program and name
-# ("runc fails too" or "runc passes"), so that a CI log says what is left to fix.
+# ("runc fails too", "runc passes", or "runc has no result" when runc's run of the program
+# never got that far), so that a CI log says what is left to fix.
 echo "validation: runsc's not ok tests:"
 for prog in "${programs[@]}"; do
 	while IFS= read -r name; do
@@ -151,10 +154,14 @@ for prog in "${programs[@]}"; do
 		if $have_runc; then
 			if notok_names runc "$prog" | grep -qxF -- "$name"; then
 				mark=" [runc fails too]"
-			else
+			elif test_names runc "$prog" ok | grep -qxF -- "$name"; then
 				mark=" [runc passes]"
+			else
+				mark=" [runc has no result]"
 			fi
 		fi
+		n=$(sed -n 's/^not ok [0-9]* - \{0,1\}//p' "$logs/runsc/$prog.tap" | grep -cxF -- "$name" || true)
+		[[ "$n" -gt 1 ]] && mark=" (x$n)$mark"
 		echo "  not ok: $prog: ${name:-(unnamed)}$mark"
 	done < <(notok_names runsc "$prog")
 done
