@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -513,13 +512,18 @@ func (x target) mounts(r *kernel.Task, info bool) ([]byte, error) {
 			continue
 		}
 		fsType := m.Filesystem().TypeName()
+		src := m.Filesystem().Source()
 		opts := mountOpts(m.Flags())
 		if info {
 			dev := m.Filesystem().Dev()
-			fmt.Fprintf(&sb, "%d %d %d:%d / %s %s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
-				p, opts, fsType, fsType, superOpts(m.Flags()))
+			optional := ""
+			if m.Unbindable() {
+				optional = " unbindable"
+			}
+			fmt.Fprintf(&sb, "%d %d %d:%d %s %s %s%s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
+				m.RootPath(), p, opts, optional, fsType, src, superOpts(m.Flags()))
 		} else {
-			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", fsType, p, fsType, opts)
+			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", src, p, fsType, opts)
 		}
 	}
 	return []byte(sb.String()), nil
@@ -584,13 +588,8 @@ func (x target) limits(*kernel.Task) ([]byte, error) {
 	return []byte(sb.String()), nil
 }
 
-// oomAdj holds oom_score_adj values by process (nothing acts on them).
-var oomAdj sync.Map // *kernel.ThreadGroup -> int
-
 func (x target) oomScoreAdj(*kernel.Task) ([]byte, error) {
-	v, _ := oomAdj.Load(x.tg)
-	n, _ := v.(int)
-	return []byte(strconv.Itoa(n) + "\n"), nil
+	return []byte(strconv.Itoa(int(x.tg.OOMScoreAdj())) + "\n"), nil
 }
 
 func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
@@ -598,6 +597,6 @@ func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
 	if err != nil || n < -1000 || n > 1000 {
 		return unix.EINVAL
 	}
-	oomAdj.Store(x.tg, n)
+	x.tg.SetOOMScoreAdj(int32(n))
 	return nil
 }

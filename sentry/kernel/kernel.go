@@ -54,6 +54,9 @@ type Config struct {
 	NoNewPrivs bool
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
+	// OOMScoreAdj is init's oom_score_adj (process.oomScoreAdj; inherited by children and
+	// by processes spawned into the container, as Linux's is on fork).
+	OOMScoreAdj int32
 	// Strace, when set, is called around every syscall.
 	Strace SyscallHook
 	// Log receives diagnostics (unimplemented syscalls, platform failures). nil: discard.

@@ -83,6 +83,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 			tg.rlimits[r] = l
 		}
 	}
+	tg.oomScoreAdj.Store(init.oomScoreAdj.Load())
 	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 

@@ -211,6 +211,10 @@ type ThreadGroup struct {
 	pidfds waiter.Queue
 	// notDumpable is the inverse of PR_SET_DUMPABLE's flag (processes start dumpable).
 	notDumpable atomic.Bool
+	// oomScoreAdj is /proc/<pid>/oom_score_adj: recorded and inherited, as in Linux's
+	// signal_struct, though the sentry kills nothing by it (its memory limit fails
+	// allocations with ENOMEM instead).
+	oomScoreAdj atomic.Int32
 	// exited is closed when the last task has exited.
 	exited chan struct{}
 
@@ -221,6 +225,12 @@ type ThreadGroup struct {
 	// ContainerInit): its exit ends its container. Immutable.
 	containerInit bool
 }
+
+// OOMScoreAdj returns the process's oom_score_adj.
+func (tg *ThreadGroup) OOMScoreAdj() int32 { return tg.oomScoreAdj.Load() }
+
+// SetOOMScoreAdj sets the process's oom_score_adj (the caller has checked the range).
+func (tg *ThreadGroup) SetOOMScoreAdj(v int32) { tg.oomScoreAdj.Store(v) }
 
 // TGID is the process id in the root pid namespace (see TID).
 func (tg *ThreadGroup) TGID() int32 { return tg.tgid }

@@ -59,6 +59,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	for r, l := range k.defaults.Rlimits {
 		tg.rlimits[r] = l
 	}
+	tg.oomScoreAdj.Store(k.defaults.OOMScoreAdj)
 	t := newLeader(k, tg, 1, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(k.defaults.NoNewPrivs)
 	k.mu.Lock()

@@ -50,6 +50,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	tg.actions = t.tg.actions
 	tg.rlimits = t.tg.rlimits
 	tg.notDumpable.Store(t.tg.notDumpable.Load())
+	tg.oomScoreAdj.Store(t.tg.oomScoreAdj.Load())
 	t.tg.mu.Unlock()
 
 	nt := t.newChild(tg, m, opts)
