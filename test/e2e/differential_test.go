@@ -55,6 +55,8 @@ var differentialCases = []differentialCase{
 	{name: "fork-wait", prog: "fork"},
 	{name: "execve", prog: "execve"},
 	{name: "setid", prog: "setid"},
+	// Nice values and scheduling policy queries (test/c/priority.c).
+	{name: "priority", prog: "priority"},
 	{name: "fork-cow", prog: "cow"},
 	{name: "vfork", prog: "vfork"},
 	{name: "fork-orphan", prog: "orphan"},
