@@ -207,6 +207,7 @@ print(json.dumps({"threads": results, "sub": [sub.stdout, sub.returncode], "sort
                   "rc": p.returncode, "pkgs": pkgs, "version": sys.version_info[:2],
                   "json": json.loads('{"a": [1, 2.5, null, true]}')}, sort_keys=True, indent=1))
 EOF`},
+	{"sched", `nice -n 5 nice; nice -n 3 nice -n 4 nice; chrt -m`},
 	{"ids", `id
 id tester
 getent passwd tester root
@@ -285,6 +286,17 @@ func TestDebianProcsExec(t *testing.T) {
 		!regexp.MustCompile(`^root\s+1\s.*\sS\S*\s.*sleep 600$`).MatchString(aux[1]) ||
 		!regexp.MustCompile(`^root\s+\d+\s.*\sR\S*\s.*ps aux$`).MatchString(aux[2]) {
 		t.Errorf("ps aux: %q", r.stdout)
+	}
+
+	// procps' other readers of /proc: vmstat (/proc/vmstat, /proc/stat), free (meminfo),
+	// uptime, top (4 tasks: sleep, bash, top, head).
+	r = e.must("exec", "x", "bash", "-c", "vmstat; free -m; uptime; top -bn1 | head -n2")
+	out := strings.Split(r.stdout, "\n")
+	if len(out) < 9 || !strings.HasPrefix(out[0], "procs ---") || !regexp.MustCompile(`^\s*r\s+b\s+swpd\s+free`).MatchString(out[1]) ||
+		len(strings.Fields(out[2])) != 17 || !strings.HasPrefix(strings.TrimSpace(out[3]), "total") ||
+		!strings.HasPrefix(out[4], "Mem:") || !strings.Contains(out[6], "load average: ") ||
+		!strings.HasPrefix(out[7], "top - ") || !regexp.MustCompile(`^Tasks:\s+4 total`).MatchString(out[8]) {
+		t.Errorf("vmstat, free, uptime, top: %q", r.stdout)
 	}
 
 	// exec as uid 1000 with a cwd: the user's name from the rootfs, the overlay file written
@@ -412,5 +424,40 @@ ls`)
 	}
 	if st, err = os.Stat(filepath.Join(host, "py")); err != nil || st.Size() != 100000 || st.Mode().Perm() != 0o600 {
 		t.Errorf("py on the host: %v %v", st, err)
+	}
+}
+
+// TestDebianDpkgInstall: dpkg-deb builds a package in the container and dpkg installs (its
+// maintainer script runs), lists and removes it, through the overlay over /var/lib/dpkg.
+func TestDebianDpkgInstall(t *testing.T) {
+	t.Parallel()
+	e := newDebianEnv(t, `set -e
+mkdir -p /tmp/p/DEBIAN /tmp/p/usr/bin
+printf 'Package: hello-stk\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.com>\nDescription: test\n' > /tmp/p/DEBIAN/control
+printf '#!/bin/sh\necho hello from the package\n' > /tmp/p/usr/bin/hello-stk
+printf '#!/bin/sh\necho postinst "$1" >&2\n' > /tmp/p/DEBIAN/postinst
+chmod 755 /tmp/p/usr/bin/hello-stk /tmp/p/DEBIAN/postinst
+dpkg-deb --root-owner-group --build /tmp/p /tmp/h.deb >/dev/null
+dpkg -i /tmp/h.deb >/dev/null
+hello-stk
+dpkg-query -W -f '${Package} ${Version} ${Status}\n' hello-stk
+dpkg -L hello-stk | grep bin/
+dpkg -r hello-stk >/dev/null
+test ! -e /usr/bin/hello-stk && echo removed
+dpkg-query -W -f '${Status}\n' hello-stk 2>&1 || true
+dpkg --audit && echo audited`)
+	r := e.must("run", "dpkg")
+	want := `hello from the package
+hello-stk 1.0 install ok installed
+/usr/bin/hello-stk
+removed
+dpkg-query: no packages found matching hello-stk
+audited
+`
+	if r.stdout != want || !strings.Contains(r.stderr, "postinst configure") {
+		t.Errorf("stdout\n%s\nwant\n%s\nstderr %s", r.stdout, want, r.stderr)
+	}
+	if data, err := os.ReadFile(filepath.Join(debianRootfs(t), "var/lib/dpkg/status")); err != nil || strings.Contains(string(data), "hello-stk") {
+		t.Errorf("the rootfs's dpkg status changed (%v)", err)
 	}
 }
