@@ -73,6 +73,8 @@ var differentialCases = []differentialCase{
 	{name: "splice", prog: "splice"},
 	// /proc/self and /proc/<pid> against the process's own view (see test/c/procfs.c).
 	{name: "procfs", prog: "procfs", args: []string{"first", "with space", ""}},
+	// /proc/self/fd/N as a magic link: pipes, /dev/stdout, deleted files (test/c/fdreopen.c).
+	{name: "fd-reopen", prog: "fdreopen"},
 	// Advisory locks, copy_file_range and mounts (see test/c/lock.c, copyrange.c, mount.c).
 	{name: "locks", prog: "lock"},
 	{name: "copy-file-range", prog: "copyrange"},
