@@ -461,3 +461,41 @@ audited
 		t.Errorf("the rootfs's dpkg status changed (%v)", err)
 	}
 }
+
+// TestDebianProcFD: bash's process substitution and /dev/std{in,out,err} open
+// /proc/self/fd/N (magic links), here for pipes made in the container and for the
+// container's stdio, host descriptors (a chroot has no /proc to compare with).
+func TestDebianProcFD(t *testing.T) {
+	t.Parallel()
+	e := newDebianEnv(t, `diff <(seq 1 3) <(seq 0 2) | head -n1
+tee >(tr a-z A-Z > /dev/stderr) < /etc/debian_version > /dev/null; sleep 0.2
+echo to-stderr > /dev/stderr
+echo to-stdout >> /dev/stdout
+cat /dev/stdin
+python3 -c 'print(open("/dev/stdout", "a").write("python\n"))'
+read -r x < <(echo via-read); echo $x`)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inR.Close()
+	inW.WriteString("from stdin\n")
+	inW.Close()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(runsc, "--root", e.root, "run", "procfd")
+	cmd.Dir = e.bundle
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("runsc run: %v (stdout %q, stderr %q)", err, stdout.String(), stderr.String())
+	}
+	version, err := os.ReadFile(filepath.Join(debianRootfs(t), "etc/debian_version"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0a1\nto-stdout\nfrom stdin\npython\n7\nvia-read\n"; stdout.String() != want {
+		t.Errorf("stdout %q, want %q", stdout.String(), want)
+	}
+	if want := strings.ToUpper(string(version)) + "to-stderr\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}
