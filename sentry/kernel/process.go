@@ -132,6 +132,8 @@ type taskProc struct {
 	// blocked is set while the task sleeps in BlockOn: for /proc's starttime and state.
 	started atomic.Int64
 	blocked atomic.Bool
+	// nice is the task's nice value (task_sched.go), inherited by the tasks it creates.
+	nice atomic.Int32
 }
 
 // CPUTime is user and system CPU time.
