@@ -94,6 +94,13 @@ type Kernel struct {
 	// procs is the process tree: processes by pid (zombies included), process groups and
 	// sessions (process.go). Guarded by mu.
 	procs processTable
+	// live counts task goroutines that have started and not yet finished Task.exit: a task
+	// leaves the pid tables before its thread group releases its address space, so an empty
+	// table alone does not mean that no memory-file or platform user is left
+	// (kernel_teardown.go). Guarded by mu.
+	live int
+	// idle, if non-nil, is closed when live drops to zero (WaitReleased). Guarded by mu.
+	idle chan struct{}
 
 	// pause is the pause gate (kernel_pause.go).
 	pause pauseGate
@@ -103,7 +110,7 @@ type Kernel struct {
 	pidsLimit atomic.Int64
 
 	// done is closed when init's thread group has exited and every other task has been
-	// killed (process.go).
+	// killed and has finished exiting (process.go), or 5 s after init exited if one is stuck.
 	done chan struct{}
 }
 

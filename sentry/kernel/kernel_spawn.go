@@ -126,7 +126,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	}
 
 	loaded := make(chan error, 1)
-	go t.run(func() error {
+	k.goTask(t, func() error {
 		t.startAccounting()
 		err := t.execInitial(InitArgs{Executable: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv})
 		loaded <- err

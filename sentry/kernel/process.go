@@ -325,7 +325,8 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 // maybeDone closes Kernel.done if init has exited and no task is left.
 func (k *Kernel) maybeDone() {
 	k.mu.Lock()
-	done := k.procs.initExited && len(k.root.tasks) == 0
+	// live: a task that has left the tables may still be releasing its address space.
+	done := k.procs.initExited && len(k.root.tasks) == 0 && k.live == 0
 	k.mu.Unlock()
 	if done {
 		k.procs.doneOnce.Do(func() { close(k.done) })

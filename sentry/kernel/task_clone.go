@@ -122,7 +122,7 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		t.CopyOut(opts.ParentTID, tidBuf[:])
 	}
-	go nt.run(func() error { nt.startAccounting(); return nil })
+	t.k.goTask(nt, func() error { nt.startAccounting(); return nil })
 	return tid, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -83,7 +82,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	}
 
 	loaded := make(chan error, 1)
-	go t.run(func() error {
+	k.goTask(t, func() error {
 		t.startAccounting()
 		err := t.execInitial(a)
 		loaded <- err
@@ -209,13 +208,6 @@ func basename(p string) string {
 		}
 	}
 	return p
-}
-
-// KillAll ends every process with SIGKILL (the sandbox is being torn down).
-func (k *Kernel) KillAll() {
-	for _, tg := range k.ThreadGroups() {
-		tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
-	}
 }
 
 // newLeader makes the first task of a new process started from outside (init, or one

@@ -39,7 +39,9 @@ func (tg *ThreadGroup) groupExit(status ExitStatus) {
 }
 
 // exit is the last thing the task goroutine does: it clears the child tid (waking a
-// pthread_join), leaves its thread group, and, if it was the last task, ends the group.
+// pthread_join), leaves its thread group, and, if it was the last task, ends the group and
+// releases its address space. The task leaves the pid tables before that release:
+// Kernel.live, dropped last, is what says that it is over (kernel_teardown.go).
 func (t *Task) exit() {
 	t.exiting.Store(true)
 	// Robust and PI futexes first, as Linux's mm_release: a joiner woken by the child
@@ -107,6 +109,8 @@ func (t *Task) exit() {
 		close(tg.exited)
 		k.processExited(tg)
 	}
+	// Only now is everything the task held released (kernel_teardown.go).
+	k.taskGone()
 	k.maybeDone()
 }
 

@@ -147,7 +147,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		t.CopyOut(opts.ParentTID, b[:])
 	}
 	childSetTID := f&unix.CLONE_CHILD_SETTID != 0
-	go nt.run(func() error {
+	t.k.goTask(nt, func() error {
 		nt.startAccounting()
 		if fpState != nil {
 			// Best effort: a platform may not accept the state before the child's first

@@ -9,6 +9,13 @@
 //
 // Locking: File.mu protects the allocator and the reference counts. No other lock is taken
 // while it is held.
+//
+// Lifetime: the file must outlive every user of its pages (memory managers, mappables, the
+// vDSO): Close is called only once the kernel has shut down (kernel.Kernel.Shutdown: every
+// task killed and finished releasing its address space). A reference dropped after Close
+// (a user that outlived it: a bug, or a task stuck past Shutdown's timeout) is only
+// bookkeeping: the pages are neither punched nor zeroed, since the descriptor number may
+// already name another file and the mapping is gone.
 package memfile
 
 import (
@@ -29,6 +36,9 @@ const DefaultSize = 64 << 30
 
 // ErrNoMemory is returned when the offset space or the usage limit is exhausted.
 var ErrNoMemory = errors.New("memory file exhausted")
+
+// ErrClosed is returned by Allocate after Close.
+var ErrClosed = errors.New("memory file closed")
 
 // File is the memory file.
 type File struct {
@@ -51,6 +61,8 @@ type File struct {
 	limit uint64
 	// onClose are the functions OnClose registered. Guarded by mu.
 	onClose []func()
+	// closed is set by Close. Guarded by mu.
+	closed bool
 }
 
 // segment is [start, end) with a count (refs) or unused (free list).
@@ -106,6 +118,9 @@ func (f *File) Allocate(length uint64) (uint64, error) {
 	length = (length + pageSize - 1) &^ (pageSize - 1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.closed {
+		return 0, ErrClosed
+	}
 	if f.limit != 0 && f.allocated+length > f.limit {
 		return 0, ErrNoMemory
 	}
@@ -235,13 +250,20 @@ func (f *File) splitLocked(off uint64) {
 }
 
 // releaseLocked punches [start, end) out of the file and adds it to the free list.
+//
+// Preconditions: f.mu is held.
 func (f *File) releaseLocked(start, end uint64) {
+	f.allocated -= end - start
+	if f.closed {
+		// Neither the descriptor nor the mapping may be touched (see the package doc), and
+		// nothing will be allocated again.
+		return
+	}
 	// Failure to punch leaves the host memory in use but is otherwise harmless; zeroing
 	// is then done by hand so that the next allocation still reads zeros.
 	if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(start), int64(end-start)); err != nil {
 		clear(f.mapping[start:end])
 	}
-	f.allocated -= end - start
 	i := sort.Search(len(f.free), func(i int) bool { return f.free[i].start >= start })
 	f.free = append(f.free, segment{})
 	copy(f.free[i+1:], f.free[i:])
@@ -275,15 +297,27 @@ func (f *File) OnClose(fn func()) {
 	f.mu.Unlock()
 }
 
-// Close unmaps and closes the file.
+// Close unmaps and closes the file. A second Close does nothing.
+//
+// Preconditions: no user of the file's pages is still running (see the package doc).
 func (f *File) Close() error {
 	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil
+	}
 	hooks := f.onClose
 	f.onClose = nil
 	f.mu.Unlock()
 	for _, fn := range hooks {
 		fn()
 	}
+	// Marked closed before the mapping and descriptor go, under mu: a DecRef racing with
+	// Close either punches while both are still valid or sees closed.
+	f.mu.Lock()
+	f.closed = true
 	unix.Munmap(f.mapping)
-	return unix.Close(f.fd)
+	err := unix.Close(f.fd)
+	f.mu.Unlock()
+	return err
 }
