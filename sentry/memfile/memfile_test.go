@@ -1,7 +1,10 @@
 package memfile
 
 import (
+	"bytes"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func newTestFile(t *testing.T, size uint64) *File {
@@ -100,5 +103,54 @@ func TestLimitAndExhaustion(t *testing.T) {
 	}
 	if _, err := f.Allocate(0); err == nil {
 		t.Fatal("zero-length allocation succeeded")
+	}
+}
+
+// TestReleaseAfterCloseTouchesNothing: a reference dropped after Close (a user that outlived
+// the file) neither faults on the gone mapping nor punches whatever file now has the
+// descriptor number; Allocate after Close fails; a second Close is harmless.
+func TestReleaseAfterCloseTouchesNothing(t *testing.T) {
+	f, err := New("test", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := f.Allocate(4 * pageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(f.Slice(off, 4*pageSize))
+	oldFD := f.FD()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The lowest free descriptor is the one just closed: another file takes it.
+	other, err := unix.MemfdCreate("other", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(other)
+	if other != oldFD {
+		t.Logf("descriptor %d not reused (got %d): only the fault is checked", oldFD, other)
+	}
+	data := bytes.Repeat([]byte{0x5a}, 8*pageSize)
+	if _, err := unix.Pwrite(other, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.DecRef(off, 4*pageSize)
+	got := make([]byte, len(data))
+	if _, err := unix.Pread(other, got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("DecRef after Close punched a hole in the file that reused its descriptor")
+	}
+	if f.Allocated() != 0 {
+		t.Fatalf("Allocated() = %d after the last DecRef", f.Allocated())
+	}
+	if _, err := f.Allocate(pageSize); err != ErrClosed {
+		t.Fatalf("Allocate after Close: %v, want ErrClosed", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }
