@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/host"
 	"github.com/stockade-sandbox/stockade/platform"
@@ -243,9 +244,16 @@ func (s *Sandbox) Wait() kernel.ExitStatus {
 	return status
 }
 
-// Destroy kills every process and releases the platform.
+// shutdownTimeout bounds how long teardown waits for killed tasks to finish exiting.
+const shutdownTimeout = 5 * time.Second
+
+// Destroy kills every process, waits for every task to have released its address space
+// (kernel_teardown.go: the memory file and the platform must outlive every address space),
+// and releases the platform. The memory file is never closed: it goes with the process.
 func (s *Sandbox) Destroy() {
-	s.Kernel.KillAll()
+	if !s.Kernel.Shutdown(shutdownTimeout) {
+		s.Kernel.Logf("teardown: tasks still exiting after %v", shutdownTimeout)
+	}
 	s.finishConsoles()
 	s.platform.Release()
 }
