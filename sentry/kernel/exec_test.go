@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/host"
 	"github.com/stockade-sandbox/stockade/platform"
@@ -18,7 +19,8 @@ import (
 
 // TestExecveVforkAndDeThread runs testdata/execve.c as init, with execve opening host files
 // (standing in for the VFS): a vfork child execs and its parent resumes; then a second
-// thread execs, which must kill the main thread and take over the process.
+// thread execs, which must kill the main thread and take over the process. Meanwhile
+// ProcessList (runsc ps) reads the processes' memory (run it with -race).
 func TestExecveVforkAndDeThread(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -73,8 +75,26 @@ func TestExecveVforkAndDeThread(t *testing.T) {
 	if err := k.StartInit(kernel.InitArgs{File: f, Path: bin, Argv: []string{bin}, Stdio: [3]kernel.File{nil, out, nil}}); err != nil {
 		t.Fatalf("StartInit: %v", err)
 	}
+	// runsc ps reads each process's argv from its memory while execve replaces it.
+	stop := make(chan struct{})
+	psDone := make(chan struct{})
+	go func() {
+		defer close(psDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				k.ProcessList()
+			}
+		}
+	}()
 	status := k.Wait()
-	k.KillAll()
+	close(stop)
+	<-psDone
+	if !k.Shutdown(10 * time.Second) {
+		t.Error("tasks still running after Shutdown")
+	}
 	w.Close()
 	got, _ := io.ReadAll(r)
 	want := "exec'd child as 1 threads? ok\nvfork child exec'd\nexec'd final as 1 threads? ok\n"

@@ -20,7 +20,8 @@ import (
 // (runsc kill --all, delete --force). After Shutdown every address space must have been
 // released (only the vDSO's pages are left in the memory file) before the memory file is
 // closed and the platform released, in that order, as runsc boot does; a task still
-// releasing after Shutdown would have faulted on the closed file.
+// releasing after Shutdown would have faulted on the closed file. Meanwhile `runsc ps` and
+// `runsc events` (ProcessList, Stats) walk the task lists (run it with -race).
 func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
@@ -62,6 +63,23 @@ func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 		if err != nil {
 			t.Fatalf("StartInit: %v", err)
 		}
+		// runsc ps and runsc events walk the task lists while tasks exit.
+		stop := make(chan struct{})
+		walked := make(chan int)
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-stop:
+					walked <- n
+					return
+				default:
+				}
+				k.ProcessList()
+				k.Stats()
+				n++
+			}
+		}()
 		var status kernel.ExitStatus
 		if selfExit {
 			status = k.Wait()
@@ -75,6 +93,11 @@ func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 		if !selfExit {
 			status = k.Wait()
 		}
+		close(stop)
+		walks := <-walked
+		if l := k.ProcessList(); len(l) != 0 {
+			t.Errorf("round %d: ProcessList after Shutdown: %+v", i, l)
+		}
 		if got := mf.Allocated(); got != base {
 			t.Errorf("round %d: %d bytes of the memory file still allocated after Shutdown, want the vDSO's %d", i, got, base)
 		}
@@ -87,6 +110,6 @@ func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 		}
 		mf.Close()
 		p.Release()
-		t.Logf("round %d: init exited by itself %v, %d processes at teardown", i, selfExit, n)
+		t.Logf("round %d: init exited by itself %v, %d processes at teardown, %d ps+stats walks during it", i, selfExit, n, walks)
 	}
 }

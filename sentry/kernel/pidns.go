@@ -205,7 +205,7 @@ func (ns *PIDNamespace) allocLocked() (int32, error) {
 // Preconditions: Kernel.mu is held; ids come from allocIDsLocked.
 func (k *Kernel) addTaskLocked(t *Task, ids pidIDs) {
 	t.ids = ids
-	t.tid = ids.nums[0]
+	t.tid.Store(ids.nums[0])
 	t.vtid.Store(ids.own())
 	ids.each(func(ns *PIDNamespace, n int32) { ns.tasks[n] = t })
 }

@@ -61,7 +61,7 @@ func (tg *ThreadGroup) Tasks() []*Task {
 		out = append(out, t)
 	}
 	tg.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].tid < out[j].tid })
+	sort.Slice(out, func(i, j int) bool { return out[i].tid.Load() < out[j].tid.Load() })
 	return out
 }
 

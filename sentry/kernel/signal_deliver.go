@@ -154,7 +154,7 @@ func (t *Task) deliverSignals() {
 			restartErr = nil
 		}
 		if err := t.runHandler(info, &act); err != nil {
-			t.k.Logf("task %d: cannot deliver signal %d: %v", t.tid, sig, err)
+			t.k.Logf("task %d: cannot deliver signal %d: %v", t.tid.Load(), sig, err)
 			t.forceSigsegv(sig)
 			continue
 		}
@@ -282,7 +282,7 @@ func (t *Task) runHandler(info *linux.SignalInfo, act *linux.SigAction) error {
 // SIGSEGV, as on Linux. It returns ErrFullRestore.
 func (t *Task) SignalReturn() error {
 	if err := t.signalReturn(); err != nil {
-		t.k.Logf("task %d: rt_sigreturn: bad frame: %v", t.tid, err)
+		t.k.Logf("task %d: rt_sigreturn: bad frame: %v", t.tid.Load(), err)
 		t.forceSignal(&linux.SignalInfo{Signo: int32(syscall.SIGSEGV), Code: linux.SI_KERNEL})
 	}
 	return ErrFullRestore

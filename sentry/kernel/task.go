@@ -20,8 +20,9 @@ type Task struct {
 	k *Kernel
 	// tid is the thread id in the root pid namespace, ids the thread ids in the task's
 	// namespace and its ancestors (pidns.go). Written under Kernel.mu by the task
-	// goroutine (execve of a non-leader takes the leader's).
-	tid int32
+	// goroutine (execve of a non-leader takes the leader's); tid is atomic because
+	// /proc, runsc ps and logs read it without Kernel.mu.
+	tid atomic.Int32
 	ids pidIDs
 	// vtid is the thread id in the task's own namespace (ids' last), for futex owner
 	// checks made without Kernel.mu.
@@ -34,8 +35,11 @@ type Task struct {
 	// regs is the application's register state. Owned by the task goroutine.
 	regs arch.Registers
 	// mm is the address space. Owned by the task goroutine (shared mm's are themselves
-	// thread safe).
+	// thread safe); set only through setMM.
 	mm *mm.MemoryManager
+	// sharedMM holds mm for MM, which other goroutines call (runsc ps, /proc/PID/cmdline)
+	// while execve may replace it. A released memory manager fails copies harmlessly.
+	sharedMM atomic.Pointer[mm.MemoryManager]
 	// ctx runs the task's application code. Owned by the task goroutine.
 	ctx platform.Context
 	// sharedCtx holds ctx (a platform.Context) once it exists, for interrupt, which other
@@ -90,7 +94,7 @@ type Task struct {
 
 // TID is the task's thread id in the root pid namespace (the sandbox's), which the
 // runtime shows; syscalls translate with PIDNamespace.IDOfTask.
-func (t *Task) TID() int32 { return t.tid }
+func (t *Task) TID() int32 { return t.tid.Load() }
 
 // ThreadGroup returns the task's process.
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
@@ -99,7 +103,15 @@ func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
 func (t *Task) Kernel() *Kernel { return t.k }
 
 // MM returns the task's memory manager.
-func (t *Task) MM() *mm.MemoryManager { return t.mm }
+func (t *Task) MM() *mm.MemoryManager { return t.sharedMM.Load() }
+
+// setMM makes m the task's address space.
+//
+// Preconditions: called on the task goroutine, or before it starts.
+func (t *Task) setMM(m *mm.MemoryManager) {
+	t.mm = m
+	t.sharedMM.Store(m)
+}
 
 // FDTable returns the task's file descriptor table.
 func (t *Task) FDTable() *FDTable { return t.fds }

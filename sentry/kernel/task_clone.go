@@ -137,10 +137,10 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 		k:    t.k,
 		tg:   tg,
 		regs: t.regs,
-		mm:   m,
 		name: t.Name(),
 		wake: make(chan struct{}, 1),
 	}
+	nt.setMM(m)
 	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
 	nt.proc.nice.Store(t.proc.nice.Load())
 	nt.regs.SetReturn(0)

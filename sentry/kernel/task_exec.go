@@ -101,7 +101,7 @@ func (t *Task) execInitial(a InitArgs) error {
 	if err != nil {
 		return err
 	}
-	t.mm = m
+	t.setMM(m)
 	t.regs = regs
 	return nil
 }
@@ -214,7 +214,8 @@ func basename(p string) string {
 // started by Spawn for runsc exec): named after the executable, with a fresh fd table
 // holding stdio at 0-2 (nil entries left closed). tid 0 means one is allocated later.
 func newLeader(k *Kernel, tg *ThreadGroup, tid int32, fsc FSContext, path string, stdio []File) *Task {
-	t := &Task{k: k, tid: tid, tg: tg, fds: NewFDTable(), fsc: fsc, wake: make(chan struct{}, 1)}
+	t := &Task{k: k, tg: tg, fds: NewFDTable(), fsc: fsc, wake: make(chan struct{}, 1)}
+	t.tid.Store(tid)
 	t.SetName(basename(path))
 	for i, f := range stdio {
 		if f != nil {

@@ -42,7 +42,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	}
 	t.clearChildTID = 0
 	t.foldAppCPU()
-	t.mm = m
+	t.setMM(m)
 	t.regs = regs
 	old.DecUsers()
 
@@ -116,7 +116,7 @@ func (t *Task) deThread() error {
 			return ErrExited
 		}
 	}
-	if t.tid != tg.tgid {
+	if t.tid.Load() != tg.tgid {
 		k := t.k
 		k.mu.Lock()
 		k.removeTaskLocked(t)

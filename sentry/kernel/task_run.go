@@ -23,7 +23,7 @@ func (t *Task) run(start func() error) {
 	defer t.exit()
 	ctx, err := t.k.Platform.NewContext()
 	if err != nil {
-		t.k.Logf("task %d: creating platform context: %v", t.tid, err)
+		t.k.Logf("task %d: creating platform context: %v", t.tid.Load(), err)
 		t.tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
 		return
 	}
@@ -34,7 +34,7 @@ func (t *Task) run(start func() error) {
 	}
 	if start != nil {
 		if err := start(); err != nil {
-			t.k.Logf("task %d: %v", t.tid, err)
+			t.k.Logf("task %d: %v", t.tid.Load(), err)
 			t.tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
 			return
 		}
@@ -53,7 +53,7 @@ func (t *Task) run(start func() error) {
 		t.k.endApp()
 		t.noteAppThread()
 		if err != nil {
-			t.k.Logf("task %d: platform failure: %v", t.tid, err)
+			t.k.Logf("task %d: platform failure: %v", t.tid.Load(), err)
 			t.tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
 			return
 		}

@@ -75,7 +75,7 @@ func (t *Task) unimplemented(sysno uintptr) error {
 	t.k.unimplLogged[sysno] = true
 	t.k.mu.Unlock()
 	if first {
-		t.k.Logf("unimplemented syscall %d (%s) from task %d: returning %v", sysno, name, t.tid, e)
+		t.k.Logf("unimplemented syscall %d (%s) from task %d: returning %v", sysno, name, t.tid.Load(), e)
 	}
 	return e
 }
