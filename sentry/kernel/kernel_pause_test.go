@@ -46,7 +46,11 @@ func spinKernel(t *testing.T) (*kernel.Kernel, string) {
 	if err := k.StartInit(kernel.InitArgs{File: f, Path: bin, Argv: []string{bin}}); err != nil {
 		t.Fatalf("StartInit: %v", err)
 	}
-	t.Cleanup(func() { k.KillAll(); k.Wait() })
+	t.Cleanup(func() {
+		if !k.Shutdown(10 * time.Second) {
+			t.Error("tasks still running 10 s after Shutdown")
+		}
+	})
 	return k, bin
 }
 
