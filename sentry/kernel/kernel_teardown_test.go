@@ -14,7 +14,7 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
 )
 
-// TestTeardownWhileTasksForkAndMap tears sandboxes down while testdata/teardown.c's
+// TestTeardownWhileTasksForkAndMap tears sandboxes down while test/c/teardown.c's
 // processes and threads are forking, mapping, touching and exiting: half the rounds init
 // exits by itself (the kernel kills the rest), half are killed from outside while init runs
 // (runsc kill --all, delete --force). After Shutdown every address space must have been
@@ -28,7 +28,7 @@ func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 		t.Skip("gcc not found")
 	}
 	bin := filepath.Join(t.TempDir(), "teardown")
-	if out, err := exec.Command(gcc, "-static", "-O1", "-pthread", "-o", bin, "testdata/teardown.c").CombinedOutput(); err != nil {
+	if out, err := exec.Command(gcc, "-static", "-O1", "-pthread", "-o", bin, "../../test/c/teardown.c").CombinedOutput(); err != nil {
 		t.Fatalf("building the test program: %v\n%s", err, out)
 	}
 	rounds := 6

@@ -83,14 +83,23 @@ func subreaperMain() int {
 type subreaper struct {
 	cmd   *exec.Cmd
 	lines chan string
+	// stderr names the file that holds the helper's stderr, and so runsc create's and the
+	// sandbox's.
+	stderr string
 }
 
 // createUnderSubreaper runs `runsc create` for container id of e from a subreaper helper
 // and returns once create has succeeded.
 func (e *env) createUnderSubreaper(id, pidFile string, extra ...string) *subreaper {
 	e.t.Helper()
-	args := append([]string{runsc, "--root", e.root, "create", "--bundle", e.bundle, "--pid-file", pidFile}, extra...)
-	args = append(args, id)
+	return e.createUnderSubreaperWith(nil, id, pidFile, extra...)
+}
+
+// createUnderSubreaperWith is createUnderSubreaper with runsc's global flags global.
+func (e *env) createUnderSubreaperWith(global []string, id, pidFile string, extra ...string) *subreaper {
+	e.t.Helper()
+	args := append(append([]string{runsc, "--root", e.root}, global...), "create", "--bundle", e.bundle, "--pid-file", pidFile)
+	args = append(append(args, extra...), id)
 	data, _ := json.Marshal(args)
 	self, err := os.Executable()
 	if err != nil {
@@ -111,7 +120,7 @@ func (e *env) createUnderSubreaper(id, pidFile string, extra ...string) *subreap
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	s := &subreaper{cmd: cmd, lines: make(chan string, 4)}
+	s := &subreaper{cmd: cmd, lines: make(chan string, 4), stderr: errf.Name()}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {

@@ -1,7 +1,8 @@
 // teardown: a bounded fork tree whose processes run threads that mmap, touch and munmap
-// memory while processes fork and exit, for the teardown stress test (kernel_teardown_test.go
-// and test/oci). Init exits with code 3 after argv[1] milliseconds (never if 0), its
-// descendants still running (natively, each dies with its parent: PR_SET_PDEATHSIG).
+// memory while processes fork and exit, for the teardown stress tests
+// (sentry/kernel/kernel_teardown_test.go, test/oci/teardown_test.go, e2e case teardown).
+// Init exits with code 3 after argv[1] milliseconds (never if 0), its descendants still
+// running (natively, each dies with its parent: PR_SET_PDEATHSIG).
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
