@@ -15,6 +15,15 @@
 //	futexManager.mu is a leaf and is never held while taking another lock. It also guards
 //	PI futex state and each Task's futex exit state (futex_pi.go); a PI owner is looked
 //	up (Kernel.mu) before it is taken and checked against the futex word under it.
+//
+// Lifetimes and teardown (kernel_teardown.go): a task goroutine leaves the pid tables
+// before its process's address space is released, and is counted in Kernel.live until
+// Task.exit is over. The platform and the memory file must outlive every address space:
+// the sandbox is torn down by Shutdown (KillAll, then WaitReleased) before the platform is
+// released and the memory file closed; Wait returns only once no task is still exiting.
+// Other goroutines (runsc ps, /proc) see a task's address space through Task.MM and its
+// thread id through Task.TID, which stay valid (a released address space fails copies)
+// while execve replaces them.
 package kernel
 
 import (
