@@ -110,6 +110,9 @@ type Kernel struct {
 	live int
 	// idle, if non-nil, is closed when live drops to zero (WaitReleased). Guarded by mu.
 	idle chan struct{}
+	// killingAll is set by KillAll: no process may be created afterwards (one forked while
+	// KillAll walks the processes would escape it). Guarded by mu.
+	killingAll bool
 
 	// pause is the pause gate (kernel_pause.go).
 	pause pauseGate

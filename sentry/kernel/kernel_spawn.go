@@ -88,7 +88,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 
 	k.mu.Lock()
-	if k.procs.initExited {
+	if k.procs.initExited || k.killingAll {
 		k.mu.Unlock()
 		t.fds.DecRef()
 		t.SetFSContext(nil)

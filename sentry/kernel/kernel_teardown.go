@@ -44,7 +44,14 @@ func (k *Kernel) taskGone() {
 
 // KillAll ends every process with SIGKILL (the sandbox is being torn down). It does not
 // wait: a task goroutine (init's exit) calls it too. Teardown follows it with WaitReleased.
+// From then on fork and Spawn fail: a process forked between KillAll's listing of the
+// processes and its kill of the parent would otherwise live on (Linux's fork checks for a
+// pending fatal signal under tasklist_lock for the same reason). Threads need no such
+// check: a group exit is seen under ThreadGroup.mu by clone.
 func (k *Kernel) KillAll() {
+	k.mu.Lock()
+	k.killingAll = true
+	k.mu.Unlock()
 	for _, tg := range k.ThreadGroups() {
 		tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
 	}

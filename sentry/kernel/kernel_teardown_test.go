@@ -113,3 +113,22 @@ func TestTeardownWhileTasksForkAndMap(t *testing.T) {
 		t.Logf("round %d: init exited by itself %v, %d processes at teardown, %d ps+stats walks during it", i, selfExit, n, walks)
 	}
 }
+
+// TestNoProcessStartsAfterKillAll: once KillAll has begun, Spawn (runsc exec) fails, as
+// fork does: a process created while KillAll walks the processes would escape it and keep
+// the sandbox from ever being released.
+func TestNoProcessStartsAfterKillAll(t *testing.T) {
+	k, spin := spinKernel(t)
+	k.KillAll()
+	f, err := os.Open(spin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if tg, err := k.Spawn(kernel.SpawnArgs{Executable: f, Path: spin, Argv: []string{spin}}); err == nil {
+		t.Fatalf("Spawn after KillAll started process %d", tg.TGID())
+	}
+	if !k.WaitReleased(10 * time.Second) {
+		t.Fatal("tasks still running 10 s after KillAll")
+	}
+}

@@ -66,6 +66,10 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		k.mu.Unlock()
 		return fmt.Errorf("init already started")
 	}
+	if k.killingAll {
+		k.mu.Unlock()
+		return fmt.Errorf("the sandbox is being torn down")
+	}
 	ids, err := k.allocIDsLocked(k.root)
 	if err != nil || ids.nums[0] != 1 {
 		k.mu.Unlock()

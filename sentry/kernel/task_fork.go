@@ -122,7 +122,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		parent = t.tg.parent
 		exitSignal = t.tg.proc.exitSignal
 	}
-	if exiting || parent == nil || parent.proc.zombie {
+	if exiting || parent == nil || parent.proc.zombie || k.killingAll {
 		k.mu.Unlock()
 		undoAll()
 		return 0, ErrExited
