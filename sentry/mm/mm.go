@@ -39,6 +39,11 @@
 // from the AddressSpace before their reference is dropped, so a freed and reused page is
 // never visible to the application that gave it up; if the platform fails to unmap, the
 // references are leaked rather than dropped.
+//
+// Lifetime: the memory file and the platform must outlive every MemoryManager, whose
+// Release drops page references and releases its AddressSpace. The kernel guarantees it at
+// teardown (kernel.Kernel.Shutdown waits for every task to have released its address space
+// before the platform is released or the file closed).
 package mm
 
 import (
