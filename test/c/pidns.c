@@ -263,8 +263,9 @@ int main(void) {
 		die("fork");
 	if (c == 0)
 		_exit(ns_init());
-	shm[0] = c;
+	// Printed before the child is released (it waits for shm[0]), or the lines race.
 	printf("parent: child's pid is not 1: %d\n", c != 1);
+	shm[0] = c;
 	wait_for(&shm[1]);
 	kill(c, SIGUSR1);
 
