@@ -49,9 +49,29 @@ veths() {
 	ip -o link show type veth 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort
 }
 
-# iptables_rules prints the rules of every table, without counters.
+# iptables_rules prints the rules and user-defined chains of every table, each line
+# prefixed with its table. Built-in chains are left out: a table shows up with them as soon
+# as anything loads it, which is no rule of the run's.
 iptables_rules() {
-	iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9:]*\]//' | sort
+	iptables-save 2>/dev/null | awk '/^\*/ {t = $0} /^-A / || /^:[^ ]+ - / {sub(/ \[[0-9:]*\]/, ""); print t " " $0}' | sort
+}
+
+# iptables_undo MARK: deletes the rules of every table whose text holds MARK (the CNI
+# plugins write their network's name in a comment), then the user-defined chains they were
+# in or jumped to, once empty and unreferenced: what the plugin's DEL would have removed,
+# for a run whose pod could not be removed.
+iptables_undo() {
+	local mark="$1" table rules c
+	for table in $(iptables-save 2>/dev/null | sed -n 's/^\*//p'); do
+		rules="$(iptables-save -t "$table" | grep '^-A ' | grep -F -- "$mark")"
+		[[ -n "$rules" ]] || continue
+		printf '*%s\n%s\nCOMMIT\n' "$table" "$(sed 's/^-A /-D /' <<<"$rules")" | iptables-restore --noflush
+		for c in $( (awk '{print $2}' <<<"$rules"; grep -o -- '-j [^ ]*' <<<"$rules" | awk '{print $2}') | sort -u); do
+			iptables-save -t "$table" | grep -q "^:$c - " || continue
+			iptables-save -t "$table" | grep -q -e "^-A $c " -e "-j $c\( \|$\)" && continue
+			iptables -t "$table" -X "$c"
+		done
+	done
 }
 
 # stop_pid PID: TERM, up to 10 s, then KILL.
@@ -65,6 +85,7 @@ cleanup() {
 	local rc=$?
 	set +e
 	trap - EXIT INT TERM
+	trap '' PIPE
 	echo "$log: cleaning up"
 	if declare -F teardown >/dev/null; then
 		teardown
@@ -144,6 +165,9 @@ lib_start() {
 	iptables_before="$(iptables_rules)"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
+	# A reader that goes away (`| head`) must not leave the daemons running: they hold
+	# the daemon lock (flock's descriptor) for as long as they live.
+	trap 'exit 141' PIPE
 }
 
 # --- scenarios -----------------------------------------------------------------------------
