@@ -8,7 +8,7 @@ TESTFLAGS    ?=
 # Flags for the benchmark program, e.g. BENCHFLAGS='-platform ptrace -runs 20'.
 BENCHFLAGS   ?=
 
-.PHONY: all build test bench vet clean docs vdso vdso-check test-validation test-integration shim test-integration-containerd
+.PHONY: all build test bench vet clean docs vdso vdso-check test-validation test-integration shim test-integration-containerd test-integration-cri
 
 all: build
 
@@ -61,6 +61,12 @@ shim:
 test-integration-containerd: build shim
 	cd shim && $(GO) test -count=1 .
 	RUNSC=$(CURDIR)/$(RUNSC) SHIM=$(CURDIR)/bin/containerd-shim-runsc-v1 test/integration/containerd.sh
+
+# containerd's CRI plugin driven as the kubelet drives it (shim/critest, k8s.io/cri-api): a
+# pod with the runtime handler runsc, its two containers in one sandbox (see
+# docs/kubernetes.md). Needs containernetworking-plugins (the pod network).
+test-integration-cri: build shim
+	RUNSC=$(CURDIR)/$(RUNSC) SHIM=$(CURDIR)/bin/containerd-shim-runsc-v1 test/integration/cri.sh
 
 clean:
 	rm -rf bin
