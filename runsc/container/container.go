@@ -607,10 +607,18 @@ func (c *Container) warn(err error) {
 // SetLog sets where warnings go (failed poststart and poststop hooks).
 func (c *Container) SetLog(l interface{ Warnf(string, ...any) }) { c.log = l }
 
-// Signal sends sig (0: only check) to init, or to every process with all.
+// Signal sends sig (0: only check) to init, or to every process with all (which, on a
+// stopped container, is nothing: no error).
 //
 // Preconditions: c is locked (shared suffices).
 func (c *Container) Signal(sig unix.Signal, all bool) error {
+	// kill --all of a stopped container succeeds, as runc's does: none of its processes is
+	// left to signal. containerd kills every process of an exited task with --all before
+	// deleting it, and takes any error but runc's wordings as a failure (a pod's container
+	// would then never be seen to exit).
+	if all && c.status == Stopped {
+		return nil
+	}
 	if err := CheckOp(OpKill, c.ID, c.status); err != nil {
 		return err
 	}

@@ -88,6 +88,11 @@ type StateError struct {
 }
 
 func (e *StateError) Error() string {
+	if e.Op == OpKill && e.Status == Stopped {
+		// runc's words: containerd's shims read them as "nothing left to signal", which
+		// a kill racing with init's exit (CRI's StopContainer) must not fail on.
+		return fmt.Sprintf("cannot kill container %s: container not running", e.ID)
+	}
 	return fmt.Sprintf("cannot %s container %s: container is %s", e.Op, e.ID, e.Status)
 }
 
