@@ -20,7 +20,7 @@
 # Environment: RUNSC, SHIM (defaults in bin/), CONTAINERD_VERSION, CONTAINERD_CACHE,
 # CRI_HANDLER (the pod's runtime handler, default runsc; `runc` runs the same pod under
 # runc, through Debian's containerd-shim-runc-v2, to check the harness itself: one-sentry
-# fails there by design).
+# and exit-code, which look for the sentry's uname, fail there by design).
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -108,12 +108,13 @@ rm -rf "$tmp/pause-rootfs" "$tmp/busybox-rootfs"
 
 snapshotter=native
 overlay_works && snapshotter=overlayfs
-# containerd 2.x gives every pod the sysctls net.ipv4.ip_unprivileged_port_start=0 and
-# ping_group_range=0 2147483647 by default; Debian's runc 1.1.5 fails to start the pause
-# container with them ("can't get final child's PID from pipe: EOF"; without them it
-# starts), so the runc harness check turns them off. runsc keeps containerd's defaults.
-unprivileged=true
-[[ "$handler" == runc ]] && unprivileged=false
+# containerd gives the pause container the kubelet's oom_score_adj, -998; lowering it takes
+# CAP_SYS_RESOURCE, which the machines this runs on may not have (then runc fails to start
+# it: "failed to update /proc/self/oom_score_adj: Permission denied"). containerd's
+# restrict_oom_score_adj keeps it no lower than containerd's own, as on such a node.
+cap_eff="$(awk '/^CapEff:/ {print $2}' /proc/self/status)"
+restrict_oom=true
+(( (0x$cap_eff >> 24 & 1) == 1 )) && restrict_oom=false # bit 24: CAP_SYS_RESOURCE
 
 # --- containerd with the CRI plugin --------------------------------------------------------
 
@@ -133,8 +134,7 @@ state = "$tmp/state"
     sandbox = "$pause_img"
 [plugins.'io.containerd.cri.v1.runtime']
   netns_mounts_under_state_dir = true
-  enable_unprivileged_ports = $unprivileged
-  enable_unprivileged_icmp = $unprivileged
+  restrict_oom_score_adj = $restrict_oom
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
