@@ -48,6 +48,7 @@ func (r *run) all() bool {
 		{"start", r.start},
 		{"one-sentry", r.oneSentry},
 		{"exec-sync", r.execSync},
+		{"pid-namespace", r.pidNamespace},
 		{"exit-code", r.exitCode},
 		{"stop-container", r.stopContainer},
 		{"remove-containers", r.removeContainers},
@@ -309,6 +310,27 @@ func (r *run) execSync() error {
 	if string(resp.Stdout) != "inside\nstk-pod\n" || string(resp.Stderr) != "oops\n" || resp.ExitCode != 5 {
 		return fmt.Errorf("ExecSync: stdout %q stderr %q exit code %d, want %q %q 5",
 			resp.Stdout, resp.Stderr, resp.ExitCode, "inside\nstk-pod\n", "oops\n")
+	}
+	return nil
+}
+
+// pidNamespace: with the kubelet's default (a PID namespace per container), each
+// container's init is pid 1 of its own namespace.
+func (r *run) pidNamespace() error {
+	for _, c := range []struct{ id, want string }{
+		{r.sleeper, "sh -c trap"},
+		{r.exiter, "sh -c uname"},
+	} {
+		if c.id == "" {
+			return errors.New("no containers (an earlier scenario failed)")
+		}
+		resp, err := r.exec(c.id, "cat", "/proc/1/cmdline")
+		if err != nil {
+			return err
+		}
+		if got := strings.ReplaceAll(string(resp.Stdout), "\x00", " "); !strings.HasPrefix(got, c.want) {
+			return fmt.Errorf("/proc/1/cmdline in container %s: %q, want its init (%s...)", c.id, got, c.want)
+		}
 	}
 	return nil
 }
