@@ -75,8 +75,9 @@ teardown() {
 }
 
 # final_check (once every process of the run is gone): ip_forward as it was (the bridge
-# plugin turns it on for its gateway), no iptables rule of the pod network's, and no cgroup of the pod left: the containers' leaf
-# cgroups must be gone already; the parent is ours to remove, as the kubelet's is.
+# plugin turns it on for its gateway), no iptables rule of the pod network's, and no
+# cgroup of the pod left: the containers' leaf cgroups must be gone already; the parent is
+# ours to remove, as the kubelet's is.
 final_check() {
 	echo "$ip_forward_before" >/proc/sys/net/ipv4/ip_forward
 	# A pod that could not be removed never had the bridge plugin's DEL: its masquerading
