@@ -34,6 +34,7 @@ func main() {
 		&cmd.List{Conf: conf}, &cmd.Wait{Conf: conf}, &cmd.Spec{},
 		&cmd.Exec{Conf: conf}, &cmd.Ps{Conf: conf}, &cmd.Pause{Conf: conf},
 		&cmd.Resume{Conf: conf}, &cmd.Events{Conf: conf}, &cmd.Update{Conf: conf},
+		&cmd.Features{},
 	} {
 		subcommands.Register(c, "OCI runtime")
 	}
