@@ -19,119 +19,56 @@
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+log=containerd
 RUNSC="${RUNSC:-$repo/bin/runsc}"
 SHIM="${SHIM:-$repo/bin/containerd-shim-runsc-v1}"
 version="${CONTAINERD_VERSION:-v2.2.1}"
-cache="${CONTAINERD_CACHE:-${HOME:-/root}/.cache/stockade-containerd}/$version"
+# shellcheck source=lib.sh
+. "$repo/test/integration/lib.sh"
 
 # Known gaps: scenario -> reason.
-declare -A pending=(
+pending=(
 )
 
 [[ -x "$RUNSC" ]] || { echo "containerd: $RUNSC not found (make build)" >&2; exit 1; }
 [[ -x "$SHIM" ]] || { echo "containerd: $SHIM not found (make shim)" >&2; exit 1; }
-command -v busybox >/dev/null || { echo "containerd: busybox not found" >&2; exit 1; }
 command -v script >/dev/null || { echo "containerd: script (util-linux) not found" >&2; exit 1; }
 
-# --- containerd and ctr from the module proxy ---------------------------------------------
+containerd_build "$version"
+ctr_bin="$ctrd_dir/ctr"
 
-if [[ ! -x "$cache/containerd" || ! -x "$cache/ctr" ]]; then
-	echo "containerd: building containerd and ctr $version into $cache"
-	mkdir -p "$cache"
-	start=$(date +%s)
-	# Static, without the snapshotters that need C libraries (none is used here).
-	(cd /tmp && CGO_ENABLED=0 GOBIN="$cache" GOFLAGS=-buildvcs=false go install \
-		-tags "no_btrfs no_devmapper no_zfs" \
-		"github.com/containerd/containerd/v2/cmd/containerd@$version" \
-		"github.com/containerd/containerd/v2/cmd/ctr@$version") || exit 1
-	echo "containerd: built in $(($(date +%s) - start)) s"
-fi
-ctr_bin="$cache/ctr"
-
-tmp="$(mktemp -d /tmp/stk-containerd.XXXXXX)"
+lib_start stk-containerd
 sock="$tmp/containerd.sock"
 # A namespace of our own: the shim gives runsc --root /run/containerd/runc/NAMESPACE (ctr
 # passes no runtime options to a runtime other than runc's, so that root cannot be moved).
 ns="stk-$(basename "$tmp" | tr -dc 'a-zA-Z0-9' | tail -c 8)"
 runsc_root="/run/containerd/runc/$ns"
+runsc_roots=("$runsc_root")
+watch=("$runsc_root")
+extra_dirs=("$runsc_root")
 img=docker.io/stockade/busybox:latest
-ctrd_pid=""
 
 # The shim is found by containerd on its PATH: a directory holding only the shim and the
 # runsc it runs (the shim prefers the runsc beside it).
 mkdir -p "$tmp/bin"
 ln -s "$SHIM" "$tmp/bin/containerd-shim-runsc-v1"
 
-procs_under() {
-	local p
-	for p in /proc/[0-9]*; do
-		[[ "${p#/proc/}" == "$$" ]] && continue
-		if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -e "$tmp" -e "$runsc_root"; then
-			echo "${p#/proc/}"
-		fi
-	done
-}
-
-mounts_under() {
-	awk -v t="$tmp" '$5 == t || index($5, t "/") == 1 {print $5}' /proc/self/mountinfo
-}
-
 ctr() {
 	"$ctr_bin" --address "$sock" --namespace "$ns" "$@"
 }
 
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	echo "containerd: cleaning up"
-	if [[ -n "$ctrd_pid" ]] && kill -0 "$ctrd_pid" 2>/dev/null; then
-		local id
-		for id in $(timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks list -q 2>/dev/null); do
-			timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks kill -s KILL "$id" >/dev/null 2>&1
-			timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks delete -f "$id" >/dev/null 2>&1
-		done
-		for id in $(timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" containers list -q 2>/dev/null); do
-			timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" containers delete "$id" >/dev/null 2>&1
-		done
-		kill -TERM "$ctrd_pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$ctrd_pid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$ctrd_pid" 2>/dev/null
-	fi
-	# Sandboxes whose shim was killed outlive it: delete what runsc still knows about.
-	if [[ -d "$runsc_root" ]]; then
-		for id in $("$RUNSC" --root "$runsc_root" list -q 2>/dev/null); do
-			"$RUNSC" --root "$runsc_root" delete --force "$id" >/dev/null 2>&1
-		done
-	fi
-	local left
-	left="$(procs_under)"
-	[[ -n "$left" ]] && kill -KILL $left 2>/dev/null
-	sleep 0.5
-	local m
-	for m in $(mounts_under | sort -r); do umount -l "$m" 2>/dev/null; done
-	local dirty=0
-	left="$(procs_under)"
-	if [[ -n "$left" ]]; then
-		echo "containerd: LEFT BEHIND: processes $left"; dirty=1
-	fi
-	left="$(mounts_under)"
-	if [[ -n "$left" ]]; then
-		echo "containerd: LEFT BEHIND: mounts $left"; dirty=1
-	fi
-	rm -rf "$tmp" "$runsc_root" 2>/dev/null
-	if [[ -e "$tmp" ]]; then
-		echo "containerd: LEFT BEHIND: $tmp"; dirty=1
-	fi
-	if ((dirty)); then
-		echo "containerd: FAIL: cleanup left things behind"
-		exit 1
-	fi
-	echo "containerd: cleanup complete: no process or mount left"
-	exit "$rc"
+# teardown (called by the cleanup while containerd still runs): tasks and containers.
+teardown() {
+	[[ -S "$sock" ]] || return 0
+	local id
+	for id in $(timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks list -q 2>/dev/null); do
+		timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks kill -s KILL "$id" >/dev/null 2>&1
+		timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" tasks delete -f "$id" >/dev/null 2>&1
+	done
+	for id in $(timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" containers list -q 2>/dev/null); do
+		timeout 10 "$ctr_bin" --address "$sock" --namespace "$ns" containers delete "$id" >/dev/null 2>&1
+	done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- containerd ---------------------------------------------------------------------------
 
@@ -147,98 +84,22 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", 
 [debug]
   address = "$tmp/debug.sock"
 TOML
-PATH="$tmp/bin:$PATH" "$cache/containerd" --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
-ctrd_pid=$!
-for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.1; done
-[[ -S "$sock" ]] || { echo "containerd: containerd did not start:"; tail -20 "$tmp/containerd.log"; exit 1; }
-echo "containerd: $("$cache/containerd" --version | awk '{print $3}') up, shim $SHIM, runsc $RUNSC"
+containerd_start "$ctrd_dir/containerd" "$tmp/config.toml" "$sock" "$tmp/bin"
+echo "containerd: $("$ctrd_dir/containerd" --version | awk '{print $3}') up, shim $SHIM, runsc $RUNSC"
 
-# Overlay on this machine's /tmp, else the native (copying) snapshotter.
-snapshotter=overlayfs
-mkdir -p "$tmp/ov/l" "$tmp/ov/u" "$tmp/ov/w" "$tmp/ov/m"
-if mount -t overlay overlay -o "lowerdir=$tmp/ov/l,upperdir=$tmp/ov/u,workdir=$tmp/ov/w" "$tmp/ov/m" 2>/dev/null; then
-	umount "$tmp/ov/m"
-else
-	snapshotter=native
-fi
-rm -rf "$tmp/ov"
+snapshotter=native
+overlay_works && snapshotter=overlayfs
 
 # --- the image: a static busybox rootfs as an OCI image layout -----------------------------
 
-rootfs="$tmp/image-rootfs"
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp "$(command -v busybox)" "$rootfs/bin/busybox"
-for applet in $("$rootfs/bin/busybox" --list); do
-	[[ -e "$rootfs/bin/$applet" ]] || ln -s busybox "$rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-printf 'root:x:0:\n' >"$rootfs/etc/group"
-chmod 1777 "$rootfs/tmp"
-
-oci="$tmp/image-oci"
-mkdir -p "$oci/blobs/sha256"
-# blob FILE: moves FILE into the layout under its digest and prints "DIGEST SIZE".
-blob() {
-	local d s
-	d="$(sha256sum "$1" | awk '{print $1}')"
-	s="$(stat -c %s "$1")"
-	mv "$1" "$oci/blobs/sha256/$d"
-	echo "$d $s"
-}
-tar --sort=name -C "$rootfs" -cf "$tmp/layer.tar" .
-read -r layer_d layer_s < <(blob "$tmp/layer.tar")
-printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-	"$layer_d" >"$tmp/config.json"
-read -r config_d config_s < <(blob "$tmp/config.json")
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
-	"$config_d" "$config_s" "$layer_d" "$layer_s" >"$tmp/manifest.json"
-read -r manifest_d manifest_s < <(blob "$tmp/manifest.json")
-printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"latest"}}]}' \
-	"$manifest_d" "$manifest_s" "$img" >"$oci/index.json"
-echo '{"imageLayoutVersion":"1.0.0"}' >"$oci/oci-layout"
-tar -C "$oci" -cf "$tmp/image.tar" .
+busybox_rootfs "$tmp/image-rootfs"
+oci_image "$tmp/image-rootfs" "$img" '{"Env":["PATH=/bin"],"Cmd":["sh"]}' "$tmp/image.tar"
 out="$(ctr image import --snapshotter "$snapshotter" "$tmp/image.tar" 2>&1)" || {
 	echo "containerd: ctr image import failed: $out"; exit 1; }
-rm -rf "$rootfs" "$oci" "$tmp/image.tar"
+rm -rf "$tmp/image-rootfs" "$tmp/image.tar"
 echo "containerd: image $img imported ($snapshotter snapshotter)"
 
 # --- scenarios ----------------------------------------------------------------------------
-
-passed=0
-failed=0
-pending_failed=0
-reason=""
-
-scenario() {
-	local name="$1" fn="$2"
-	reason=""
-	local start rc
-	start=$(date +%s%N)
-	"$fn"
-	rc=$?
-	local tenths=$((($(date +%s%N) - start) / 100000000))
-	if [[ $rc -eq 0 ]]; then
-		if [[ -n "${pending[$name]:-}" ]]; then
-			printf 'PASS     %-14s (%d.%ds)  *** listed as pending but PASSES: remove it from the pending table ***\n' "$name" $((tenths / 10)) $((tenths % 10))
-		else
-			printf 'PASS     %-14s (%d.%ds)\n' "$name" $((tenths / 10)) $((tenths % 10))
-		fi
-		passed=$((passed + 1))
-	elif [[ -n "${pending[$name]:-}" ]]; then
-		printf 'PENDING  %-14s (%d.%ds)  %s; now: %s\n' "$name" $((tenths / 10)) $((tenths % 10)) "${pending[$name]}" "$reason"
-		pending_failed=$((pending_failed + 1))
-	else
-		printf 'FAIL     %-14s (%d.%ds)  %s\n' "$name" $((tenths / 10)) $((tenths % 10)) "$reason"
-		failed=$((failed + 1))
-	fi
-}
-
-expect() {
-	if [[ "$2" != "$3" ]]; then
-		reason="$1: got $(printf '%q' "$2"), want $(printf '%q' "$3")"
-		return 1
-	fi
-}
 
 # run IMG ID ARGS...: ctr run --rm with our runtime.
 run() {
@@ -360,6 +221,4 @@ scenario pause s_pause
 scenario metrics s_metrics
 scenario kill s_kill
 
-echo "containerd: $pending_failed pending"
-echo "$passed passed, $failed failed"
-((failed == 0))
+summary

@@ -15,16 +15,21 @@
 # test created is left (processes, mounts, veths, iptables rules).
 #
 # Environment: RUNSC (default bin/runsc), DOCKER_BENCH_RUNS (runs for the `docker run --rm
-# IMG true` timing, default 10; 0 skips it), DOCKER_ONLY (space-separated scenario names to
-# run, default all; run-detached is what logs, exec, top and kill use).
+# IMG true` timing, default 10; 0 skips it), ONLY (space-separated scenario names to run,
+# default all; run-detached is what logs, exec, top and kill use; DOCKER_ONLY is the old
+# name). The scenario, pending and cleanup machinery is lib.sh's.
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
+log=integration
 RUNSC="${RUNSC:-$repo/bin/runsc}"
 bench_runs="${DOCKER_BENCH_RUNS:-10}"
+ONLY="${ONLY:-${DOCKER_ONLY:-}}"
+# shellcheck source=lib.sh
+. "$repo/test/integration/lib.sh"
 
 # Scenarios waiting on other work: name -> reason.
-declare -A pending=(
+pending=(
 	[exec-tty]="docker exec -it: runsc exec --tty works (test/oci TestExecTTY), but the exec'd terminal still reads 0x0 when stty runs: Docker's resize after exec start is picked up by a 250 ms poll in the sandbox"
 	[top]="docker top maps the pids of 'runsc ps --format json' to host processes, and those are the sandbox's own pids (docs/docker.md)"
 )
@@ -43,106 +48,28 @@ for tool in dockerd containerd containerd-shim-runc-v2 docker busybox ip script 
 done
 [[ -x "$RUNSC" ]] || { echo "integration: $RUNSC not found (make build)" >&2; exit 1; }
 
-tmp="$(mktemp -d /tmp/stk-docker.XXXXXX)"
+lib_start stk-docker
 bridge="stk$(basename "$tmp" | tr -dc 'a-zA-Z0-9' | tail -c 8)"
+bridges=("$bridge")
 sock="$tmp/docker.sock"
 ctrd_sock="$tmp/containerd/containerd.sock"
 daemon_json="$tmp/daemon.json"
 img=stockade-busybox
 # Every docker command (also under timeout and script) talks to our dockerd.
 export DOCKER_HOST="unix://$sock"
-
-# What the machine looked like before: the end-of-run check compares against it.
-veths_before="$(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | sort)"
-iptables_before="$(iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9:]*\]//' | sort)"
-
-ctrd_pid=""
+runsc_roots=("$tmp/exec/runtime-runsc/*")
 dockerd_pid=""
 
-# procs_under lists the pids of processes whose command line mentions the temporary
-# directory: the daemons, the shims (their -address), the sandboxes and gofers (--root).
-procs_under() {
-	local p
-	for p in /proc/[0-9]*; do
-		[[ "${p#/proc/}" == "$$" ]] && continue
-		if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$tmp"; then
-			echo "${p#/proc/}"
-		fi
-	done
-}
-
-mounts_under() {
-	awk -v t="$tmp" '$5 == t || index($5, t "/") == 1 {print $5}' /proc/self/mountinfo
-}
-
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	echo "integration: cleaning up"
+# teardown (called by the cleanup while the daemons still run): every container, then
+# dockerd before containerd.
+teardown() {
 	if [[ -S "$sock" ]] && [[ -n "$dockerd_pid" ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
 		local ids
 		ids="$(timeout 20 docker ps -aq 2>/dev/null)"
 		[[ -n "$ids" ]] && timeout 60 docker rm -f $ids >/dev/null 2>&1
 	fi
-	for pid in $dockerd_pid $ctrd_pid; do
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$pid" 2>/dev/null
-	done
-	# Shims outlive containerd by design; sandboxes whose shim was killed would outlive it.
-	local root
-	for root in "$tmp"/exec/runtime-runsc/*; do
-		[[ -d "$root" ]] || continue
-		for id in $("$RUNSC" --root "$root" list -q 2>/dev/null); do
-			"$RUNSC" --root "$root" delete --force "$id" >/dev/null 2>&1
-		done
-	done
-	local left
-	left="$(procs_under)"
-	[[ -n "$left" ]] && kill -KILL $left 2>/dev/null
-	sleep 0.5
-	local m
-	for m in $(mounts_under | sort -r); do umount -l "$m" 2>/dev/null; done
-	ip link del "$bridge" 2>/dev/null
-	# The check: nothing this run created may be left.
-	local dirty=0
-	left="$(procs_under)"
-	if [[ -n "$left" ]]; then
-		echo "integration: LEFT BEHIND: processes $left"; dirty=1
-	fi
-	left="$(mounts_under)"
-	if [[ -n "$left" ]]; then
-		echo "integration: LEFT BEHIND: mounts $left"; dirty=1
-	fi
-	local veths_after
-	veths_after="$(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | sort)"
-	if [[ "$veths_after" != "$veths_before" ]]; then
-		echo "integration: LEFT BEHIND: veths $(comm -13 <(echo "$veths_before") <(echo "$veths_after") | tr '\n' ' ')"; dirty=1
-	fi
-	if ip link show "$bridge" >/dev/null 2>&1; then
-		echo "integration: LEFT BEHIND: bridge $bridge"; dirty=1
-	fi
-	local ipt_after
-	ipt_after="$(iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9:]*\]//' | sort)"
-	if [[ "$ipt_after" != "$iptables_before" ]]; then
-		echo "integration: LEFT BEHIND: iptables rules:"
-		comm -13 <(echo "$iptables_before") <(echo "$ipt_after")
-		dirty=1
-	fi
-	rm -rf "$tmp" 2>/dev/null
-	if [[ -e "$tmp" ]]; then
-		echo "integration: LEFT BEHIND: $tmp"; dirty=1
-	fi
-	if ((dirty)); then
-		echo "integration: FAIL: cleanup left things behind"
-		exit 1
-	fi
-	echo "integration: cleanup complete: no process, mount, veth, bridge or iptables rule left"
-	exit "$rc"
+	[[ -n "$dockerd_pid" ]] && stop_pid "$dockerd_pid"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- daemons -------------------------------------------------------------------------------
 
@@ -159,10 +86,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [debug]
   address = "$tmp/containerd/debug.sock"
 TOML
-containerd --config "$tmp/containerd/config.toml" >"$tmp/containerd.log" 2>&1 &
-ctrd_pid=$!
-for _ in $(seq 100); do [[ -S "$ctrd_sock" ]] && break; sleep 0.1; done
-[[ -S "$ctrd_sock" ]] || { echo "integration: containerd did not start:"; tail -20 "$tmp/containerd.log"; exit 1; }
+containerd_start "$(command -v containerd)" "$tmp/containerd/config.toml" "$ctrd_sock"
 
 # The default bridge network on a bridge of our own, so that nothing of the machine's is
 # touched; no iptables rules and no ip_forward change (connectivity through the bridge is
@@ -202,61 +126,10 @@ fi
 echo "integration: dockerd $(docker version -f '{{.Server.Version}}') up ($storage storage, bridge $bridge), runtimes: $(docker info -f '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')"
 
 # The image: a static busybox rootfs.
-mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp" "$tmp/rootfs/proc" "$tmp/rootfs/sys" "$tmp/rootfs/dev"
-cp "$(command -v busybox)" "$tmp/rootfs/bin/busybox"
-for applet in $("$tmp/rootfs/bin/busybox" --list); do
-	[[ -e "$tmp/rootfs/bin/$applet" ]] || ln -s busybox "$tmp/rootfs/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/tmp:/bin/sh\n' >"$tmp/rootfs/etc/passwd"
-printf 'root:x:0:\nuser:x:1000:\n' >"$tmp/rootfs/etc/group"
-chmod 1777 "$tmp/rootfs/tmp"
+busybox_rootfs "$tmp/rootfs"
 tar -C "$tmp/rootfs" -c . | docker import -c 'ENV PATH=/bin' - "$img" >/dev/null || exit 1
 
 # --- scenarios -----------------------------------------------------------------------------
-
-passed=0
-failed=0
-pending_failed=0
-pending_passed=()
-reason=""
-
-# scenario NAME FUNC: runs FUNC, which returns 0 on success and sets $reason on failure.
-scenario() {
-	local name="$1" fn="$2"
-	if [[ -n "${DOCKER_ONLY:-}" ]] && [[ " $DOCKER_ONLY " != *" $name "* ]]; then
-		return 0
-	fi
-	reason=""
-	local start rc
-	start=$(date +%s%N)
-	"$fn"
-	rc=$?
-	local tenths=$((($(date +%s%N) - start) / 100000000))
-	local secs="$((tenths / 10)).$((tenths % 10))"
-	if [[ $rc -eq 0 ]]; then
-		if [[ -n "${pending[$name]:-}" ]]; then
-			printf 'PASS     %-14s (%ss)  *** listed as pending but PASSES: remove it from the pending table in %s ***\n' "$name" "$secs" "${0#"$repo/"}"
-			pending_passed+=("$name")
-		else
-			printf 'PASS     %-14s (%ss)\n' "$name" "$secs"
-		fi
-		passed=$((passed + 1))
-	elif [[ -n "${pending[$name]:-}" ]]; then
-		printf 'PENDING  %-14s (%ss)  %s; now: %s\n' "$name" "$secs" "${pending[$name]}" "$reason"
-		pending_failed=$((pending_failed + 1))
-	else
-		printf 'FAIL     %-14s (%ss)  %s\n' "$name" "$secs" "$reason"
-		failed=$((failed + 1))
-	fi
-}
-
-# expect WHAT GOT WANT: sets reason and fails unless GOT == WANT.
-expect() {
-	if [[ "$2" != "$3" ]]; then
-		reason="$1: got $(printf '%q' "$2"), want $(printf '%q' "$3")"
-		return 1
-	fi
-}
 
 # run is docker run with runsc, stderr merged into stdout, without the client's warning
 # about ip_forward (left off on purpose: see the daemons above).
@@ -520,8 +393,4 @@ if ((bench_runs > 0)); then
 	echo "integration: docker run --rm IMG true, median of $bench_runs: runc $(median_ms runc); runsc $(median_ms runsc)"
 fi
 
-echo "integration: $passed passed, $failed failed, $pending_failed pending (failing as expected)"
-if ((${#pending_passed[@]} > 0)); then
-	echo "integration: *** pending scenarios now PASS: ${pending_passed[*]}: remove them from the pending table ***"
-fi
-((failed == 0))
+summary
