@@ -256,17 +256,20 @@ s_exec_resize_pty() {
 }
 
 # close-io: ctr closes the task's stdin (CloseIO) when its own ends, and cat, reading it,
-# must see the end and exit.
+# must see the end and exit. The input ends a second after the start: ctr only calls
+# CloseIO for an end it reads once the task exists (it would miss an immediate one, with
+# runc too). timeout -k: a cat that never ends, as init, ignores the SIGTERM ctr forwards.
 s_close_io() {
 	local out
-	out="$(printf 'one\ntwo\n' | run "$img" cio cat 2>"$tmp/stderr")"
+	out="$( (sleep 1; printf 'one\ntwo\n') | timeout -k 5 30 "$ctr_bin" --address "$sock" --namespace "$ns" run --rm \
+		--runtime io.containerd.runsc.v1 --snapshotter "$snapshotter" "$img" cio cat 2>"$tmp/stderr")"
 	expect "cat's output" "$out" $'one\ntwo' || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
 }
 
 s_exec_close_io() {
 	[[ -n "$long" ]] || { reason="no detached container"; return 1; }
 	local out
-	out="$(printf 'three\n' | timeout 30 "$ctr_bin" --address "$sock" --namespace "$ns" task exec --exec-id e4 long cat 2>"$tmp/stderr")"
+	out="$( (sleep 1; printf 'three\n') | timeout -k 5 30 "$ctr_bin" --address "$sock" --namespace "$ns" task exec --exec-id e4 long cat 2>"$tmp/stderr")"
 	expect "cat's output" "$out" three || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
 }
 
