@@ -242,7 +242,7 @@ func (c *connection) create(m *proto.CreateReq) (proto.Message, []int, error) {
 	if m.UID != proto.NoID || m.GID != proto.NoID {
 		if err := unix.Fchown(fd, int(int32(m.UID)), int(int32(m.GID))); err != nil {
 			undo()
-			return nil, nil, err
+			return nil, nil, newOwnerErr(err)
 		}
 	}
 	pathFD, err := c.s.reopen(fd, unix.O_PATH)
@@ -264,6 +264,7 @@ func (c *connection) finishMknod(op proto.Op, dir *node, name string, uid, gid u
 	if err == nil {
 		if err = chown(fd, uid, gid); err != nil {
 			unix.Close(fd)
+			err = newOwnerErr(err)
 		}
 	}
 	if err != nil {

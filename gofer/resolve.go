@@ -101,4 +101,14 @@ func chown(fd int, uid, gid uint32) error {
 	return unix.Fchownat(fd, "", int(int32(uid)), int(int32(gid)), unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
 }
 
+// newOwnerErr is the error for a new file whose owner could not be set to what the sentry
+// asked: EOVERFLOW, as Linux answers a create by a process whose fsuid has no mapping, for
+// the EINVAL of an id the gofer's user namespace does not map (rootless mode maps one).
+func newOwnerErr(err error) error {
+	if err == unix.EINVAL {
+		return unix.EOVERFLOW
+	}
+	return err
+}
+
 func itoa(fd int) string { return strconv.Itoa(fd) }

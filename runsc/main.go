@@ -23,11 +23,16 @@ func main() {
 	conf := config.Register(flag.CommandLine)
 	version := flag.Bool("version", false, "print the version and exit")
 
-	subcommands.Register(subcommands.HelpCommand(), "")
-	subcommands.Register(subcommands.FlagsCommand(), "")
-	subcommands.Register(&cmd.Do{Conf: conf}, "")
-	subcommands.Register(&cmd.Gofer{}, "")
-	subcommands.Register(&cmd.Syscalls{}, "")
+	commands := map[string]bool{}
+	register := func(c subcommands.Command, group string) {
+		commands[c.Name()] = true
+		subcommands.Register(c, group)
+	}
+	register(subcommands.HelpCommand(), "")
+	register(subcommands.FlagsCommand(), "")
+	register(&cmd.Do{Conf: conf}, "")
+	register(&cmd.Gofer{}, "")
+	register(&cmd.Syscalls{}, "")
 	for _, c := range []subcommands.Command{
 		&cmd.Create{Conf: conf}, &cmd.Start{Conf: conf}, &cmd.Run{Conf: conf},
 		&cmd.State{Conf: conf}, &cmd.Kill{Conf: conf}, &cmd.Delete{Conf: conf},
@@ -36,14 +41,15 @@ func main() {
 		&cmd.Resume{Conf: conf}, &cmd.Events{Conf: conf}, &cmd.Update{Conf: conf},
 		&cmd.Features{},
 	} {
-		subcommands.Register(c, "OCI runtime")
+		register(c, "OCI runtime")
 	}
-	subcommands.Register(&cmd.Install{}, "Docker")
-	subcommands.Register(&cmd.Uninstall{}, "Docker")
-	subcommands.Register(&cmd.Boot{Conf: conf}, "internal use only")
-	subcommands.Register(&cmd.Version{}, "")
+	register(&cmd.Install{}, "Docker")
+	register(&cmd.Uninstall{}, "Docker")
+	register(&cmd.Boot{Conf: conf}, "internal use only")
+	register(&cmd.Version{}, "")
 
-	flag.Parse()
+	// runc's `--rootless VALUE` spelling (flag.Parse alone takes VALUE for the command).
+	flag.CommandLine.Parse(config.RootlessArgs(flag.CommandLine, os.Args[1:], func(s string) bool { return commands[s] }))
 	if *version {
 		cmd.PrintVersion(os.Stdout)
 		os.Exit(0)
@@ -52,8 +58,20 @@ func main() {
 		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
 		os.Exit(2)
 	}
+	rootSet := false
+	flag.Visit(func(f *flag.Flag) { rootSet = rootSet || f.Name == "root" })
+	if err := conf.ResolveRoot(rootSet); err != nil && !stateless[flag.Arg(0)] {
+		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
+		os.Exit(1)
+	}
 	if conf.Log != "" {
 		cmd.SetErrorLog(conf.OpenRuntimeLog())
 	}
 	os.Exit(int(subcommands.Execute(context.Background(), conf)))
+}
+
+// stateless are the commands that keep no container state, which need no --root.
+var stateless = map[string]bool{
+	"": true, "help": true, "flags": true, "commands": true, "do": true, "gofer": true,
+	"syscalls": true, "spec": true, "install": true, "uninstall": true, "version": true,
 }

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/sentry/arch"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
 )
@@ -101,7 +102,8 @@ func Capset(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 }
 
 // prctlCaps implements the capability options of prctl(2): PR_CAPBSET_READ/DROP,
-// PR_CAP_AMBIENT and PR_GET/SET_KEEPCAPS. ok is false for any other option.
+// PR_CAP_AMBIENT, PR_GET/SET_KEEPCAPS and PR_GET/SET_SECUREBITS. ok is false for any other
+// option.
 func prctlCaps(t *kernel.Task, args arch.SyscallArguments) (r uintptr, err error, ok bool) {
 	tg := t.ThreadGroup()
 	c := tg.Creds()
@@ -118,16 +120,19 @@ func prctlCaps(t *kernel.Task, args arch.SyscallArguments) (r uintptr, err error
 		}
 		return 0, tg.DropBoundingCap(int(args[1])), true
 	case unix.PR_GET_KEEPCAPS:
-		if c.KeepCaps {
-			return 1, nil, true
-		}
-		return 0, nil, true
+		return uintptr(c.Securebits&linux.SECBIT_KEEP_CAPS) >> 4, nil, true
 	case unix.PR_SET_KEEPCAPS:
 		if args[1] > 1 {
 			return 0, unix.EINVAL, true
 		}
-		tg.SetKeepCaps(args[1] == 1)
-		return 0, nil, true
+		return 0, tg.SetKeepCaps(args[1] == 1), true
+	case unix.PR_GET_SECUREBITS:
+		return uintptr(c.Securebits), nil, true
+	case unix.PR_SET_SECUREBITS:
+		if args[1] > 0xffffffff {
+			return 0, unix.EPERM, true
+		}
+		return 0, tg.SetSecurebits(uint32(args[1])), true
 	case unix.PR_CAP_AMBIENT:
 		op, cp := args[1], args[2]
 		if op == unix.PR_CAP_AMBIENT_CLEAR_ALL {

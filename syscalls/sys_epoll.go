@@ -1,7 +1,6 @@
 package syscalls
 
 import (
-	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -83,7 +82,7 @@ func EpollCtl(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		if _, err := t.CopyIn(args.Pointer(3), b[:]); err != nil {
 			return 0, unix.EFAULT
 		}
-		ev = epoll.Event{Events: binary.LittleEndian.Uint32(b[0:]), Data: binary.LittleEndian.Uint64(b[4:])}
+		ev = epoll.ParseEvent(b[:])
 	}
 	return 0, ep.Ctl(op, fd, f, ev)
 }
@@ -97,8 +96,9 @@ func epollWait(t *kernel.Task, epfd int32, addr uintptr, max int32, deadline tim
 		return 0, err
 	}
 	defer epf.DecRef()
-	events := make([]epoll.Event, min(int(max), 1024))
-	n, err := ep.Wait(t, events, deadline, poll)
+	// The events are encoded straight into the task's scratch buffer: no allocation per call.
+	out := t.Scratch(min(int(max), 1024) * epoll.EventSize)
+	n, err := ep.Wait(t, out, deadline, poll)
 	if err == kernel.ERESTARTSYS {
 		// epoll_wait is never restarted after a signal (signal(7)).
 		return 0, unix.EINTR
@@ -106,12 +106,7 @@ func epollWait(t *kernel.Task, epfd int32, addr uintptr, max int32, deadline tim
 	if err != nil {
 		return 0, err
 	}
-	out := t.Scratch(n * epoll.EventSize)
-	for i := 0; i < n; i++ {
-		binary.LittleEndian.PutUint32(out[i*epoll.EventSize:], events[i].Events)
-		binary.LittleEndian.PutUint64(out[i*epoll.EventSize+4:], events[i].Data)
-	}
-	if _, err := t.CopyOut(addr, out); err != nil {
+	if _, err := t.CopyOut(addr, out[:n*epoll.EventSize]); err != nil {
 		return 0, unix.EFAULT
 	}
 	return uintptr(n), nil

@@ -95,6 +95,18 @@ func PidfdSendSignal(t *kernel.Task, args arch.SyscallArguments) (uintptr, error
 			return 0, err
 		}
 	}
+	// kill(2)'s permission check, for signal 0 too; a group signal fails with EPERM only if
+	// no member may be signalled.
+	allowed := targets[:0:0]
+	for _, target := range targets {
+		if t.ThreadGroup().MayKill(target, sig) {
+			allowed = append(allowed, target)
+		}
+	}
+	if len(allowed) == 0 && len(targets) > 0 {
+		return 0, unix.EPERM
+	}
+	targets = allowed
 	if sig == 0 {
 		return 0, nil
 	}

@@ -111,20 +111,21 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	return 0, nil
 }
 
-// mayKill is kill_ok_by_cred: t may signal target's process if it is t's own, if t's real
-// or effective uid is target's real or saved uid, with CAP_KILL, or for SIGCONT within
-// t's session.
-func mayKill(t, target *kernel.Task, sig int) bool {
-	me, them := t.ThreadGroup(), target.ThreadGroup()
-	if me == them {
-		return true
+// signalTarget finds the thread tid (of process tgid, if tgid > 0) that tgkill, tkill and
+// rt_tgsigqueueinfo signal. A zombie process's leader still counts as found, as on Linux,
+// where it keeps its pid until reaped: its process is returned with a nil task, and a
+// signal that passes the permission check is dropped.
+func signalTarget(t *kernel.Task, tgid, tid int32) (*kernel.Task, *kernel.ThreadGroup, error) {
+	if target := t.Kernel().TaskByTID(tid); target != nil {
+		if tgid > 0 && target.ThreadGroup().TGID() != tgid {
+			return nil, nil, unix.ESRCH
+		}
+		return target, target.ThreadGroup(), nil
 	}
-	c, tc := me.Creds(), them.Creds()
-	if c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID || c.RealUID == tc.RealUID ||
-		c.RealUID == tc.SavedUID || c.HasCap(unix.CAP_KILL) {
-		return true
+	if tg := t.Kernel().ProcessByPID(tid); tg != nil && (tgid <= 0 || tgid == tid) {
+		return nil, tg, nil
 	}
-	return sig == int(unix.SIGCONT) && me.Session() == them.Session()
+	return nil, nil, unix.ESRCH
 }
 
 // Kill implements Linux syscall kill(2) for a process id, 0 (the caller's process group), -1
@@ -134,38 +135,25 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if sig != 0 && !kernel.ValidSignal(sig) {
 		return 0, unix.EINVAL
 	}
+	// Zombies count as found (and ignore the signal), as on Linux.
+	tgs, err := t.SignalTargets(pid)
+	if err != nil {
+		return 0, err
+	}
+	// A group signal fails with EPERM only if no member may be signalled.
 	var targets []*kernel.Task
-	switch {
-	case pid > 0:
-		target := t.Kernel().TaskByTID(pid)
-		if target == nil || target.ThreadGroup().TGID() != pid {
-			return 0, unix.ESRCH
+	allowed := false
+	for _, tg := range tgs {
+		if !t.ThreadGroup().MayKill(tg, sig) {
+			continue
 		}
-		if !mayKill(t, target, sig) {
-			return 0, unix.EPERM
+		allowed = true
+		if l := tg.Leader(); l != nil {
+			targets = append(targets, l)
 		}
-		targets = append(targets, target)
-	default:
-		// 0: the caller's process group; -1: every process but init and the caller;
-		// below -1: process group -pid. Zombies count as found (and ignore the signal).
-		tgs, err := t.SignalTargets(pid)
-		if err != nil {
-			return 0, err
-		}
-		// A group signal fails with EPERM only if no member may be signalled.
-		denied := false
-		for _, tg := range tgs {
-			if l := tg.Leader(); l != nil {
-				if !mayKill(t, l, sig) {
-					denied = true
-					continue
-				}
-				targets = append(targets, l)
-			}
-		}
-		if len(targets) == 0 && denied {
-			return 0, unix.EPERM
-		}
+	}
+	if !allowed {
+		return 0, unix.EPERM
 	}
 	if sig != 0 {
 		info := userSignalInfo(t, sig, linux.SI_USER)
@@ -182,17 +170,7 @@ func Tgkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if tgid <= 0 || tid <= 0 || (sig != 0 && !kernel.ValidSignal(sig)) {
 		return 0, unix.EINVAL
 	}
-	target := t.Kernel().TaskByTID(tid)
-	if target == nil || target.ThreadGroup().TGID() != tgid {
-		return 0, unix.ESRCH
-	}
-	if !mayKill(t, target, sig) {
-		return 0, unix.EPERM
-	}
-	if sig != 0 {
-		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
-	}
-	return 0, nil
+	return threadKill(t, tgid, tid, sig)
 }
 
 // Tkill implements Linux syscall tkill(2).
@@ -201,17 +179,22 @@ func Tkill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if tid <= 0 || (sig != 0 && !kernel.ValidSignal(sig)) {
 		return 0, unix.EINVAL
 	}
-	target := t.Kernel().TaskByTID(tid)
-	if target == nil {
-		return 0, unix.ESRCH
+	return threadKill(t, 0, tid, sig)
+}
+
+// threadKill sends sig (SI_TKILL) to thread tid of process tgid (any process if tgid is 0).
+func threadKill(t *kernel.Task, tgid, tid int32, sig int) (uintptr, error) {
+	target, tg, err := signalTarget(t, tgid, tid)
+	if err != nil {
+		return 0, err
 	}
-	if !mayKill(t, target, sig) {
+	if !t.ThreadGroup().MayKill(tg, sig) {
 		return 0, unix.EPERM
 	}
-	if sig != 0 {
-		return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
+	if sig == 0 || target == nil {
+		return 0, nil
 	}
-	return 0, nil
+	return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
 }
 
 // userSignalInfo is the siginfo of a signal sent by t with kill(2) (SI_USER) or
@@ -341,18 +324,24 @@ func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if sig != 0 && !kernel.ValidSignal(sig) {
 		return 0, unix.EINVAL
 	}
-	target := t.Kernel().TaskByTID(pid)
-	if pid <= 0 || target == nil || target.ThreadGroup().TGID() != pid {
+	var tg *kernel.ThreadGroup
+	if pid > 0 {
+		tg = t.Kernel().ProcessByPID(pid)
+	}
+	if tg == nil {
 		return 0, unix.ESRCH
 	}
-	if !mayKill(t, target, sig) {
+	if !t.ThreadGroup().MayKill(tg, sig) {
 		return 0, unix.EPERM
 	}
 	info, err := queuedSignalInfo(t, sig, args.Pointer(2), t.TID() == pid)
 	if err != nil || sig == 0 {
 		return 0, err
 	}
-	return 0, target.SendSignalInfo(info, true)
+	if target := tg.Leader(); target != nil && tg.Alive() {
+		return 0, target.SendSignalInfo(info, true)
+	}
+	return 0, nil
 }
 
 // RtTgsigqueueinfo implements Linux syscall rt_tgsigqueueinfo(2).
@@ -361,15 +350,15 @@ func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, erro
 	if tgid <= 0 || tid <= 0 || (sig != 0 && !kernel.ValidSignal(sig)) {
 		return 0, unix.EINVAL
 	}
-	target := t.Kernel().TaskByTID(tid)
-	if target == nil || target.ThreadGroup().TGID() != tgid {
-		return 0, unix.ESRCH
+	target, tg, err := signalTarget(t, tgid, tid)
+	if err != nil {
+		return 0, err
 	}
-	if !mayKill(t, target, sig) {
+	if !t.ThreadGroup().MayKill(tg, sig) {
 		return 0, unix.EPERM
 	}
 	info, err := queuedSignalInfo(t, sig, args.Pointer(3), target == t)
-	if err != nil || sig == 0 {
+	if err != nil || sig == 0 || target == nil {
 		return 0, err
 	}
 	return 0, target.SendSignalInfo(info, false)

@@ -12,7 +12,7 @@ func init() {
 
 // Notes shared by several entries.
 const (
-	noteCaps      = "Linux's rules, CAP_SETUID/CAP_SETGID checks and capabilities(7)'s uid fix-ups; the only securebit is SECBIT_KEEP_CAPS (PR_SET_KEEPCAPS); no separate fsuid/fsgid"
+	noteCaps      = "Linux's rules, CAP_SETUID/CAP_SETGID checks and capabilities(7)'s uid fix-ups; securebits (NOROOT, NO_SETUID_FIXUP, KEEP_CAPS, NO_CAP_AMBIENT_RAISE) as in Linux 6.1; no separate fsuid/fsgid"
 	noteXattr     = "tmpfs and the overlay store user.*, trusted.*, security.* (security.capability values checked, dropped by writes, truncates and chown); gofer mounts pass user.* to the host; no POSIX ACLs (system.*: EOPNOTSUPP)"
 	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
 	noteFiles     = "filesystem access comes with the VFS and the gofer"
@@ -113,7 +113,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_RT_SIGPENDING:     full(RtSigpending),
 	unix.SYS_SIGALTSTACK:       full(Sigaltstack),
 	unix.SYS_ARCH_PRCTL:        full(ArchPrctl),
-	unix.SYS_PRCTL:             partial(Prctl, "PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_DUMPABLE, PR_CAPBSET_READ/DROP, PR_CAP_AMBIENT, PR_GET/SET_KEEPCAPS; other options (PR_SET_SECUREBITS included) return EINVAL"),
+	unix.SYS_PRCTL:             partial(Prctl, "PR_SET/GET_NAME, PR_SET/GET_PDEATHSIG, PR_SET/GET_CHILD_SUBREAPER, PR_SET/GET_NO_NEW_PRIVS, PR_SET/GET_DUMPABLE, PR_CAPBSET_READ/DROP, PR_CAP_AMBIENT, PR_GET/SET_KEEPCAPS, PR_GET/SET_SECUREBITS; other options return EINVAL"),
 	unix.SYS_SETRLIMIT:         full(Setrlimit),
 	unix.SYS_GETTID:            full(Gettid),
 	unix.SYS_TKILL:             partial(Tkill, noteSignals),

@@ -100,3 +100,18 @@ const (
 	ARCH_GET_FS = 0x1003
 	ARCH_GET_GS = 0x1004
 )
+
+// Securebits (include/uapi/linux/securebits.h) of Linux 6.1: each bit has a _LOCKED bit
+// above it that freezes it.
+const (
+	SECBIT_NOROOT                      = 1 << 0
+	SECBIT_NOROOT_LOCKED               = 1 << 1
+	SECBIT_NO_SETUID_FIXUP             = 1 << 2
+	SECBIT_NO_SETUID_FIXUP_LOCKED      = 1 << 3
+	SECBIT_KEEP_CAPS                   = 1 << 4
+	SECBIT_KEEP_CAPS_LOCKED            = 1 << 5
+	SECBIT_NO_CAP_AMBIENT_RAISE        = 1 << 6
+	SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED = 1 << 7
+	SECURE_ALL_BITS                    = SECBIT_NOROOT | SECBIT_NO_SETUID_FIXUP | SECBIT_KEEP_CAPS | SECBIT_NO_CAP_AMBIENT_RAISE
+	SECURE_ALL_LOCKS                   = SECURE_ALL_BITS << 1
+)

@@ -10,6 +10,7 @@
 package epoll
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,17 @@ type Event struct {
 
 // EventSize is sizeof(struct epoll_event) on x86-64.
 const EventSize = 12
+
+// ParseEvent decodes a struct epoll_event from b (at least EventSize bytes).
+func ParseEvent(b []byte) Event {
+	return Event{Events: binary.LittleEndian.Uint32(b[0:]), Data: binary.LittleEndian.Uint64(b[4:])}
+}
+
+// Put encodes ev as a struct epoll_event into b (at least EventSize bytes).
+func (ev Event) Put(b []byte) {
+	binary.LittleEndian.PutUint32(b[0:], ev.Events)
+	binary.LittleEndian.PutUint64(b[4:], ev.Data)
+}
 
 type interest struct {
 	file   *kernel.FileRef
@@ -138,13 +150,13 @@ func (e *Instance) notify() {
 	e.queue.Notify(waiter.EventIn)
 }
 
-// collect gathers up to max ready events.
-func (e *Instance) collect(out []Event) int {
+// collect encodes up to len(out)/EventSize ready events into out.
+func (e *Instance) collect(out []byte) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
 	for _, in := range e.interests {
-		if n == len(out) {
+		if (n+1)*EventSize > len(out) {
 			break
 		}
 		if in.disabled {
@@ -158,7 +170,7 @@ func (e *Instance) collect(out []Event) int {
 		if r == 0 {
 			continue
 		}
-		out[n] = Event{Events: r, Data: in.data}
+		Event{Events: r, Data: in.data}.Put(out[n*EventSize:])
 		n++
 		if in.events&epollOneShot != 0 {
 			in.disabled = true
@@ -167,10 +179,12 @@ func (e *Instance) collect(out []Event) int {
 	return n
 }
 
-// Wait implements epoll_wait(2): it fills out with ready events, blocking until one is ready,
-// the deadline passes (zero deadline: forever), or the task is interrupted. poll is true for
-// a zero timeout.
-func (e *Instance) Wait(t *kernel.Task, out []Event, deadline time.Time, poll bool) (int, error) {
+// Wait implements epoll_wait(2): it fills out with up to len(out)/EventSize ready events,
+// encoded as the application's struct epoll_event array, blocking until one is ready, the
+// deadline passes (zero deadline: forever), or the task is interrupted; it returns how many.
+// poll is true for a zero timeout. Wait allocates nothing: epoll_wait is a hot path, and the
+// caller passes a reused buffer (the task's scratch buffer).
+func (e *Instance) Wait(t *kernel.Task, out []byte, deadline time.Time, poll bool) (int, error) {
 	for {
 		// Drain a stale wake-up before looking, so a notification after the look is kept.
 		select {

@@ -5,7 +5,6 @@ package eventfd
 import (
 	"encoding/binary"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -40,27 +39,22 @@ func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 	if len(dst) < 8 {
 		return 0, unix.EINVAL
 	}
-	for {
+	return t.BlockingIO(f, waiter.EventIn, f.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
 		f.mu.Lock()
-		if f.count > 0 {
-			v := f.count
-			if f.semaphore {
-				v = 1
-			}
-			f.count -= v
+		if f.count == 0 {
 			f.mu.Unlock()
-			binary.LittleEndian.PutUint64(dst, v)
-			f.queue.Notify(waiter.EventOut)
-			return 8, nil
+			return 0, false, nil
 		}
+		v := f.count
+		if f.semaphore {
+			v = 1
+		}
+		f.count -= v
 		f.mu.Unlock()
-		if f.StatusFlags()&unix.O_NONBLOCK != 0 {
-			return 0, unix.EAGAIN
-		}
-		if err := f.block(t, waiter.EventIn); err != nil {
-			return 0, err
-		}
-	}
+		binary.LittleEndian.PutUint64(dst, v)
+		f.queue.Notify(waiter.EventOut)
+		return 8, true, nil
+	})
 }
 
 // Write implements kernel.File.
@@ -72,34 +66,19 @@ func (f *File) Write(t *kernel.Task, src []byte) (int, error) {
 	if v == ^uint64(0) {
 		return 0, unix.EINVAL
 	}
-	for {
+	return t.BlockingIO(f, waiter.EventOut, f.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
 		f.mu.Lock()
-		if maxCount-f.count >= v {
-			f.count += v
+		if maxCount-f.count < v {
 			f.mu.Unlock()
-			if v != 0 {
-				f.queue.Notify(waiter.EventIn)
-			}
-			return 8, nil
+			return 0, false, nil
 		}
+		f.count += v
 		f.mu.Unlock()
-		if f.StatusFlags()&unix.O_NONBLOCK != 0 {
-			return 0, unix.EAGAIN
+		if v != 0 {
+			f.queue.Notify(waiter.EventIn)
 		}
-		if err := f.block(t, waiter.EventOut); err != nil {
-			return 0, err
-		}
-	}
-}
-
-func (f *File) block(t *kernel.Task, mask waiter.EventMask) error {
-	e, ch := waiter.ChannelEntry(mask)
-	f.queue.EventRegister(e)
-	defer f.queue.EventUnregister(e)
-	if f.Readiness(mask) != 0 {
-		return nil
-	}
-	return t.BlockOn(ch, time.Time{})
+		return 8, true, nil
+	})
 }
 
 // Readiness implements kernel.File.

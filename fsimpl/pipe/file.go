@@ -53,6 +53,12 @@ func (f *File) Write(t *kernel.Task, src []byte) (int, error) {
 	return f.doWrite(t, src, fl&unix.O_NONBLOCK != 0, fl&unix.O_DIRECT != 0)
 }
 
+// Readiness, EventRegister and EventUnregister implement kernel.File with the end's (the
+// embedded FileBase has them too).
+func (f *File) Readiness(mask waiter.EventMask) waiter.EventMask { return f.end.Readiness(mask) }
+func (f *File) EventRegister(e *waiter.Entry)                    { f.end.EventRegister(e) }
+func (f *File) EventUnregister(e *waiter.Entry)                  { f.end.EventUnregister(e) }
+
 // Stat implements kernel.File: a pipefs inode.
 func (f *File) Stat(t *kernel.Task) (unix.Stat_t, error) { return f.stat(), nil }
 
@@ -60,15 +66,6 @@ func (f *File) Stat(t *kernel.Task) (unix.Stat_t, error) { return f.stat(), nil 
 func (f *File) Ioctl(t *kernel.Task, cmd, arg uintptr) (uintptr, error) {
 	return f.ioctl(t, cmd, arg)
 }
-
-// Readiness implements kernel.File.
-func (f *File) Readiness(mask waiter.EventMask) waiter.EventMask { return f.readiness(mask) }
-
-// EventRegister implements kernel.File.
-func (f *File) EventRegister(e *waiter.Entry) { f.p.queue.EventRegister(e) }
-
-// EventUnregister implements kernel.File.
-func (f *File) EventUnregister(e *waiter.Entry) { f.p.queue.EventUnregister(e) }
 
 // Release implements kernel.File.
 func (f *File) Release() { f.p.release(f.read, f.write) }
@@ -171,15 +168,6 @@ func (fi *fifoImpl) Seek(*kernel.Task, int64, int64, int) (int64, error) { retur
 func (fi *fifoImpl) Ioctl(t *kernel.Task, cmd, arg uintptr) (uintptr, error) {
 	return fi.ioctl(t, cmd, arg)
 }
-
-// Readiness implements vfs.Waitable.
-func (fi *fifoImpl) Readiness(mask waiter.EventMask) waiter.EventMask { return fi.readiness(mask) }
-
-// EventRegister implements vfs.Waitable.
-func (fi *fifoImpl) EventRegister(e *waiter.Entry) { fi.p.queue.EventRegister(e) }
-
-// EventUnregister implements vfs.Waitable.
-func (fi *fifoImpl) EventUnregister(e *waiter.Entry) { fi.p.queue.EventUnregister(e) }
 
 // Release implements vfs.FileDescriptionImpl.
 func (fi *fifoImpl) Release() { fi.p.release(fi.read, fi.write) }

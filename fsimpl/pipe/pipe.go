@@ -284,35 +284,24 @@ type end struct {
 	wver uint64
 }
 
-// waitFor blocks t until one of mask's events is ready on e.
-func (e *end) waitFor(t *kernel.Task, mask waiter.EventMask) error {
-	ent, ch := waiter.ChannelEntry(mask)
-	e.p.queue.EventRegister(ent)
-	defer e.p.queue.EventUnregister(ent)
-	if e.readiness(mask) != 0 {
-		return nil
-	}
-	return t.BlockOn(ch, time.Time{})
-}
-
-func (e *end) readiness(mask waiter.EventMask) waiter.EventMask {
+// Readiness implements waiter.Waitable (for the anonymous pipe file and fifo opens that
+// embed the end, kernel.File and vfs.Waitable).
+func (e *end) Readiness(mask waiter.EventMask) waiter.EventMask {
 	return e.p.readiness(e.read, e.write, e.wver) & mask
 }
 
+// EventRegister implements waiter.Waitable.
+func (e *end) EventRegister(w *waiter.Entry) { e.p.queue.EventRegister(w) }
+
+// EventUnregister implements waiter.Waitable.
+func (e *end) EventUnregister(w *waiter.Entry) { e.p.queue.EventUnregister(w) }
+
 // doRead is read(2) on the end.
 func (e *end) doRead(t *kernel.Task, dst []byte, nonblock bool) (int, error) {
-	for {
+	return t.BlockingIO(e, waiter.EventIn|waiter.EventHUp, nonblock, func() (int, bool, error) {
 		n, err := e.p.read(dst)
-		if err != errWouldBlock {
-			return n, err
-		}
-		if nonblock {
-			return 0, unix.EAGAIN
-		}
-		if err := e.waitFor(t, waiter.EventIn|waiter.EventHUp); err != nil {
-			return 0, err
-		}
-	}
+		return n, err != errWouldBlock, err
+	})
 }
 
 // doWrite is write(2) on the end. With no readers the writer gets SIGPIPE and EPIPE (or a
@@ -342,7 +331,7 @@ func (e *end) doWrite(t *kernel.Task, src []byte, nonblock, packet bool) (int, e
 			}
 			return 0, unix.EAGAIN
 		}
-		if err := e.waitFor(t, waiter.EventOut|waiter.EventErr); err != nil {
+		if err := t.WaitReady(e, waiter.EventOut|waiter.EventErr); err != nil {
 			if done > 0 {
 				return done, nil
 			}

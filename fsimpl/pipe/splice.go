@@ -23,7 +23,7 @@ func (ep *Endpoint) WaitData(t *kernel.Task, nonblock bool) (bool, error) {
 		case nonblock:
 			return false, unix.EAGAIN
 		}
-		if err := ep.e.waitFor(t, waiter.EventIn|waiter.EventHUp); err != nil {
+		if err := t.WaitReady(ep.e, waiter.EventIn|waiter.EventHUp); err != nil {
 			return false, err
 		}
 	}
@@ -48,7 +48,7 @@ func (ep *Endpoint) WaitRoom(t *kernel.Task, nonblock bool) (int, error) {
 		case nonblock:
 			return 0, unix.EAGAIN
 		}
-		if err := ep.e.waitFor(t, waiter.EventOut|waiter.EventErr); err != nil {
+		if err := t.WaitReady(ep.e, waiter.EventOut|waiter.EventErr); err != nil {
 			return 0, err
 		}
 	}

@@ -11,7 +11,6 @@ package signalfd
 import (
 	"encoding/binary"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -55,37 +54,40 @@ func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 	if len(dst) < recordSize {
 		return 0, unix.EINVAL
 	}
-	n := 0
-	for n+recordSize <= len(dst) {
-		info := t.DequeueSignal(f.mask.Load())
-		if info == nil {
-			if n > 0 {
-				return n, nil
+	return t.BlockingIO(readerSignals{t, f}, waiter.EventIn, f.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
+		n := 0
+		for n+recordSize <= len(dst) {
+			info := t.DequeueSignal(f.mask.Load())
+			if info == nil {
+				break
 			}
-			if f.StatusFlags()&unix.O_NONBLOCK != 0 {
-				return 0, unix.EAGAIN
-			}
-			if err := f.block(t); err != nil {
-				return 0, err
-			}
-			continue
+			fill(dst[n:n+recordSize], info)
+			n += recordSize
 		}
-		fill(dst[n:n+recordSize], info)
-		n += recordSize
-	}
-	return n, nil
+		return n, n > 0, nil
+	})
 }
 
-func (f *File) block(t *kernel.Task) error {
-	e, ch := waiter.ChannelEntry(waiter.EventIn)
-	tg := t.ThreadGroup()
-	tg.EventRegisterSignals(e)
-	defer tg.EventUnregisterSignals(e)
-	if t.PendingSignals()&f.mask.Load() != 0 {
-		return nil
-	}
-	return t.BlockOn(ch, time.Time{})
+// readerSignals is what a read of f by t waits for: a signal of f's mask pending for t (the
+// reader, which need not be the file's owner, whose signals poll reports).
+type readerSignals struct {
+	t *kernel.Task
+	f *File
 }
+
+// Readiness implements waiter.Waitable.
+func (r readerSignals) Readiness(mask waiter.EventMask) waiter.EventMask {
+	if r.t.PendingSignals()&r.f.mask.Load() != 0 {
+		return mask & waiter.EventIn
+	}
+	return 0
+}
+
+// EventRegister implements waiter.Waitable.
+func (r readerSignals) EventRegister(e *waiter.Entry) { r.t.ThreadGroup().EventRegisterSignals(e) }
+
+// EventUnregister implements waiter.Waitable.
+func (r readerSignals) EventUnregister(e *waiter.Entry) { r.t.ThreadGroup().EventUnregisterSignals(e) }
 
 // fill encodes info as a struct signalfd_siginfo, with the fields its si_code defines.
 func fill(b []byte, info *linux.SignalInfo) {

@@ -110,35 +110,21 @@ func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 	if len(dst) < 8 {
 		return 0, unix.EINVAL
 	}
-	for {
+	return t.BlockingIO(f, waiter.EventIn, f.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
 		f.mu.Lock()
+		defer f.mu.Unlock()
 		if f.canceled {
 			f.canceled = false
 			f.count = 0
-			f.mu.Unlock()
-			return 0, unix.ECANCELED
+			return 0, true, unix.ECANCELED
 		}
 		if v := f.count; v > 0 {
 			f.count = 0
-			f.mu.Unlock()
 			binary.LittleEndian.PutUint64(dst, v)
-			return 8, nil
+			return 8, true, nil
 		}
-		f.mu.Unlock()
-		if f.StatusFlags()&unix.O_NONBLOCK != 0 {
-			return 0, unix.EAGAIN
-		}
-		e, ch := waiter.ChannelEntry(waiter.EventIn)
-		f.queue.EventRegister(e)
-		var err error
-		if f.Readiness(waiter.EventIn) == 0 {
-			err = t.BlockOn(ch, time.Time{})
-		}
-		f.queue.EventUnregister(e)
-		if err != nil {
-			return 0, err
-		}
-	}
+		return 0, false, nil
+	})
 }
 
 // Readiness implements kernel.File.

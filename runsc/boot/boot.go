@@ -244,10 +244,11 @@ func (s *Sandbox) Destroy() {
 	s.platform.Release()
 }
 
-// Run runs the program in a new sentry and returns its exit status. Errors are failures to
+// Run runs the program in a new sentry, as a.Root.UID and a.Root.GID, and returns its exit
+// status. Errors are failures to
 // start it (a bad executable included); once it runs, its own fate is the status.
 func Run(conf *config.Config, a Args) (kernel.ExitStatus, error) {
-	s, err := New(conf, Options{UID: uint32(os.Getuid()), GID: uint32(os.Getgid())})
+	s, err := New(conf, Options{UID: a.Root.UID, GID: a.Root.GID})
 	if err != nil {
 		return kernel.ExitStatus{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/runsc/confine"
 )
 
 // GoferSpec says what a gofer process serves: the container's root and the host
@@ -25,6 +26,10 @@ type GoferSpec struct {
 	// Setsid starts the gofer in a session of its own (a container's gofer outlives runsc
 	// create and must not get the terminal's signals).
 	Setsid bool
+	// Rootless starts the gofer in a user namespace of its own (confine.InUserNamespace),
+	// where it is root and may chroot (the caller's files are served as owned by 0), and
+	// in new network, pid, ipc and uts namespaces.
+	Rootless bool
 }
 
 // GoferMount is one host directory or regular file the gofer serves as an attach point of
@@ -82,6 +87,14 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid}
+	if gs.Rootless {
+		// With the user namespace, those the gofer needs nothing of: no network, no
+		// other process, no System V IPC (the mount namespace stays the host's: the
+		// gofer chroots, and its filter allows no mount, chroot or pivot_root).
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET | syscall.CLONE_NEWPID |
+			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
+		confine.InUserNamespace(cmd.SysProcAttr)
+	}
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}

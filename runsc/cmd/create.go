@@ -109,6 +109,7 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		BootFlags: conf.Flags(), PidFile: pidFile,
 		Cgroup: cg, Resources: specutil.Resources(spec), Hooks: specutil.Hooks(spec),
 		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
+		Rootless: conf.IsRootless(),
 	}
 	if spec.Process.Terminal {
 		slave, err := newConsole(consoleSocket, cfg.ConsoleRows, cfg.ConsoleCols)

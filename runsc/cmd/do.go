@@ -51,15 +51,21 @@ func (d *Do) Execute(_ context.Context, f *flag.FlagSet, args ...any) subcommand
 	// The host root is served by a separate gofer process and seen through an overlay whose
 	// upper layer is in memory; the program is found and opened inside the sandbox (PATH
 	// search included), so this process opens no host file on the program's behalf.
-	g, err := startGofer("/")
+	g, err := startGofer("/", conf.IsRootless())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", oneLine(err))
 		return subcommands.ExitFailure
 	}
 	defer g.Stop()
 	cwd, _ := os.Getwd()
+	// The program runs as the caller; rootless, as 0, which the gofer's user namespace
+	// maps the caller's files to (as `unshare -r` would show them).
+	uid, gid := uint32(os.Getuid()), uint32(os.Getgid())
+	if conf.IsRootless() {
+		uid, gid = 0, 0
+	}
 	status, err := boot.Run(conf, boot.Args{Path: argv[0], Argv: argv, Envv: os.Environ(), Root: boot.RootFS{
-		Gofer: g.Client, Overlay: conf.Overlay != config.OverlayNone, Cwd: cwd, UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
+		Gofer: g.Client, Overlay: conf.Overlay != config.OverlayNone, Cwd: cwd, UID: uid, GID: gid,
 	}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: do: %v\n", oneLine(err))

@@ -16,9 +16,10 @@ type goferProcess struct {
 // startGofer starts `runsc gofer --root root:ro --fd 3` as a separate process (boot.StartGofer,
 // which `runsc create` uses too), connected by a SOCK_SEQPACKET socketpair, and dials it. The
 // attach point is read-only in the gofer too, so that the host root cannot be changed even by
-// a sentry bug: `runsc do`'s writes go to the overlay's in-memory upper layer.
-func startGofer(root string) (*goferProcess, error) {
-	cmd, sock, err := boot.StartGofer(boot.GoferSpec{Root: root, RootReadOnly: true}, nil)
+// a sentry bug: `runsc do`'s writes go to the overlay's in-memory upper layer. rootless: in a
+// user namespace of its own (boot.GoferSpec).
+func startGofer(root string, rootless bool) (*goferProcess, error) {
+	cmd, sock, err := boot.StartGofer(boot.GoferSpec{Root: root, RootReadOnly: true, Rootless: rootless}, nil)
 	if err != nil {
 		return nil, err
 	}

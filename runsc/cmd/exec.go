@@ -208,6 +208,15 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 	return subcommands.ExitStatus(ex.ShellCode())
 }
 
+// containerCaps is a copy of the container process's capability sets (nil: by uid).
+func containerCaps(c *container.Container) *control.CapSets {
+	if d := c.Process; d != nil && d.Caps != nil {
+		cs := *d.Caps
+		return &cs
+	}
+	return nil
+}
+
 // processSpec builds the process to start: process.json as it is, or the container's
 // defaults with the command line's changes.
 func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecSpec, error) {
@@ -230,7 +239,11 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		if p.ConsoleSize != nil {
 			e.consoleRows, e.consoleCols = uint16(p.ConsoleSize.Height), uint16(p.ConsoleSize.Width)
 		}
-		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids, Caps: specutil.CapSets(p.Capabilities), NoNewPrivs: p.NoNewPrivileges || e.noNewPrivs}
+		s = control.ExecSpec{Args: p.Args, Env: p.Env, Cwd: p.Cwd, UID: p.User.UID, GID: p.User.GID, AdditionalGIDs: p.User.AdditionalGids, Caps: containerCaps(c), NoNewPrivs: p.NoNewPrivileges || e.noNewPrivs}
+		// Without capabilities of its own the process gets the container's, as with runc.
+		if p.Capabilities != nil {
+			s.Caps = specutil.CapSets(p.Capabilities)
+		}
 		if s.Cwd == "" && c.Process != nil {
 			s.Cwd = c.Process.Cwd
 		}
@@ -242,10 +255,7 @@ func (e *Exec) processSpec(c *container.Container, argv []string) (control.ExecS
 		s.Cwd, s.UID, s.GID = d.Cwd, d.UID, d.GID
 		s.AdditionalGIDs = append([]uint32(nil), d.AdditionalGIDs...)
 		s.NoNewPrivs = d.NoNewPrivs
-		if d.Caps != nil {
-			cs := *d.Caps
-			s.Caps = &cs
-		}
+		s.Caps = containerCaps(c)
 	}
 	s.NoNewPrivs = s.NoNewPrivs || e.noNewPrivs
 	for _, kv := range e.env {

@@ -29,6 +29,8 @@ type Config struct {
 	// the gofer's root, which is then served read-only) or OverlayNone (the gofer's root
 	// used directly: writable unless the spec's root is read-only).
 	Overlay string
+	// Rootless is --rootless: RootlessTrue, RootlessFalse or RootlessAuto (IsRootless).
+	Rootless string
 }
 
 // Values of --overlay.
@@ -39,9 +41,10 @@ const (
 
 // Register defines the global flags on fs.
 func Register(fs *flag.FlagSet) *Config {
-	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory}
+	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory, Rootless: RootlessAuto}
 	c.RegisterSandboxFlags(fs)
-	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state")
+	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state (default for a rootless non-root user: $XDG_RUNTIME_DIR/runsc)")
+	fs.Var(rootlessValue{&c.Rootless}, "rootless", "run the sandbox and gofer in user namespaces of their own, as an unprivileged user can: true, false or auto (true unless runsc runs as the host's root)")
 	c.registerRuntimeFlags(fs)
 	return c
 }
@@ -68,6 +71,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Overlay != OverlayMemory && c.Overlay != OverlayNone {
 		return fmt.Errorf("unknown --overlay %q (%s or %s)", c.Overlay, OverlayMemory, OverlayNone)
+	}
+	if _, err := parseRootless(c.Rootless); err != nil {
+		return fmt.Errorf("bad --rootless: %v", err)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("unknown --log-format %q (text or json)", c.LogFormat)

@@ -34,6 +34,9 @@ func (c *Config) Flags() []string {
 		"--log=" + c.Log,
 		"--log-format=" + c.LogFormat,
 		"--systemd-cgroup=" + strconv.FormatBool(c.SystemdCgroup),
+		// Resolved here: in its user namespace, a rootless sandbox runs as uid 0, where
+		// auto would mean false.
+		"--rootless=" + strconv.FormatBool(c.IsRootless()),
 	}
 }
 

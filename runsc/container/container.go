@@ -35,6 +35,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
 	"github.com/stockade-sandbox/stockade/runsc/cgroup"
+	"github.com/stockade-sandbox/stockade/runsc/confine"
 	"github.com/stockade-sandbox/stockade/runsc/control"
 )
 
@@ -272,6 +273,10 @@ type CreateOptions struct {
 	Hooks *Hooks
 	// NetNS, if set, is a network namespace the sandbox joins instead of making its own.
 	NetNS string
+	// Rootless starts the sandbox and the gofer in user namespaces of their own
+	// (confine.InUserNamespace), and lets create go on without a cgroup it may not make
+	// when the limits do not need one (rootlessCgroup).
+	Rootless bool
 	// Log receives warnings (failed poststart/poststop hooks come later; create's own
 	// are errors). May be nil.
 	Log interface{ Warnf(string, ...any) }
@@ -351,6 +356,11 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if err := c.save(Creating); err != nil {
 		return nil, err
 	}
+	if o.Cgroup != nil && o.Rootless {
+		if err := c.rootlessCgroup(&o); err != nil {
+			return nil, err
+		}
+	}
 	if o.Cgroup != nil {
 		// The gofer and the sandbox (and the platform's stubs, its children) are started
 		// from inside the cgroup, so that nothing of theirs runs outside it; this process
@@ -374,7 +384,9 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if o.Stdio[2] != nil {
 		goferStderr = o.Stdio[2]
 	}
-	gcmd, gsock, err := boot.StartGofer(o.Config.GoferSpec(), goferStderr)
+	gs := o.Config.GoferSpec()
+	gs.Rootless = o.Rootless
+	gcmd, gsock, err := boot.StartGofer(gs, goferStderr)
 	if err != nil {
 		return nil, err
 	}
@@ -440,18 +452,24 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	// fd 6: the sentry's end of the gofer's socketpair.
 	cmd.ExtraFiles = []*os.File{cfgR, readyW, lf, gsock}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: o.Console, Ctty: 0}
-	// BEGIN confinement (docs/security.md): as root, the sandbox gets its own mount, pid,
-	// ipc, uts and network namespaces, in which it pivots into an empty root.
-	if os.Geteuid() == 0 {
+	// BEGIN confinement (docs/security.md): as root, or rootless in a user namespace of
+	// its own, the sandbox gets its own mount, pid, ipc, uts and network namespaces, in
+	// which it pivots into an empty root.
+	if os.Geteuid() == 0 || o.Rootless {
 		cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC |
 			unix.CLONE_NEWUTS | unix.CLONE_NEWNET
 		cmd.Env = append(os.Environ(), BootNamespacesEnv+"=1")
+	}
+	if o.Rootless {
+		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	// END confinement
 	if o.NetNS != "" && cmd.SysProcAttr.Cloneflags != 0 {
 		cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
 	}
-	if err := startSandboxProcess(cmd, o.NetNS, os.Geteuid() == 0); err != nil {
+	// A new user namespace starts with every capability in it, whatever the bounding set
+	// of the thread that forks it: rootless, the sandbox drops them itself.
+	if err := startSandboxProcess(cmd, o.NetNS, os.Geteuid() == 0 && !o.Rootless); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}

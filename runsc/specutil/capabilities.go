@@ -39,11 +39,13 @@ func CapMask(names []string) (mask uint64, ok bool) {
 	return mask, ok
 }
 
-// CapSets converts process.capabilities (nil stays nil: the process's capabilities then
-// follow its uid).
+// CapSets converts process.capabilities. The sentry applies them as runc's init does
+// before the process's execve, which then recomputes them (kernel.StartCaps): a non-root
+// user keeps only its ambient set as permitted and effective. Absent capabilities are five
+// empty sets, as runc gives (not the sentry's default by uid, which is runsc do's).
 func CapSets(c *specs.LinuxCapabilities) *control.CapSets {
 	if c == nil {
-		return nil
+		return &control.CapSets{}
 	}
 	m := func(names []string) uint64 { v, _ := CapMask(names); return v }
 	return &control.CapSets{

@@ -205,3 +205,16 @@ func TestBindSourceAndUmask(t *testing.T) {
 		t.Fatalf("gofer spec: %+v", gs)
 	}
 }
+
+// TestCapSetsAbsentAreEmpty: absent process.capabilities are five empty sets, as runc
+// gives, not nil (which would be the sentry's default by uid: everything for root).
+func TestCapSetsAbsentAreEmpty(t *testing.T) {
+	c := CapSets(nil)
+	if c == nil || c.Effective != 0 || c.Permitted != 0 || c.Inheritable != 0 || c.Bounding != 0 || c.Ambient != 0 {
+		t.Fatalf("CapSets(nil) = %+v, want empty sets", c)
+	}
+	got := CapSets(&specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "cap_chown", "CAP_NOT_A_CAP"}, Ambient: []string{"CAP_KILL"}})
+	if got.Bounding != 1<<5|1<<0 || got.Ambient != 1<<5 || got.Effective != 0 {
+		t.Fatalf("CapSets = %+v, want bounding KILL|CHOWN, ambient KILL", got)
+	}
+}

@@ -47,7 +47,8 @@ type Config struct {
 	UID, GID uint32
 	// Groups are the init process's supplementary groups.
 	Groups []uint32
-	// Caps are the init process's capability sets (nil: DefaultCapSets(UID)).
+	// Caps are the init process's capability sets as the runtime applies them before init's
+	// execve recomputes them (StartCaps; nil: DefaultCapSets(UID)).
 	Caps *CapSets
 	// NoNewPrivs starts init with no_new_privs set (process.noNewPrivileges).
 	NoNewPrivs bool

@@ -35,7 +35,8 @@ type SpawnArgs struct {
 	// they exist, before the process runs: the runtime makes the process's own terminal the
 	// session's controlling terminal there (`runsc exec --tty`).
 	OnSession func(s *Session, pg *ProcessGroup)
-	// Caps are the process's capability sets (nil: DefaultCapSets(UID)).
+	// Caps are the process's capability sets as the runtime applies them before its execve
+	// recomputes them (StartCaps; nil: DefaultCapSets(UID)).
 	Caps *CapSets
 	// NoNewPrivs starts the process with no_new_privs set.
 	NoNewPrivs bool
@@ -58,7 +59,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		RealUID: a.UID, EffectiveUID: a.UID, SavedUID: a.UID,
 		RealGID: a.GID, EffectiveGID: a.GID, SavedGID: a.GID,
 		Groups: append([]uint32(nil), a.Groups...),
-		Caps:   capsOrDefault(a.Caps, a.UID),
+		Caps:   StartCaps(a.Caps, a.UID, a.NoNewPrivs),
 	}
 	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
 	init.mu.Lock()

@@ -3,6 +3,7 @@ package kernel
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/stockade-sandbox/stockade/abi/linux"
 	"github.com/stockade-sandbox/stockade/platform"
@@ -74,6 +75,10 @@ type Task struct {
 	// scratch is a reusable buffer for copying between application memory and host I/O, so
 	// that the common small read/write does not allocate. Owned by the task goroutine.
 	scratch []byte
+	// blockTimer is BlockOn's deadline timer, reused so that a timed wait (epoll_wait,
+	// poll, futex with a timeout) does not allocate one per call. Stopped whenever BlockOn
+	// returns. Owned by the task goroutine.
+	blockTimer *time.Timer
 }
 
 // TID is the task's thread id (in the sandbox's only pid namespace).
@@ -248,7 +253,7 @@ type Credentials struct {
 	Groups []uint32
 	// Caps are the capability sets (task_caps.go).
 	Caps CapSets
-	// KeepCaps is SECBIT_KEEP_CAPS (prctl PR_SET_KEEPCAPS): leaving uid 0 keeps the
-	// permitted set. execve clears it.
-	KeepCaps bool
+	// Securebits are the SECBIT_* flags (task_caps.go), inherited by fork and kept by
+	// execve but for SECBIT_KEEP_CAPS.
+	Securebits uint32
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
 // BlockOn blocks the task until ch is ready (nil), the deadline passes (ETIMEDOUT; a zero
@@ -30,9 +32,14 @@ func (t *Task) BlockOn(ch <-chan struct{}, deadline time.Time) error {
 				return unix.ETIMEDOUT
 			}
 		}
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		timeout = tm.C
+		// Since Go 1.23 a stopped timer delivers nothing stale, so Reset can reuse it.
+		if t.blockTimer == nil {
+			t.blockTimer = time.NewTimer(d)
+		} else {
+			t.blockTimer.Reset(d)
+		}
+		defer t.blockTimer.Stop()
+		timeout = t.blockTimer.C
 	}
 	for {
 		select {
@@ -58,4 +65,34 @@ func (t *Task) Sleep(deadline time.Time) error {
 		return nil
 	}
 	return err
+}
+
+// WaitReady blocks the task until w has an event in mask (BlockOn's errors if interrupted).
+// The entry is registered before readiness is checked again, so that an event between the
+// caller's failed attempt and the wait is not lost.
+func (t *Task) WaitReady(w waiter.Waitable, mask waiter.EventMask) error {
+	e, ch := waiter.ChannelEntry(mask)
+	w.EventRegister(e)
+	defer w.EventUnregister(e)
+	if w.Readiness(mask) != 0 {
+		return nil
+	}
+	return t.BlockOn(ch, time.Time{})
+}
+
+// BlockingIO is the loop of a blocking read or write: it calls attempt until attempt is
+// done, waiting in between until w has an event in mask (WaitReady), or failing with
+// EAGAIN at once if nonblocking.
+func (t *Task) BlockingIO(w waiter.Waitable, mask waiter.EventMask, nonblocking bool, attempt func() (n int, done bool, err error)) (int, error) {
+	for {
+		if n, done, err := attempt(); done {
+			return n, err
+		}
+		if nonblocking {
+			return 0, unix.EAGAIN
+		}
+		if err := t.WaitReady(w, mask); err != nil {
+			return 0, err
+		}
+	}
 }

@@ -71,3 +71,33 @@ func TestSetGroupsNeedsPrivilege(t *testing.T) {
 		t.Fatalf("setgroups as root: %v %v", err, tg.Creds().Groups)
 	}
 }
+
+func TestMayKillFollowsKillOKByCred(t *testing.T) {
+	sender := tgWith(Credentials{RealUID: 1000, EffectiveUID: 1500, SavedUID: 1000})
+	for _, tc := range []struct {
+		name             string
+		real, eff, saved uint32
+		want             bool
+	}{
+		{"real uid is the target's real", 1000, 7, 7, true},
+		{"real uid is the target's saved", 7, 7, 1000, true},
+		{"effective uid is the target's real", 1500, 7, 7, true},
+		{"effective uid is the target's saved", 7, 7, 1500, true},
+		{"the target's effective uid does not count", 7, 1000, 7, false},
+		{"another user", 2000, 2000, 2000, false},
+	} {
+		target := tgWith(Credentials{RealUID: tc.real, EffectiveUID: tc.eff, SavedUID: tc.saved})
+		if got := sender.MayKill(target, int(unix.SIGTERM)); got != tc.want {
+			t.Errorf("%s: MayKill = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	other := tgWith(Credentials{RealUID: 2000, EffectiveUID: 2000, SavedUID: 2000})
+	if !other.MayKill(other, int(unix.SIGKILL)) {
+		t.Error("a process may not signal itself")
+	}
+	killer := tgWith(Credentials{RealUID: 1000, EffectiveUID: 1000, SavedUID: 1000})
+	killer.creds.Caps.Effective = 1 << unix.CAP_KILL
+	if !killer.MayKill(other, 0) {
+		t.Error("CAP_KILL does not allow signalling another user")
+	}
+}

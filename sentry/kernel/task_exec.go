@@ -42,7 +42,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		RealUID: k.defaults.UID, EffectiveUID: k.defaults.UID, SavedUID: k.defaults.UID,
 		RealGID: k.defaults.GID, EffectiveGID: k.defaults.GID, SavedGID: k.defaults.GID,
 		Groups: append([]uint32(nil), k.defaults.Groups...),
-		Caps:   capsOrDefault(k.defaults.Caps, k.defaults.UID),
+		Caps:   StartCaps(k.defaults.Caps, k.defaults.UID, k.defaults.NoNewPrivs),
 	}
 	tg := &ThreadGroup{k: k, tgid: 1, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
 	for r := 0; r < linux.RLIM_NLIMITS; r++ {

@@ -68,7 +68,7 @@ func (t *Task) Execve(file io.ReaderAt, path string, argv, envv []string) error 
 	t.fds.closeOnExec(tg)
 	t.SetName(basename(path))
 	tg.updateCreds(func(c *Credentials) error {
-		c.execCaps()
+		c.execCreds(t.proc.noNewPrivs.Load())
 		return nil
 	})
 	tg.notDumpable.Store(false) // a new image is dumpable (set-id images are not run)

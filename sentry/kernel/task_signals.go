@@ -76,6 +76,27 @@ var defaultCore = sigBit(int(syscall.SIGQUIT)) | sigBit(int(syscall.SIGILL)) | s
 var synchronousSignals = sigBit(int(syscall.SIGSEGV)) | sigBit(int(syscall.SIGBUS)) | sigBit(int(syscall.SIGILL)) |
 	sigBit(int(syscall.SIGTRAP)) | sigBit(int(syscall.SIGFPE)) | sigBit(int(syscall.SIGSYS))
 
+// MayKill reports whether tg may send sig to target (kill_ok_by_cred and the SIGCONT
+// exception of Linux's check_kill_permission): always to itself; otherwise if tg's real or
+// effective uid is target's real or saved uid, if tg holds CAP_KILL, or for SIGCONT within
+// tg's session. kill, tgkill, tkill, rt_(tg)sigqueueinfo and pidfd_send_signal all ask it,
+// for signal 0 too.
+func (tg *ThreadGroup) MayKill(target *ThreadGroup, sig int) bool {
+	if tg == target {
+		return true
+	}
+	c, tc := tg.Creds(), target.Creds()
+	if c.EffectiveUID == tc.RealUID || c.EffectiveUID == tc.SavedUID || c.RealUID == tc.RealUID ||
+		c.RealUID == tc.SavedUID || c.HasCap(unix.CAP_KILL) {
+		return true
+	}
+	if sig != int(unix.SIGCONT) {
+		return false
+	}
+	s := tg.Session()
+	return s != nil && s == target.Session()
+}
+
 // ValidSignal reports whether sig is a signal number (1..64).
 func ValidSignal(sig int) bool { return sig >= 1 && sig <= linux.NumSignals }
 

@@ -27,11 +27,7 @@ type FileDescription struct {
 var _ kernel.File = (*FileDescription)(nil)
 
 // Waitable is implemented by FileDescriptionImpls whose readiness changes (devices, pipes).
-type Waitable interface {
-	Readiness(mask waiter.EventMask) waiter.EventMask
-	EventRegister(e *waiter.Entry)
-	EventUnregister(e *waiter.Entry)
-}
+type Waitable = waiter.Waitable
 
 // NewFileDescription wraps impl, an open file at vd, with the given status flags. It is for
 // filesystems and callers that build files outside OpenAt.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -475,55 +474,42 @@ func (in *Inotify) Release() {
 
 // Read implements kernel.File: whole events only; EINVAL if the first does not fit.
 func (in *Inotify) Read(t *kernel.Task, dst []byte) (int, error) {
-	for {
+	return t.BlockingIO(in, waiter.EventIn, in.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
 		in.mu.Lock()
-		if len(in.events) > 0 {
-			n := 0
-			for len(in.events) > 0 {
-				e := &in.events[0]
-				sz := e.size()
-				if sz > len(dst)-n {
-					break
-				}
-				b := dst[n : n+sz]
-				binary.LittleEndian.PutUint32(b[0:], uint32(e.wd))
-				binary.LittleEndian.PutUint32(b[4:], e.mask)
-				binary.LittleEndian.PutUint32(b[8:], e.cookie)
-				binary.LittleEndian.PutUint32(b[12:], uint32(sz-inotifyEventHeader))
-				clear(b[inotifyEventHeader:])
-				copy(b[inotifyEventHeader:], e.name)
-				if e.mask == InQOverflow {
-					in.overflowed = false
-				}
-				in.bytes -= sz
-				*e = inotifyEvent{}
-				in.events = in.events[1:]
-				n += sz
+		defer in.mu.Unlock()
+		if len(in.events) == 0 {
+			return 0, false, nil
+		}
+		n := 0
+		for len(in.events) > 0 {
+			e := &in.events[0]
+			sz := e.size()
+			if sz > len(dst)-n {
+				break
 			}
-			if len(in.events) == 0 {
-				in.events = nil
+			b := dst[n : n+sz]
+			binary.LittleEndian.PutUint32(b[0:], uint32(e.wd))
+			binary.LittleEndian.PutUint32(b[4:], e.mask)
+			binary.LittleEndian.PutUint32(b[8:], e.cookie)
+			binary.LittleEndian.PutUint32(b[12:], uint32(sz-inotifyEventHeader))
+			clear(b[inotifyEventHeader:])
+			copy(b[inotifyEventHeader:], e.name)
+			if e.mask == InQOverflow {
+				in.overflowed = false
 			}
-			in.mu.Unlock()
-			if n == 0 {
-				return 0, unix.EINVAL
-			}
-			return n, nil
+			in.bytes -= sz
+			*e = inotifyEvent{}
+			in.events = in.events[1:]
+			n += sz
 		}
-		in.mu.Unlock()
-		if in.StatusFlags()&unix.O_NONBLOCK != 0 {
-			return 0, unix.EAGAIN
+		if len(in.events) == 0 {
+			in.events = nil
 		}
-		e, ch := waiter.ChannelEntry(waiter.EventIn)
-		in.queue.EventRegister(e)
-		var err error
-		if in.Readiness(waiter.EventIn) == 0 {
-			err = t.BlockOn(ch, time.Time{})
+		if n == 0 {
+			return 0, true, unix.EINVAL
 		}
-		in.queue.EventUnregister(e)
-		if err != nil {
-			return 0, err
-		}
-	}
+		return n, true, nil
+	})
 }
 
 // Ioctl implements kernel.File: FIONREAD is the size of the queued events.

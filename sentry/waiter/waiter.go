@@ -88,6 +88,14 @@ func (q *Queue) Notify(mask EventMask) {
 	}
 }
 
+// Waitable is what a task can wait on: readiness and a queue of entries (every kernel.File
+// is one).
+type Waitable interface {
+	Readiness(mask EventMask) EventMask
+	EventRegister(e *Entry)
+	EventUnregister(e *Entry)
+}
+
 // ChannelEntry returns an entry that signals a channel (buffer 1) on events in mask.
 func ChannelEntry(mask EventMask) (*Entry, chan struct{}) {
 	ch := make(chan struct{}, 1)

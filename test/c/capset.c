@@ -21,84 +21,10 @@
 #include <signal.h>
 #include <unistd.h>
 
-typedef unsigned long long u64;
-
-static const char *res(long r) { return r >= 0 ? "ok" : strerrorname_np(errno); }
-
-static long capget_(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
-	return syscall(SYS_capget, h, d);
-}
-
-static long capset_(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
-	return syscall(SYS_capset, h, d);
-}
-
-static void get(u64 *eff, u64 *prm, u64 *inh) {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2] = {0};
-	capget_(&h, d);
-	*eff = d[0].effective | (u64)d[1].effective << 32;
-	*prm = d[0].permitted | (u64)d[1].permitted << 32;
-	*inh = d[0].inheritable | (u64)d[1].inheritable << 32;
-}
-
-static long set(u64 eff, u64 prm, u64 inh) {
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2] = {
-		{(unsigned)eff, (unsigned)prm, (unsigned)inh},
-		{(unsigned)(eff >> 32), (unsigned)(prm >> 32), (unsigned)(inh >> 32)},
-	};
-	return capset_(&h, d);
-}
-
-#define BIT(c) (1ULL << (c))
-
-// status reads field (CapEff, CapPrm, CapInh, CapBnd, CapAmb) of /proc/self/status.
-static u64 status(const char *field) {
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	u64 v = ~0ULL;
-	size_t n = strlen(field);
-	while (f && fgets(line, sizeof line, f)) {
-		if (strncmp(line, field, n) == 0 && line[n] == ':') sscanf(line + n + 1, "%llx", &v);
-	}
-	if (f) fclose(f);
-	return v;
-}
-
-// show prints where the sets stand, as relations and a few capabilities.
-static void show(const char *what) {
-	u64 e, p, i;
-	get(&e, &p, &i);
-	u64 b = status("CapBnd"), a = status("CapAmb");
-	printf("%-28s eff: chown=%d empty=%d eq-prm=%d; prm: chown=%d empty=%d eq-bnd=%d; inh=%llx amb=%llx; "
-	       "status eff=%d prm=%d inh=%d\n",
-	       what, !!(e & BIT(CAP_CHOWN)), e == 0, e == p, !!(p & BIT(CAP_CHOWN)), p == 0, p == b, i, a,
-	       e == status("CapEff"), p == status("CapPrm"), i == status("CapInh"));
-}
+#include "caps.h"
 
 // dir is the test's directory under /tmp.
 static char dir[64];
-
-// drop removes caps from the effective set.
-static long drop(u64 caps) {
-	u64 e, p, i;
-	get(&e, &p, &i);
-	return set(e & ~caps, p, i);
-}
-
-static void run(const char *name, void (*f)(void)) {
-	fflush(stdout);
-	pid_t c = fork();
-	if (c == 0) {
-		printf("== %s\n", name);
-		f();
-		fflush(stdout);
-		_exit(0);
-	}
-	int st;
-	waitpid(c, &st, 0);
-}
 
 static void errors(void) {
 	struct __user_cap_header_struct h = {0x12345678, 0};
@@ -303,9 +229,23 @@ static void killperm(void) {
 	printf("child killed: %d\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
+// exec_ids: execve sets the saved ids to the effective ones.
+static void exec_ids(void) {
+	setresgid(1000, 2000, 3000);
+	setresuid(1000, 2000, 0);
+	char *argv[] = {self, "ids", NULL};
+	fflush(stdout);
+	execv(self, argv);
+	printf("execv: %s\n", res(-1));
+}
+
 int main(int argc, char **argv) {
 	if (argc == 3 && strcmp(argv[1], "show") == 0) {
 		show(argv[2]);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "ids") == 0) {
+		print_ids("after exec");
 		return 0;
 	}
 	if (geteuid() != 0) {
@@ -334,6 +274,7 @@ int main(int argc, char **argv) {
 	run("exec root", exec_root);
 	run("exec ambient", exec_ambient);
 	run("exec nonroot", exec_nonroot);
+	run("exec ids", exec_ids);
 	run("dac", dac);
 	run("owner", owner);
 	run("kill", killperm);

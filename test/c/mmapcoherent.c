@@ -20,32 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PG 4096
-
-static sigjmp_buf jb;
-static volatile sig_atomic_t gotSignal;
-
-static void onSignal(int sig) {
-	gotSignal = sig;
-	siglongjmp(jb, 1);
-}
-
-static void die(const char *what) {
-	printf("FAIL %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-// touch reads (or writes) *p and returns the signal it raised, 0 if none.
-static int touch(volatile char *p, int write) {
-	gotSignal = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		if (write)
-			*p = 'w';
-		else
-			(void)*p;
-	}
-	return gotSignal;
-}
+#include "common.h"
 
 static const char *sig(int s) { return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "other" : "none"; }
 
@@ -60,10 +35,7 @@ int main(int argc, char **argv) {
 		if (!mkdtemp(dir))
 			die("mkdtemp");
 	}
-	struct sigaction sa = {0};
-	sa.sa_handler = onSignal;
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
+	catch_faults();
 
 	char path[300];
 	snprintf(path, sizeof path, "%s/shared", dir);

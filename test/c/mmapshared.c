@@ -19,33 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PG 4096
+#include "common.h"
 
 static char dir[64];
-static sigjmp_buf jb;
-static volatile sig_atomic_t gotSignal;
-
-static void onBus(int sig) {
-	gotSignal = sig;
-	siglongjmp(jb, 1);
-}
-
-static void die(const char *what) {
-	printf("FAIL %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-// touch reads (or writes) *p and reports the signal it raised, 0 if none.
-static int touch(volatile char *p, int write) {
-	gotSignal = 0;
-	if (sigsetjmp(jb, 1) == 0) {
-		if (write)
-			*p = 'w';
-		else
-			(void)*p;
-	}
-	return gotSignal;
-}
 
 static int openFile(const char *name, int flags) {
 	char path[128];
@@ -64,9 +40,7 @@ int main(void) {
 		if (!mkdtemp(dir))
 			die("mkdtemp");
 	}
-	struct sigaction sa = {0};
-	sa.sa_handler = onBus;
-	sigaction(SIGBUS, &sa, NULL);
+	catch_faults();
 
 	int fd = openFile("data", O_RDWR | O_CREAT | O_TRUNC);
 	if (ftruncate(fd, 2 * PG) != 0)

@@ -17,15 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PG 4096
+#include "common.h"
 
 // bad is an address with nothing mapped (hidden from the compiler's buffer checks).
 static void *volatile bad = (void *)8;
-
-static void die(const char *what) {
-	printf("FAIL %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void show(const char *what, long rc) {
 	if (rc < 0)

@@ -10,14 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 int main(int argc, char **argv) {
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc > 1) {
-		uid_t r, e, s;
-		gid_t rg, eg, sg;
-		getresuid(&r, &e, &s);
-		getresgid(&rg, &eg, &sg);
-		printf("after exec: uids %d %d %d gids %d %d %d\n", r, e, s, rg, eg, sg);
+		print_ids("after exec");
 		return 0;
 	}
 	if (getuid() != 0) {

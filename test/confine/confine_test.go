@@ -4,7 +4,8 @@
 // root, the gofer chrooted into the rootfs; a forbidden host syscall kills the sandbox.
 //
 // RUNSC names the runsc binary (default <repo>/bin/runsc; `make test` sets it). The tests
-// need root (namespaces and pivot_root are used only then).
+// of runsc as root need root; the rootless ones (rootless_test.go) run runsc as an
+// unprivileged user: nobody when the test runs as root (with setpriv), else the test's own.
 package confine
 
 import (

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/test/internal/hosttree"
 )
 
 // Differential cases of the VFS gaps (issue 3): record locks released by every kind of
@@ -33,36 +35,13 @@ func init() {
 	)
 }
 
-// xattrHostDir makes a directory on the host with a file f and a directory d, each with the
-// attribute user.origin, and a symlink l.
-func xattrHostDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	f, d := filepath.Join(dir, "f"), filepath.Join(dir, "d")
-	if err := os.WriteFile(f, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{f, d} {
-		if err := unix.Setxattr(p, "user.origin", []byte("host"), 0); err != nil {
-			t.Skipf("the host's %s has no user xattrs: %v", dir, err)
-		}
-	}
-	return dir
-}
-
 // TestXattrOverlayCopyUp reads and changes the extended attributes of host files under
 // runsc do (the host root through the gofer, under the in-memory overlay): the output must
 // match a native run on an identical directory, and the host files must keep their
 // attributes (copy-up carries them to memory; nothing reaches the host).
 func TestXattrOverlayCopyUp(t *testing.T) {
 	prog := program(t, "xattrhost")
-	nativeDir, sandDir := xattrHostDir(t), xattrHostDir(t)
+	nativeDir, sandDir := hosttree.Xattrs(t), hosttree.Xattrs(t)
 	native := runNative(t, prog, nativeDir)
 	if native.status != 0 {
 		t.Fatalf("native run: %s\n%s", native.how, native.stderr)
@@ -84,39 +63,17 @@ func TestXattrOverlayCopyUp(t *testing.T) {
 	}
 }
 
-// linksHostDir makes a directory on the host with a file f ("hello") and its hard link
-// g, and a FIFO p with its hard link q.
-func linksHostDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "f")
-	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(f, filepath.Join(dir, "g")); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "p")
-	if err := unix.Mkfifo(p, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(p, filepath.Join(dir, "q")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // TestGoferHardLinksAndFifos runs test/c/goferlinks.c on host files under runsc do (the
 // host root through the gofer, read-only, under the overlay): both names of a host file
 // are one inode and a host FIFO's two ends meet through either name. The host run must
 // give the same output.
 func TestGoferHardLinksAndFifos(t *testing.T) {
 	prog := program(t, "goferlinks")
-	native := runNative(t, prog, linksHostDir(t), "ro")
+	native := runNative(t, prog, hosttree.Links(t), "ro")
 	if native.status != 0 {
 		t.Fatalf("native run: %s\n%s", native.how, native.stderr)
 	}
-	sandboxed := runSandboxed(t, prog, linksHostDir(t), "ro")
+	sandboxed := runSandboxed(t, prog, hosttree.Links(t), "ro")
 	if msg := compare(native, sandboxed); msg != "" {
 		t.Fatalf("runsc do goferlinks differs from the host run\n%s", msg)
 	}

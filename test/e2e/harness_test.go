@@ -65,6 +65,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
+	// Programs that drop to another uid exec themselves again: the directory must let
+	// everyone in, as a program's directory usually does.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
 	binDir = dir
 	start := time.Now()
 	buildAll(dir)
@@ -76,9 +82,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildAll compiles every test/c/*.c with gcc -static -O1 -pthread and the Go
-// program test/goprog with CGO_ENABLED=0, into dir. Failures are recorded in
-// buildErrs, so that only the tests of a program that does not build fail.
+// buildAll compiles every test/c/*.c (with the headers test/c/*.h) with gcc -static -O1
+// -pthread and the Go program test/goprog with CGO_ENABLED=0, into dir. Failures are
+// recorded in buildErrs, so that only the tests of a program that does not build fail.
 func buildAll(dir string) {
 	srcs, err := filepath.Glob(filepath.Join("..", "c", "*.c"))
 	if err == nil && len(srcs) == 0 {
@@ -87,6 +93,19 @@ func buildAll(dir string) {
 	if err != nil {
 		buildErrs["*"] = err
 		return
+	}
+	// Headers shared by the programs (#include "x.h") sit beside the copies of the sources;
+	// reading them here also lets go test see them as inputs.
+	headers, _ := filepath.Glob(filepath.Join("..", "c", "*.h"))
+	for _, h := range headers {
+		code, err := os.ReadFile(h)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, filepath.Base(h)), code, 0o644)
+		}
+		if err != nil {
+			buildErrs["*"] = err
+			return
+		}
 	}
 	type job struct {
 		name string

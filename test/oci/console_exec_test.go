@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/ptytest"
 )
 
 // Tests of `runsc exec --tty`: the exec'd process's own terminal, as `docker exec -it` and
@@ -72,20 +74,20 @@ func TestExecTTY(t *testing.T) {
 	e.setProcess("env", []any{"PATH=/bin", "TERM=dumb"})
 	e.must("run", "--detach", "x")
 
-	rcv := newConsoleReceiver(t)
-	code := e.startExec("--tty", "--console-socket", rcv.path, "--env", "PS1=$ ", "x", "sh")
-	m := rcv.master(t)
+	rcv := ptytest.NewReceiver(t)
+	code := e.startExec("--tty", "--console-socket", rcv.Path, "--env", "PS1=$ ", "x", "sh")
+	m := rcv.Master(t)
 	if !strings.HasPrefix(m.Name(), "/dev/pts/") {
 		t.Errorf("console name %q: want the host pty's /dev/pts path", m.Name())
 	}
-	var s screen
+	var s ptytest.Screen
 	ended := make(chan struct{})
-	go func() { s.read(m); close(ended) }()
-	s.expect(t, "$ ")
+	go func() { s.Read(m); close(ended) }()
+	s.Expect(t, "$ ")
 	if _, err := m.WriteString("tty; echo hi >/dev/tty && echo ctty-$((40+2)); exit 7\r"); err != nil {
 		t.Fatal(err)
 	}
-	out := s.expect(t, "ctty-42")
+	out := s.Expect(t, "ctty-42")
 	if !strings.Contains(out, "/dev/pts/") || strings.Contains(out, "not a tty") {
 		t.Errorf("tty: want a /dev/pts path in %q", out)
 	}
@@ -117,18 +119,18 @@ func TestExecTTYProcess(t *testing.T) {
 	e.must("run", "--detach", "x")
 
 	proc := writeTemp(t, `{"terminal":true,"consoleSize":{"height":30,"width":90},"args":["sh","-c","stty size; echo x >/dev/tty && echo ctty; [ \"$(cut -d' ' -f6 /proc/self/stat)\" = \"$$\" ] && echo own-session; exit 5"],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}}`)
-	rcv := newConsoleReceiver(t)
+	rcv := ptytest.NewReceiver(t)
 	pidFile := filepath.Join(t.TempDir(), "exec.pid")
-	e.must("exec", "--detach", "--pid-file", pidFile, "--console-socket", rcv.path, "-p", proc, "x")
-	m := rcv.master(t)
-	var s screen
+	e.must("exec", "--detach", "--pid-file", pidFile, "--console-socket", rcv.Path, "-p", proc, "x")
+	m := rcv.Master(t)
+	var s ptytest.Screen
 	ended := make(chan struct{})
-	go func() { s.read(m); close(ended) }()
-	out := s.expect(t, "ctty")
+	go func() { s.Read(m); close(ended) }()
+	out := s.Expect(t, "ctty")
 	if !strings.Contains(out, "30 90") {
 		t.Errorf("stty size: want the consoleSize 30 90 in %q", out)
 	}
-	s.expect(t, "own-session")
+	s.Expect(t, "own-session")
 	waitHangup(t, ended)
 	if b, err := os.ReadFile(pidFile); err != nil || len(b) == 0 {
 		t.Errorf("--pid-file: %q, %v", b, err)
@@ -136,6 +138,6 @@ func TestExecTTYProcess(t *testing.T) {
 
 	// Refused as runc refuses them: a console socket without a terminal, a detached
 	// terminal with nowhere to send the master.
-	e.fails("--console-socket given without a terminal", "exec", "--console-socket", rcv.path, "x", "true")
+	e.fails("--console-socket given without a terminal", "exec", "--console-socket", rcv.Path, "x", "true")
 	e.fails("cannot allocate a tty when detaching without --console-socket", "exec", "--detach", "--tty", "x", "true")
 }

@@ -1,128 +1,18 @@
 package oci
 
 import (
-	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/test/internal/ptytest"
 )
-
-// consoleReceiver is the caller's end of --console-socket, as containerd's and runc's
-// recvtty are: it accepts one connection and takes the pty master from its SCM_RIGHTS.
-type consoleReceiver struct {
-	path string
-	l    *net.UnixListener
-	got  chan *os.File
-	err  chan error
-}
-
-func newConsoleReceiver(t *testing.T) *consoleReceiver {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &consoleReceiver{path: path, l: l, got: make(chan *os.File, 1), err: make(chan error, 1)}
-	t.Cleanup(func() { l.Close() })
-	go r.accept()
-	return r
-}
-
-func (r *consoleReceiver) accept() {
-	c, err := r.l.AcceptUnix()
-	if err != nil {
-		r.err <- err
-		return
-	}
-	defer c.Close()
-	name := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := c.ReadMsgUnix(name, oob)
-	if err != nil {
-		r.err <- err
-		return
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		r.err <- err
-		return
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		r.err <- err
-		return
-	}
-	// Non-blocking, so that the File uses Go's poller and Close ends a pending Read (a
-	// read blocked in the kernel would keep the master open).
-	unix.SetNonblock(fds[0], true)
-	r.got <- os.NewFile(uintptr(fds[0]), string(name[:n]))
-}
-
-func (r *consoleReceiver) master(t *testing.T) *os.File {
-	t.Helper()
-	select {
-	case f := <-r.got:
-		t.Cleanup(func() { f.Close() })
-		return f
-	case err := <-r.err:
-		t.Fatalf("receiving the console: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("no console received")
-	}
-	return nil
-}
-
-// screen collects what the container writes to its console.
-type screen struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *screen) read(f *os.File) {
-	b := make([]byte, 4096)
-	for {
-		n, err := f.Read(b)
-		if n > 0 {
-			s.mu.Lock()
-			s.buf.Write(b[:n])
-			s.mu.Unlock()
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// expect waits until the output since the last expect contains want.
-func (s *screen) expect(t *testing.T, want string) string {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		out := s.buf.String()
-		if i := strings.Index(out, want); i >= 0 {
-			s.buf.Next(i + len(want))
-			s.mu.Unlock()
-			return out[:i+len(want)]
-		}
-		s.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t.Fatalf("console: %q never appeared; the screen has %q", want, s.buf.String())
-	return ""
-}
 
 // TestConsole runs an interactive busybox shell with process.terminal and a console
 // socket: the shell's terminal is /dev/pts/0 of the container's devpts, the size is the
@@ -139,14 +29,14 @@ func TestConsole(t *testing.T) {
 	e.setProcess("terminal", true)
 	e.setProcess("consoleSize", map[string]any{"height": 25, "width": 80})
 	e.setProcess("env", []any{"PATH=/bin", "PS1=$ ", "TERM=dumb"})
-	rcv := newConsoleReceiver(t)
-	e.must("create", "--console-socket", rcv.path, "tty1")
-	m := rcv.master(t)
+	rcv := ptytest.NewReceiver(t)
+	e.must("create", "--console-socket", rcv.Path, "tty1")
+	m := rcv.Master(t)
 	if !strings.HasPrefix(m.Name(), "/dev/pts/") {
 		t.Errorf("console name %q: want the host pty's /dev/pts path", m.Name())
 	}
-	var s screen
-	go s.read(m)
+	var s ptytest.Screen
+	go s.Read(m)
 	e.must("start", "tty1")
 
 	type_ := func(line string) {
@@ -155,9 +45,9 @@ func TestConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.expect(t, "$ ")
+	s.Expect(t, "$ ")
 	type_("tty; stty size; echo done-$((6*7))\r")
-	out := s.expect(t, "done-42")
+	out := s.Expect(t, "done-42")
 	if !strings.Contains(out, "/dev/pts/0") {
 		t.Errorf("tty: want /dev/pts/0 in %q", out)
 	}
@@ -169,22 +59,22 @@ func TestConsole(t *testing.T) {
 	// (A child shell: the interactive one puts each command, sleep included, in a
 	// foreground job of its own.)
 	type_("sh -c 'trap \"echo winch; stty size; exit\" WINCH; echo waiting; while :; do sleep 1; done'\r")
-	s.expect(t, "waiting")
+	s.Expect(t, "waiting")
 	time.Sleep(200 * time.Millisecond)
 	if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 100}); err != nil {
 		t.Fatal(err)
 	}
-	s.expect(t, "winch")
-	s.expect(t, "40 100")
+	s.Expect(t, "winch")
+	s.Expect(t, "40 100")
 
 	// ^C interrupts the foreground job, not the shell; job control comes back to it.
-	s.expect(t, "$ ")
+	s.Expect(t, "$ ")
 	type_("sleep 100\r")
 	time.Sleep(300 * time.Millisecond)
 	type_("\x03")
-	s.expect(t, "^C")
+	s.Expect(t, "^C")
 	type_("echo after-$((1+2))\r")
-	s.expect(t, "after-3")
+	s.Expect(t, "after-3")
 
 	// The shell's exit ends the container with its status; the master then sees the
 	// console hang up.
@@ -219,13 +109,13 @@ func TestConsoleHangup(t *testing.T) {
 	e.setArgs("sh")
 	e.setProcess("terminal", true)
 	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
-	rcv := newConsoleReceiver(t)
-	e.must("create", "--console-socket", rcv.path, "hup")
-	m := rcv.master(t)
-	var s screen
-	go s.read(m)
+	rcv := ptytest.NewReceiver(t)
+	e.must("create", "--console-socket", rcv.Path, "hup")
+	m := rcv.Master(t)
+	var s ptytest.Screen
+	go s.Read(m)
 	e.must("start", "hup")
-	s.expect(t, "$ ")
+	s.Expect(t, "$ ")
 	m.Close()
 	st := e.waitStatus("hup", "stopped")
 	if st.ExitCode == nil || (*st.ExitCode != 128+int(unix.SIGHUP) && *st.ExitCode != 0) {
@@ -245,20 +135,7 @@ func TestRunTerminalRelay(t *testing.T) {
 	e.setArgs("sh")
 	e.setProcess("terminal", true)
 	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no host ptys: %v", err)
-	}
-	defer m.Close()
-	unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sl, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, sl := ptytest.Open(t)
 	unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77})
 	cmd := exec.Command(runsc, "--root", e.root, "run", "relay")
 	cmd.Dir = e.bundle
@@ -270,11 +147,11 @@ func TestRunTerminalRelay(t *testing.T) {
 	sl.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var s screen
-	go s.read(m)
-	s.expect(t, "$ ")
+	var s ptytest.Screen
+	go s.Read(m)
+	s.Expect(t, "$ ")
 	m.WriteString("tty; stty size; exit 4\r")
-	out := s.expect(t, "33 77")
+	out := s.Expect(t, "33 77")
 	if !strings.Contains(out, "/dev/pts/0") {
 		t.Errorf("tty: want /dev/pts/0 in %q", out)
 	}

@@ -54,6 +54,8 @@ type env struct {
 	t      *testing.T
 	root   string
 	bundle string
+	// runcRoot is runc's state root, for tests that compare with runc (made on first use).
+	runcRoot string
 }
 
 // newEnv makes a state root and a bundle whose rootfs has /bin/prog (and /bin/busybox if

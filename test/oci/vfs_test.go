@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/test/internal/hosttree"
 )
 
 var (
@@ -33,28 +35,6 @@ func cProg(t *testing.T, name string) string {
 	return out
 }
 
-// linksDir makes a host directory with a file f ("hello") and its hard link g, and a FIFO
-// p with its hard link q (as test/c/goferlinks.c expects).
-func linksDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	f := filepath.Join(dir, "f")
-	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(f, filepath.Join(dir, "g")); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "p")
-	if err := unix.Mkfifo(p, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(p, filepath.Join(dir, "q")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 // runNative runs a program on the host and returns its stdout.
 func runNative(t *testing.T, prog string, args ...string) string {
 	t.Helper()
@@ -72,10 +52,10 @@ func runNative(t *testing.T, prog string, args ...string) string {
 // output must match a native run on an identical directory.
 func TestGoferBindMountLinksAndFifos(t *testing.T) {
 	prog := cProg(t, "goferlinks")
-	want := runNative(t, prog, linksDir(t), "rw")
+	want := runNative(t, prog, hosttree.Links(t), "rw")
 	e := newEnv(t, "/bin/goferlinks", "/data", "rw")
 	copyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "goferlinks"))
-	e.addMount("/data", "bind", linksDir(t), "rbind", "rw")
+	e.addMount("/data", "bind", hosttree.Links(t), "rbind", "rw")
 	r := e.runsc("run", "links")
 	if r.code != 0 || r.stdout != want {
 		t.Fatalf("run: exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.code, r.stdout, want, r.stderr)
@@ -117,38 +97,15 @@ func TestHostilePathsInContainer(t *testing.T) {
 	}
 }
 
-// xattrDir makes a host directory with f and d carrying user.origin, and a symlink l (as
-// test/c/xattrhost.c expects).
-func xattrDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	f, d := filepath.Join(dir, "f"), filepath.Join(dir, "d")
-	if err := os.WriteFile(f, []byte("data"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(d, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("f", filepath.Join(dir, "l")); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{f, d} {
-		if err := unix.Setxattr(p, "user.origin", []byte("host"), 0); err != nil {
-			t.Skipf("no user xattrs on the host's %s: %v", dir, err)
-		}
-	}
-	return dir
-}
-
 // TestGoferBindMountXattrs runs test/c/xattrhost.c on a writable bind mount served by the
 // gofer: the extended attribute calls go to the host file (the output matches a native
 // run, and the host file has the container's changes afterwards).
 func TestGoferBindMountXattrs(t *testing.T) {
 	prog := cProg(t, "xattrhost")
-	want := runNative(t, prog, xattrDir(t))
+	want := runNative(t, prog, hosttree.Xattrs(t))
 	e := newEnv(t, "/bin/xattrhost", "/data")
 	copyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "xattrhost"))
-	dir := xattrDir(t)
+	dir := hosttree.Xattrs(t)
 	e.addMount("/data", "bind", dir, "rbind", "rw")
 	r := e.runsc("run", "xattrs")
 	if r.code != 0 || r.stdout != want {

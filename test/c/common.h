@@ -1,0 +1,63 @@
+// common.h: helpers shared by the test programs (#include "common.h" after the system
+// headers): errno names for results, failing loudly, and touching memory that may fault.
+#ifndef STOCKADE_TEST_COMMON_H
+#define STOCKADE_TEST_COMMON_H
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PG 4096
+
+// res names a syscall's result: "ok", or errno's name.
+static inline const char *res(long r) { return r >= 0 ? "ok" : strerrorname_np(errno); }
+
+// die reports a failed step with errno and exits 1.
+static inline void die(const char *what) {
+	printf("FAIL %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+// print_ids prints the real, effective and saved uids and gids after what.
+static inline void print_ids(const char *what) {
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+	getresuid(&r, &e, &s);
+	getresgid(&rg, &eg, &sg);
+	printf("%s: uids %d %d %d gids %d %d %d\n", what, r, e, s, rg, eg, sg);
+}
+
+static sigjmp_buf common_fault_jb __attribute__((unused));
+static volatile sig_atomic_t common_fault_sig __attribute__((unused));
+
+static inline void common_on_fault(int sig) {
+	common_fault_sig = sig;
+	siglongjmp(common_fault_jb, 1);
+}
+
+// catch_faults makes SIGBUS and SIGSEGV return to touch instead of killing the process.
+static inline void catch_faults(void) {
+	struct sigaction sa = {0};
+	sa.sa_handler = common_on_fault;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+// touch reads (or writes) *p and returns the signal it raised, 0 if none (after
+// catch_faults).
+static inline int touch(volatile char *p, int write) {
+	common_fault_sig = 0;
+	if (sigsetjmp(common_fault_jb, 1) == 0) {
+		if (write)
+			*p = 'w';
+		else
+			(void)*p;
+	}
+	return common_fault_sig;
+}
+
+#endif
