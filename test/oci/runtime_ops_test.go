@@ -542,23 +542,24 @@ func TestPsErrors(t *testing.T) {
 func TestPsJSONHostPIDs(t *testing.T) {
 	e := startBusybox(t, "pj", "sleep 60")
 	sandbox := e.state("pj").Pid
+	// The stub is renamed at the process's first switch after its execve: retried.
 	var pids []int
+	var comms []string
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r := e.must("ps", "--format", "json", "pj")
-		pids = nil
+		pids, comms = nil, nil
 		if err := json.Unmarshal([]byte(r.stdout), &pids); err != nil {
 			t.Fatalf("ps --format json: %q: %v", r.stdout, err)
 		}
-		if len(pids) == 3 || time.Now().After(deadline) {
+		for _, p := range pids {
+			b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "comm"))
+			comms = append(comms, strings.TrimSpace(string(b)))
+		}
+		if len(pids) == 3 && comms[2] == "sleep" || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	var comms []string
-	for _, p := range pids {
-		b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "comm"))
-		comms = append(comms, strings.TrimSpace(string(b)))
 	}
 	// The sandbox, the gofer (its comm is the Go binary's name), init's stub.
 	if len(pids) != 3 || pids[0] != sandbox || comms[2] != "sleep" {
