@@ -142,12 +142,13 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		return fail("exec: %v", err)
 	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	// resized tells the sandbox that the exec'd terminal's size changed: SIGWINCH makes
+	// it re-read its terminals' sizes (boot.Console). Its default action is to be ignored,
+	// so a sandbox pid reused meanwhile is harmless.
+	sandbox := c.Pid
+	resized := func() { unix.Kill(sandbox, unix.SIGWINCH) }
 	forwardWinch := false
 	if e.tty {
-		// SIGWINCH makes the sandbox re-read its terminals' sizes (boot.Console). Its
-		// default action is to be ignored, so a sandbox pid reused meanwhile is harmless.
-		sandbox := c.Pid
-		resized := func() { unix.Kill(sandbox, unix.SIGWINCH) }
 		files, done, fw, err := execConsole(e.consoleSocket, e.consoleRows, e.consoleCols, resized)
 		forwardWinch = fw
 		if err != nil {
@@ -166,7 +167,6 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		// Started in the frozen sandbox, it runs once the container resumes.
 		c.ForceStatus(container.Running)
 	}
-	sandboxPid := c.Pid
 	pid, err := c.Exec(spec, stdio)
 	c.Close()
 	if err != nil {
@@ -194,7 +194,7 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 				// The exec'd terminal was resized (execConsole): not a signal for the
 				// process, whose terminal sends it one if its size changed.
 				if forwardWinch {
-					unix.Kill(sandboxPid, unix.SIGWINCH)
+					resized()
 				}
 				continue
 			}
