@@ -46,6 +46,7 @@ func main() {
 	register(&cmd.Install{}, "Docker")
 	register(&cmd.Uninstall{}, "Docker")
 	register(&cmd.Boot{Conf: conf}, "internal use only")
+	register(&cmd.WaitJoined{Conf: conf}, "internal use only")
 	register(&cmd.Version{}, "")
 
 	// runc's `--rootless VALUE` spelling (flag.Parse alone takes VALUE for the command).

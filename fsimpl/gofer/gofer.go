@@ -20,6 +20,8 @@
 // dentries (vfs.EvictableFilesystem, a bounded LRU), and starts a collection every
 // gcSlack new inodes, so that the handles (and the shared read-only host descriptors) of
 // evicted files are closed and a walk of any number of files keeps a bounded number open.
+// ReleaseHostFiles closes the idle host descriptors at once, without waiting for a
+// collection (a container leaving a running sandbox must not keep its root busy).
 //
 // # Inode identity
 //
@@ -340,6 +342,50 @@ func (fs *Filesystem) newInode(in client.Inode) (vfs.Inode, error) {
 		go fs.c.CloseHandles(h)
 	}, in.Handle)
 	return ino, nil
+}
+
+// ownedFD is a host descriptor closed once: by its inode's cleanup, or before it by
+// ReleaseHostFiles.
+type ownedFD struct {
+	fd   int
+	once sync.Once
+}
+
+func (o *ownedFD) close() { o.once.Do(func() { unix.Close(o.fd) }) }
+
+// ReleaseHostFiles closes, now rather than when their inodes are collected, the host
+// descriptors the filesystem keeps for files that no description uses and no address
+// space maps: the shared read-only descriptors and the page caches' (with their pages). A
+// container that leaves a running sandbox calls it once its processes are gone, so that
+// the sandbox holds nothing open in its root (whose unmount would otherwise be busy).
+// Files still in use keep theirs until they are collected.
+func (fs *Filesystem) ReleaseHostFiles() {
+	fs.inodesMu.Lock()
+	var regs []*Regular
+	for _, w := range fs.inodes {
+		if r, ok := w.get().(*Regular); ok {
+			regs = append(regs, r)
+		}
+	}
+	fs.inodesMu.Unlock()
+	for _, r := range regs {
+		r.mu.Lock()
+		if r.roValid && r.roUsers == 0 {
+			delete(r.openFDs, r.roFD)
+			r.roOwned.close()
+			r.roValid, r.roOwned = false, nil
+		}
+		idle := r.roUsers == 0 && len(r.openFDs) == 0 && r.mappings.Empty()
+		r.mu.Unlock()
+		if idle {
+			r.cacheMu.Lock()
+			if c := r.cache.Load(); c != nil {
+				r.cache.Store(nil)
+				c.release()
+			}
+			r.cacheMu.Unlock()
+		}
+	}
 }
 
 // gcSlack is how many inodes may be made between two collections.
@@ -745,10 +791,13 @@ type Regular struct {
 	// roFD is a host descriptor opened read-only and shared by every plain read-only
 	// description of the file (their I/O is positional, so they need no offset of their
 	// own). It stays open after the last of them is released, so that a warm open needs no
-	// gofer round trip, and is closed when the inode is collected. Valid when roValid.
-	// Guarded by inode.mu.
+	// gofer round trip, and is closed when the inode is collected (or by
+	// ReleaseHostFiles). Valid when roValid; roOwned closes it once; roUsers counts the
+	// descriptions using it. Guarded by inode.mu.
 	roFD    int
 	roValid bool
+	roOwned *ownedFD
+	roUsers int
 
 	// cacheMu serialises creating the page cache and truncating a cached file.
 	cacheMu sync.Mutex
@@ -796,8 +845,8 @@ func (r *Regular) openShared() (vfs.FileDescriptionImpl, error) {
 		if err != nil {
 			return nil, errno(err)
 		}
-		r.roFD, r.roValid = fd, true
-		runtime.AddCleanup(r, func(fd int) { unix.Close(fd) }, fd)
+		r.roFD, r.roValid, r.roOwned = fd, true, &ownedFD{fd: fd}
+		runtime.AddCleanup(r, (*ownedFD).close, r.roOwned)
 		if !r.fs.readOnly {
 			if r.openFDs == nil {
 				r.openFDs = make(map[int]struct{})
@@ -805,6 +854,7 @@ func (r *Regular) openShared() (vfs.FileDescriptionImpl, error) {
 			r.openFDs[fd] = struct{}{}
 		}
 	}
+	r.roUsers++
 	return &regularFD{r: r, fd: r.roFD, shared: true}, nil
 }
 
@@ -962,7 +1012,11 @@ func (f *regularFD) Sync() error {
 // Release implements vfs.FileDescriptionImpl.
 func (f *regularFD) Release() {
 	if f.shared {
-		return // the inode keeps its shared descriptor
+		// The inode keeps its shared descriptor.
+		f.r.mu.Lock()
+		f.r.roUsers--
+		f.r.mu.Unlock()
+		return
 	}
 	f.r.mu.Lock()
 	delete(f.r.openFDs, f.fd)

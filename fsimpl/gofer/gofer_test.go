@@ -292,3 +292,30 @@ func must2[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestReleaseHostFilesClosesIdleDescriptors: ReleaseHostFiles closes the shared read-only
+// descriptor of a file no description uses, keeps one in use, and a later open gets a new
+// one.
+func TestReleaseHostFilesClosesIdleDescriptors(t *testing.T) {
+	e := newEnv(t, true)
+	fs := e.ns.Root().Mount.Filesystem().Impl().(*gofer.Filesystem)
+	hostOpen := func(fd int) bool {
+		_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		return err == nil
+	}
+	a, err := e.open("/file", unix.O_RDONLY, 0)
+	must(t, err)
+	afd, _ := a.HostFD()
+	fs.ReleaseHostFiles()
+	if !hostOpen(afd) {
+		t.Fatal("ReleaseHostFiles closed the descriptor of an open file")
+	}
+	a.Release()
+	fs.ReleaseHostFiles()
+	if hostOpen(afd) {
+		t.Fatal("ReleaseHostFiles kept the descriptor of a file no one has open")
+	}
+	if got := e.readAll("/file"); got != "hello gofer" {
+		t.Fatalf("read after ReleaseHostFiles: %q", got)
+	}
+}

@@ -56,7 +56,8 @@ type pageCache struct {
 	mapped map[int64]struct{}
 }
 
-// release drops every page and closes the descriptors (the inode's cleanup).
+// release drops every page and closes the descriptors (the inode's cleanup, or
+// Filesystem.ReleaseHostFiles before it); a second call does nothing.
 func (c *pageCache) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,9 +65,13 @@ func (c *pageCache) release() {
 		c.mf.DecRef(off, pageSize)
 	}
 	c.pages, c.mapped = nil, nil
-	unix.Close(c.fd)
+	if c.fd >= 0 {
+		unix.Close(c.fd)
+		c.fd = -1
+	}
 	if c.wfd >= 0 {
 		unix.Close(c.wfd)
+		c.wfd = -1
 	}
 }
 

@@ -68,8 +68,11 @@ func KernelCaps(c *control.CapSets) *kernel.CapSets {
 // Sandbox is one sentry: New builds it, Start starts its init, Wait waits for init and tears
 // the sandbox down. Destroy tears down a sandbox whose init never started.
 type Sandbox struct {
-	Kernel   *kernel.Kernel
-	platform platform.Platform
+	Kernel *kernel.Kernel
+	// ContainerID is the id of init's container, the sandbox's own ("" for runsc do). Set
+	// before Start.
+	ContainerID string
+	platform    platform.Platform
 	// opts are the options the sandbox was built with.
 	opts Options
 	// prep is set by Prepare.
@@ -205,7 +208,7 @@ func (s *Sandbox) Start(a Args) error {
 		}
 		stdio[i] = f
 	}
-	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc, OnSession: onSession}
+	ia := kernel.InitArgs{File: a.Executable, Path: p.path, Argv: a.Argv, Envv: a.Envv, Stdio: stdio, FS: p.fsc, OnSession: onSession, Container: s.ContainerID}
 	if p.exe != nil {
 		ia.Executable = p.exe
 	}

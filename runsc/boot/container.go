@@ -60,7 +60,22 @@ type ContainerConfig struct {
 	// PidsLimit is linux.resources.pids.limit (0: none): the sentry refuses a new task
 	// beyond it (the host cgroup's pids.max would count the sandbox's own threads).
 	PidsLimit int64 `json:"pidsLimit,omitempty"`
+
+	// ContainerType is the CRI annotations' container type: ContainerTypeSandbox (or
+	// empty: a container of its own) starts a sandbox; ContainerTypeContainer joins the
+	// sandbox of container SandboxID (containers.go).
+	ContainerType string `json:"containerType,omitempty"`
+	SandboxID     string `json:"sandboxId,omitempty"`
 }
+
+// The container types of the CRI annotations.
+const (
+	ContainerTypeSandbox   = "sandbox"
+	ContainerTypeContainer = "container"
+)
+
+// Joins reports whether the container joins an existing sandbox.
+func (c *ContainerConfig) Joins() bool { return c.ContainerType == ContainerTypeContainer }
 
 // Rlimit is one resource limit; Resource is the Linux RLIMIT_* number.
 type Rlimit struct {

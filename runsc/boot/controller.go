@@ -41,6 +41,13 @@ type Controller struct {
 	// execs are the processes started by exec, by sandbox pid, until waited for. Guarded
 	// by mu.
 	execs map[int32]*execProc
+
+	// joined are the containers that joined the sandbox, by id, until deleted
+	// (controller_containers.go). Guarded by mu.
+	joined map[string]*joinedState
+	// Logf, if set, receives debug notes (a joining container's skipped mounts). Set
+	// before Serve.
+	Logf func(format string, args ...any)
 }
 
 // execProc is a process started by exec.
@@ -119,6 +126,12 @@ func (c *Controller) handle(conn *os.File) {
 	}()
 	conn.SetReadDeadline(time.Time{})
 	var resp control.Response
+	if req.Cmd == control.CmdCreate || (req.Container != "" && req.Container != c.sb.ContainerID) {
+		resp = c.handleJoined(req, files)
+		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		json.NewEncoder(conn).Encode(resp)
+		return
+	}
 	switch req.Cmd {
 	case control.CmdExec:
 		resp.Pid, err = c.exec(req.Exec, files)
@@ -128,7 +141,7 @@ func (c *Controller) handle(conn *os.File) {
 			resp.Exit = &e
 		}
 	case control.CmdPs:
-		resp.Processes = c.ps()
+		resp.Processes = c.ps(c.sb.ContainerID)
 	case control.CmdPause:
 		err = c.sb.Kernel.Pause(5 * time.Second)
 	case control.CmdResume:
@@ -145,14 +158,9 @@ func (c *Controller) handle(conn *os.File) {
 	case control.CmdStart:
 		err = c.start()
 	case control.CmdSignal:
-		if c.holdSignal(req) {
-			break
-		}
-		if req.Pid != 0 {
-			err = c.signalExec(req.Pid, req.Signal)
-		} else {
-			err = c.signal(req.Signal, req.All)
-		}
+		err = c.signalRequest(req)
+	case control.CmdDelete:
+		err = errors.New("the sandbox's own container is deleted by ending the sandbox")
 	case control.CmdWait:
 		<-c.done
 		e := c.Exit()
@@ -206,7 +214,23 @@ func (c *Controller) finishLocked(e control.Exit) {
 	if c.onExit != nil {
 		c.onExit(e)
 	}
+	// The sandbox ends, and every joined container with it (its processes are killed).
+	for _, j := range c.joined {
+		j.finishLocked(control.Exit{Signal: int(syscall.SIGKILL)})
+	}
 	close(c.done)
+}
+
+// signalRequest delivers a signal request to the sandbox's own container (held while the
+// sandbox is paused).
+func (c *Controller) signalRequest(req control.Request) error {
+	if c.holdSignal(req) {
+		return nil
+	}
+	if req.Pid != 0 {
+		return c.signalExec(req.Pid, req.Signal)
+	}
+	return c.signal(req.Signal, req.All)
 }
 
 func (c *Controller) signal(sig int, all bool) error {
@@ -228,6 +252,9 @@ func (c *Controller) signal(sig int, all bool) error {
 	}
 	if all {
 		for _, tg := range c.sb.Kernel.ThreadGroups() {
+			if tg.Container() != c.sb.ContainerID {
+				continue
+			}
 			if t := tg.Leader(); t != nil && sig != 0 {
 				t.SendExternalSignal(sig)
 			}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/control"
+	"github.com/stockade-sandbox/stockade/sentry/kernel"
 )
 
 // The control requests beyond init's lifecycle: exec'd processes, ps, stats.
@@ -31,6 +32,12 @@ func (c *Controller) exec(e *control.ExecSpec, files []*os.File) (int32, error) 
 	if err != nil {
 		return 0, err
 	}
+	return c.trackExec(tg), nil
+}
+
+// trackExec reaps exec'd process tg when it exits, keeping its exit status for waitPID,
+// and returns its pid.
+func (c *Controller) trackExec(tg *kernel.ThreadGroup) int32 {
 	p := &execProc{done: make(chan struct{})}
 	pid := tg.TGID()
 	c.mu.Lock()
@@ -44,7 +51,7 @@ func (c *Controller) exec(e *control.ExecSpec, files []*os.File) (int32, error) 
 		p.exit = control.Exit{Code: st.Code, Signal: st.Signo}
 		close(p.done)
 	}()
-	return pid, nil
+	return pid
 }
 
 // waitPID waits for exec'd process pid to exit and forgets it.
@@ -78,12 +85,15 @@ func (c *Controller) signalExec(pid int32, sig int) error {
 	return c.sb.Kernel.SignalProcess(pid, sig)
 }
 
-// ps lists the sandbox's processes.
-func (c *Controller) ps() []control.Process {
+// ps lists the processes of container id.
+func (c *Controller) ps(id string) []control.Process {
 	k := c.sb.Kernel
 	boot := k.BootTime()
 	var out []control.Process
 	for _, p := range k.ProcessList() {
+		if p.Container != id {
+			continue
+		}
 		out = append(out, control.Process{
 			PID: p.PID, PPID: p.PPID, UID: p.UID, Started: boot.Add(p.Start),
 			CPUNanos: int64(p.CPU.User + p.CPU.Sys), Name: p.Name, Cmd: p.Cmd, Threads: p.Threads,
@@ -126,6 +136,10 @@ func (c *Controller) resume() error {
 	c.held = nil
 	c.mu.Unlock()
 	for _, r := range held {
+		if r.Container != "" && r.Container != c.sb.ContainerID {
+			c.signalJoined(r)
+			continue
+		}
 		if r.Pid != 0 {
 			c.signalExec(r.Pid, r.Signal)
 		} else {

@@ -25,10 +25,15 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	if s.prep == nil || s.prep.template == nil {
 		return nil, errors.New("the container's filesystem is not ready")
 	}
+	return s.execIn(s.prep.template, s.ContainerID, e, stdio)
+}
+
+// execIn is Exec in the container whose filesystem context template is tmpl.
+func (s *Sandbox) execIn(tmpl kernel.FSContext, container string, e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
 	if len(e.Args) == 0 {
 		return nil, errors.New("no command to run")
 	}
-	fsc := s.prep.template.Fork().(*vfs.FSContext)
+	fsc := tmpl.Fork().(*vfs.FSContext)
 	caps := KernelCaps(e.Caps)
 	creds := vfs.CredsFor(e.UID, e.GID, e.AdditionalGIDs)
 	if caps != nil {
@@ -42,15 +47,33 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 			err = unix.ENOTDIR
 		}
 		if err != nil {
+			fsc.DecRef()
 			return nil, fmt.Errorf("cwd %s: %w", e.Cwd, err)
 		}
 		fsc.SetCwd(cwd)
 	}
 	exe, path, err := openInitExecutable(fsc, creds, e.Args[0], e.Env)
 	if err != nil {
+		fsc.DecRef()
 		return nil, ExecError(e.Args[0], err)
 	}
 	defer exe.Release()
+	return s.spawn(fsc, exe, path, e, stdio, spawnOpts{container: container})
+}
+
+// spawnOpts are what a process started from outside gets beyond its ExecSpec.
+type spawnOpts struct {
+	// container is its container's id; init makes it that container's init.
+	container string
+	init      bool
+	// rlimits override the sandbox init's resource limits.
+	rlimits map[int]kernel.Rlimit
+}
+
+// spawn starts a process with filesystem context fsc (whose reference it takes over) and
+// executable exe (opened through it; the caller releases it once spawn returns): its
+// terminal or stdio as e says, then kernel.Spawn.
+func (s *Sandbox) spawn(fsc *vfs.FSContext, exe *vfs.FileDescription, path string, e control.ExecSpec, stdio []*os.File, o spawnOpts) (*kernel.ThreadGroup, error) {
 	var files [3]kernel.File
 	var onSession func(*kernel.Session, *kernel.ProcessGroup)
 	if e.Terminal {
@@ -60,16 +83,19 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 		// controlling terminal: runsc exec sends SIGWINCH when it is resized
 		// (runsc/cmd's execConsole), and every console then re-reads its size.
 		if len(stdio) == 0 {
+			fsc.DecRef()
 			return nil, errors.New("a terminal needs the host pty's slave")
 		}
 		fd, err := unix.FcntlInt(stdio[0].Fd(), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
+			fsc.DecRef()
 			return nil, fmt.Errorf("console: %w", err)
 		}
 		c := &Console{In: fd, Out: fd, Stdio: [3]bool{true, true, true}, Own: true}
 		files, onSession, err = s.StartConsole(fsc, c)
 		if err != nil {
 			unix.Close(fd)
+			fsc.DecRef()
 			return nil, err
 		}
 		stdio = nil
@@ -88,7 +114,8 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	}
 	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
 		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
-		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: caps, NoNewPrivs: e.NoNewPrivs,
+		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: KernelCaps(e.Caps), NoNewPrivs: e.NoNewPrivs,
+		Container: o.container, ContainerInit: o.init, Rlimits: o.rlimits,
 	})
 	if err != nil {
 		return nil, ExecError(e.Args[0], err)

@@ -54,6 +54,15 @@ type RootFS struct {
 	Kernel *kernel.Kernel
 	// Logf, if set, receives debug notes (spec mounts that are skipped).
 	Logf func(format string, args ...any)
+	// goferFS, if set, is called with every gofer filesystem made (a joined container
+	// releases their host files when it leaves, containers.go).
+	goferFS func(*gofer.Filesystem)
+}
+
+func (r *RootFS) noteGofer(fs *gofer.Filesystem) {
+	if r.goferFS != nil {
+		r.goferFS(fs)
+	}
 }
 
 func (r *RootFS) logf(format string, args ...any) {
@@ -157,6 +166,7 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 		}
 		fileBind := false
 		if gfs, ok := fs.Impl().(*gofer.Filesystem); ok {
+			r.noteGofer(gfs)
 			if gfs.ReadOnly() {
 				m.flags |= unix.MS_RDONLY
 			}
@@ -284,10 +294,11 @@ func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, 
 		return v.NewMountNamespace(tmpfs.Name, vfs.MountOptions{Source: "none", Data: "mode=755", Creds: vfs.RootCreds, Private: r.Kernel}, 0)
 	}
 	if r.Overlay {
-		_, lower, err := gofer.New(gofer.Options{Client: r.Gofer, Attach: "/", ReadOnly: true, MemFile: r.memFile()})
+		gfs, lower, err := gofer.New(gofer.Options{Client: r.Gofer, Attach: "/", ReadOnly: true, MemFile: r.memFile()})
 		if err != nil {
 			return nil, fmt.Errorf("attaching the gofer root: %w", err)
 		}
+		r.noteGofer(gfs)
 		oopts := overlay.Options{Lower: lower}
 		if r.Kernel != nil {
 			oopts.MemFile = r.Kernel.MemFile // upper-layer files map MAP_SHARED
@@ -303,7 +314,9 @@ func newRootNamespace(v *vfs.VirtualFilesystem, r RootFS) (*vfs.MountNamespace, 
 	if err != nil {
 		return nil, fmt.Errorf("gofer root: %w", err)
 	}
-	if ns.Root().Mount.Filesystem().Impl().(*gofer.Filesystem).ReadOnly() {
+	gfs := ns.Root().Mount.Filesystem().Impl().(*gofer.Filesystem)
+	r.noteGofer(gfs)
+	if gfs.ReadOnly() {
 		ns.Root().Mount.SetFlags(unix.MS_RDONLY)
 	}
 	return ns, nil

@@ -108,6 +108,7 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 		l.Close()
 		return nil, nil, nil, fmt.Errorf("building the sandbox: %w", err)
 	}
+	sb.ContainerID = id
 	// The root filesystem is built and the executable found and opened through it (so
 	// through the gofer) now, so that create reports a bad one.
 	args := boot.Args{Path: cfg.Args[0], Argv: cfg.Args, Envv: cfg.Env, Root: cfg.RootFS(gc), Console: cfg.Console()}
@@ -127,5 +128,6 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 		}
 	}
 	ctrl := boot.NewController(sb, args, record)
+	ctrl.Logf = log.Debugf
 	return sb, ctrl, l, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/subcommands"
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
+	"github.com/stockade-sandbox/stockade/runsc/cgroup"
 	"github.com/stockade-sandbox/stockade/runsc/config"
 	"github.com/stockade-sandbox/stockade/runsc/console"
 	"github.com/stockade-sandbox/stockade/runsc/container"
@@ -111,6 +112,19 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
 		Rootless: conf.IsRootless(),
 	}
+	if cfg.Joins() {
+		// The sandbox's cgroup and limits are the pod's (docs/architecture.md).
+		if cg != nil {
+			conf.OpenRuntimeLog().Debugf("container %s: joins container %s's sandbox; its cgroup %s and resources are not applied", id, cfg.SandboxID, cg.Path)
+		}
+		o.Cgroup, o.Resources = nil, cgroup.Resources{}
+		stderr, err := goferLog(conf)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer stderr.Close()
+		o.GoferStderr = stderr
+	}
 	if spec.Process.Terminal {
 		slave, err := newConsole(consoleSocket, cfg.ConsoleRows, cfg.ConsoleCols)
 		if err != nil {
@@ -120,6 +134,18 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		o.Stdio, o.Console = [3]*os.File{slave, slave, slave}, true
 	}
 	return container.Create(o)
+}
+
+// goferLog opens what a joining container's gofer writes its errors to: --log in text
+// format, else /dev/null (not the container's stderr, which it would hold open after the
+// container's end; and not a JSON log, whose readers expect one JSON object a line).
+func goferLog(conf *config.Config) (*os.File, error) {
+	if conf.Log != "" && conf.LogFormat != "json" {
+		if f, err := os.OpenFile(conf.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+			return f, nil
+		}
+	}
+	return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 }
 
 // newConsole makes the container's host pty, sized rows x cols if given, sends its master

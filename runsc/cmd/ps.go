@@ -30,11 +30,13 @@ func (*Ps) Usage() string {
 	return `ps [command options] <container-id> [ps options]
 
 Lists the container's processes as "ps -ef" does (UID PID PPID C STIME TTY TIME CMD), with
-the sandbox's own pids (the container's pid namespace, where init is 1).
+the sandbox's own pids (the container's pid namespace, where init is 1). The containers of
+one pod share its sandbox's pid numbers: a container that joined a sandbox lists its own
+processes, whose pids are the pod's.
 
 With --format json, it prints what runc's prints, host pids, for callers that look them up
 on the host (docker top runs the host's ps and keeps those pids' lines): the host processes
-that run the container, that is the sandbox, the gofer, and for each of the container's
+that run the container, that is the sandbox, the container's gofer, and for each of its
 processes the host process that runs its code (a ptrace stub, which takes the process's
 command name). No ps options are supported ("-ef" is accepted).
 `
@@ -66,7 +68,17 @@ func (p *Ps) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.E
 		return fail("ps: %v", err)
 	}
 	if p.format == "json" {
-		json.NewEncoder(os.Stdout).Encode(hostPIDs(c.Pid, c.GoferPid, procs, pidNamespaceMap(c.Pid)))
+		sandbox := c.Pid
+		if c.Joined() {
+			// Its Pid is its waiter's; the sandbox process is its pod's.
+			sc, err := container.Load(p.Conf.Root, c.SandboxID, false)
+			if err != nil {
+				return fail("ps: the sandbox of %s: %v", c.ID, err)
+			}
+			sandbox = sc.Pid
+			sc.Close()
+		}
+		json.NewEncoder(os.Stdout).Encode(hostPIDs(sandbox, c.GoferPid, procs, pidNamespaceMap(sandbox)))
 		return subcommands.ExitSuccess
 	}
 	printPsTable(os.Stdout, procs, time.Now())

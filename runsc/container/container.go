@@ -54,9 +54,13 @@ type State struct {
 	Rootfs string `json:"rootfs"`
 	// Status is the last status a command recorded (see Container.Status for the live one).
 	Status Status `json:"status"`
-	// Pid is the sandbox process; PidStartTime is its start time (see procStat).
+	// Pid is the sandbox process; PidStartTime is its start time (see procStat). For a
+	// container that joined another's sandbox, Pid is its waiter (join.go).
 	Pid          int    `json:"pid"`
 	PidStartTime uint64 `json:"pidStartTime"`
+	// SandboxID is the id of the container whose sandbox this container runs in: its own
+	// id, or, for a container that joined a sandbox (a pod's), the sandbox's container's.
+	SandboxID string `json:"sandboxId,omitempty"`
 	// GoferPid is the container's gofer process (serving its rootfs and bind mounts);
 	// GoferStartTime its start time. The gofer exits when the sandbox hangs up; delete
 	// makes sure.
@@ -277,6 +281,8 @@ type CreateOptions struct {
 	// (confine.InUserNamespace), and lets create go on without a cgroup it may not make
 	// when the limits do not need one (rootlessCgroup).
 	Rootless bool
+	// GoferStderr is the stderr of a joining container's gofer (nil: this process's).
+	GoferStderr *os.File
 	// Log receives warnings (failed poststart/poststop hooks come later; create's own
 	// are errors). May be nil.
 	Log interface{ Warnf(string, ...any) }
@@ -309,6 +315,15 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 	if err := os.MkdirAll(o.Root, 0o711); err != nil {
 		return nil, nil, fmt.Errorf("creating state root: %w", err)
 	}
+	var sandboxDir string
+	if o.Config.Joins() {
+		// Checked before anything is made, so that a bad sandbox id leaves nothing.
+		d, err := sandboxToJoin(o.Root, o.ID, o.Config.SandboxID)
+		if err != nil {
+			return nil, nil, err
+		}
+		sandboxDir = d
+	}
 	dir := filepath.Join(o.Root, o.ID)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrExist) {
@@ -326,7 +341,7 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 	}
 	c := &Container{
 		State: State{
-			ID: o.ID, Bundle: o.Bundle, Rootfs: o.Config.Root, Status: Creating,
+			ID: o.ID, Bundle: o.Bundle, Rootfs: o.Config.Root, Status: Creating, SandboxID: o.ID,
 			Created: time.Now().UTC(), Owner: "", Annotations: o.Config.Annotations,
 			Cgroup: o.Cgroup, Hooks: o.Hooks,
 			Process: &ProcessDefaults{
@@ -337,7 +352,13 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 		},
 		dir: dir, lock: lock, status: Creating, log: o.Log,
 	}
-	proc, err := c.startSandbox(o)
+	var proc *os.Process
+	if o.Config.Joins() {
+		c.SandboxID = o.Config.SandboxID
+		proc, err = c.join(o, sandboxDir)
+	} else {
+		proc, err = c.startSandbox(o)
+	}
 	if err != nil {
 		if o.Cgroup != nil {
 			o.Cgroup.Destroy()
@@ -547,7 +568,7 @@ func (c *Container) Start() error {
 			return fmt.Errorf("cannot start container %s: %w", c.ID, err)
 		}
 	}
-	resp, err := control.Call(ControlPath(c.dir), control.Request{Cmd: control.CmdStart}, 30*time.Second)
+	resp, err := control.Call(c.controlPath(), c.request(control.CmdStart), 30*time.Second)
 	if err == nil && resp.Error != "" {
 		err = errors.New(resp.Error)
 	}
@@ -580,10 +601,12 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 	if err := CheckOp(OpKill, c.ID, c.status); err != nil {
 		return err
 	}
-	resp, err := control.Call(ControlPath(c.dir), control.Request{Cmd: control.CmdSignal, Signal: int(sig), All: all}, 10*time.Second)
+	req := c.request(control.CmdSignal)
+	req.Signal, req.All = int(sig), all
+	resp, err := control.Call(c.controlPath(), req, 10*time.Second)
 	if err != nil {
 		// The sandbox does not answer: SIGKILL can still be delivered, to all of it.
-		if sig == unix.SIGKILL {
+		if sig == unix.SIGKILL && !c.Joined() {
 			if kerr := killProcess(c.Pid, c.PidStartTime, unix.SIGKILL); kerr == nil {
 				return nil
 			}
@@ -605,7 +628,11 @@ func (c *Container) Delete(force bool) error {
 	if err := CheckOp(OpDelete, c.ID, c.status); err != nil && !force {
 		return err
 	}
-	if c.Pid > 0 && alive(c.Pid, c.PidStartTime) {
+	if c.Joined() {
+		if err := c.leave(); err != nil {
+			return err
+		}
+	} else if c.Pid > 0 && alive(c.Pid, c.PidStartTime) {
 		// Ask the sandbox first, so that it tears down cleanly; then make sure.
 		control.Call(ControlPath(c.dir), control.Request{Cmd: control.CmdSignal, Signal: int(unix.SIGKILL), All: true}, 2*time.Second)
 		if !waitGone(c.Pid, c.PidStartTime, 3*time.Second) {
@@ -652,7 +679,8 @@ func Wait(root, id string) (control.Exit, error) {
 		if err != nil {
 			return control.Exit{}, err
 		}
-		status, dir, exit := c.status, c.dir, c.exit
+		status, exit, joined := c.status, c.exit, c.Joined()
+		path, req := c.controlPath(), c.request(control.CmdWait)
 		c.Close()
 		if status == Stopped {
 			if exit == nil {
@@ -660,8 +688,13 @@ func Wait(root, id string) (control.Exit, error) {
 			}
 			return *exit, nil
 		}
-		resp, err := control.Call(ControlPath(dir), control.Request{Cmd: control.CmdWait}, 0)
+		resp, err := control.Call(path, req, 0)
 		if err == nil && resp.Exit != nil {
+			if joined {
+				// The waiter records the exit status: wait for it, so that `runsc state`
+				// reports it once this returns.
+				return waitRecorded(root, id, *resp.Exit), nil
+			}
 			return *resp.Exit, nil
 		}
 		// The sandbox is going away: look again once it has.
@@ -707,13 +740,16 @@ type OCIState struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	ExitCode    *int              `json:"exitCode,omitempty"`
 	ExitSignal  int               `json:"exitSignal,omitempty"`
+	// SandboxID is the id of the container whose sandbox runs this container (its own,
+	// unless it joined a pod's sandbox).
+	SandboxID string `json:"sandboxId,omitempty"`
 }
 
 // OCIState returns the container's state for `runsc state` and `runsc list`.
 func (c *Container) OCIState(ociVersion string) OCIState {
 	s := OCIState{
 		OCIVersion: ociVersion, ID: c.ID, Status: c.status, Bundle: c.Bundle, Rootfs: c.Rootfs,
-		Created: c.Created, Owner: c.Owner, Annotations: c.Annotations,
+		Created: c.Created, Owner: c.Owner, Annotations: c.Annotations, SandboxID: c.SandboxID,
 	}
 	if c.status != Stopped {
 		s.Pid = c.Pid

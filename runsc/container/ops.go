@@ -17,7 +17,8 @@ import (
 
 // call sends req (with files) and turns an error answer into an error for op.
 func (c *Container) call(op string, req control.Request, files []*os.File, timeout time.Duration) (*control.Response, error) {
-	resp, err := control.CallWithFiles(ControlPath(c.dir), req, files, timeout)
+	req.Container = c.ID
+	resp, err := control.CallWithFiles(c.controlPath(), req, files, timeout)
 	if err == nil && resp.Error != "" {
 		err = errors.New(resp.Error)
 	}
@@ -50,9 +51,10 @@ func WaitPID(root, id string, pid int32) (control.Exit, error) {
 	if err != nil {
 		return control.Exit{}, err
 	}
-	dir := c.dir
+	path, req := c.controlPath(), c.request(control.CmdWaitPID)
+	req.Pid = pid
 	c.Close()
-	resp, err := control.Call(ControlPath(dir), control.Request{Cmd: control.CmdWaitPID, Pid: pid}, 0)
+	resp, err := control.Call(path, req, 0)
 	if err == nil && resp.Error != "" {
 		err = errors.New(resp.Error)
 	}
@@ -99,6 +101,9 @@ func (c *Container) Pause() error {
 	if err := CheckOp(OpPause, c.ID, c.status); err != nil {
 		return err
 	}
+	if c.Joined() {
+		return fmt.Errorf("cannot pause container %s: it runs in container %s's sandbox, which pauses as a whole", c.ID, c.SandboxID)
+	}
 	if _, err := c.call("pause", control.Request{Cmd: control.CmdPause}, nil, 10*time.Second); err != nil {
 		return err
 	}
@@ -111,6 +116,9 @@ func (c *Container) Pause() error {
 func (c *Container) Resume() error {
 	if err := CheckOp(OpResume, c.ID, c.status); err != nil {
 		return err
+	}
+	if c.Joined() {
+		return fmt.Errorf("cannot resume container %s: it runs in container %s's sandbox, which resumes as a whole", c.ID, c.SandboxID)
 	}
 	if _, err := c.call("resume", control.Request{Cmd: control.CmdResume}, nil, 10*time.Second); err != nil {
 		return err
@@ -148,6 +156,12 @@ func (c *Container) Update(r cgroup.Resources) error {
 	case Created, Running, Paused:
 	default:
 		return &StateError{Op: "update", ID: c.ID, Status: c.status}
+	}
+	if c.Joined() {
+		// The sandbox's cgroup and limits are the pod's: a joined container's own are not
+		// applied (docs/architecture.md).
+		c.warn(fmt.Errorf("resources of a container that joined container %s's sandbox are not applied", c.SandboxID))
+		return nil
 	}
 	if c.Cgroup == nil {
 		cg, err := cgroup.New("", c.ID, false)

@@ -15,6 +15,17 @@
 //	{"cmd":"pause"} / {"cmd":"resume"}   freeze / thaw every task of the sandbox
 //	{"cmd":"stats"}                      "stats": CPU, memory and process figures
 //	{"cmd":"update","memoryLimit":N}     set the sandbox's memory limit (0: none)
+//	{"cmd":"create","container":ID,      a container joins the sandbox (a pod's): "config"
+//	 "config":{...}}                     is its boot.ContainerConfig; the sentry's end of
+//	                                     its gofer's socketpair, then its stdin, stdout and
+//	                                     stderr (or its pty slave), come with the request
+//	{"cmd":"delete","container":ID}      kill a joined container's processes and release
+//	                                     its mount namespace and gofer
+//
+// Every request may name a container ("container"): one that joined the sandbox, or,
+// when empty or the sandbox's own id, the sandbox's own container, whose init is the
+// sandbox's. start, signal, wait, exec, ps and stats act on that container only; pause,
+// resume and update act on the whole sandbox and are refused for a joined container.
 //
 // A response is {} on success, {"error":"..."} on failure, plus the fields named above.
 package control
@@ -44,13 +55,19 @@ const (
 	CmdResume  = "resume"
 	CmdStats   = "stats"
 	CmdUpdate  = "update"
+	CmdCreate  = "create"
+	CmdDelete  = "delete"
 )
 
 // Request is one control request.
 type Request struct {
-	Cmd    string `json:"cmd"`
-	Signal int    `json:"signal,omitempty"`
-	All    bool   `json:"all,omitempty"`
+	Cmd string `json:"cmd"`
+	// Container is the container the request is about ("": the sandbox's own).
+	Container string `json:"container,omitempty"`
+	// Config is the joining container's boot.ContainerConfig (create).
+	Config json.RawMessage `json:"config,omitempty"`
+	Signal int             `json:"signal,omitempty"`
+	All    bool            `json:"all,omitempty"`
 	// Pid names an exec'd process (waitpid, signal); 0 for signal means init.
 	Pid int32 `json:"pid,omitempty"`
 	// Exec describes the process to start (exec).

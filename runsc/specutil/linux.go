@@ -77,7 +77,7 @@ func Hooks(spec *specs.Spec) *container.Hooks {
 // NetNSPath is the path of the network namespace linux.namespaces asks the sandbox to
 // join ("": a new one).
 func NetNSPath(spec *specs.Spec) string {
-	if spec.Linux == nil {
+	if spec.Linux == nil || joins(spec) {
 		return ""
 	}
 	for _, ns := range spec.Linux.Namespaces {

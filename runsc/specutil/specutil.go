@@ -192,6 +192,12 @@ func Validate(spec *specs.Spec, bundle string) error {
 		}
 	}
 
+	typ, _, err := PodRole(spec)
+	if err != nil {
+		return err
+	}
+	joining := typ == boot.ContainerTypeContainer
+
 	// linux
 	uts := false
 	if l := spec.Linux; l != nil {
@@ -204,7 +210,10 @@ func Validate(spec *specs.Spec, bundle string) error {
 				return fmt.Errorf("%s: \"linux.namespaces[%d]\": namespace type %q is listed twice", ConfigName, i, ns.Type)
 			}
 			seenNS[ns.Type] = true
-			if ns.Type == specs.NetworkNamespace && ns.Path != "" {
+			// A joining container's namespace paths name the sandbox's namespaces
+			// (/proc/PID/ns/... of the pod's first container): they describe what it
+			// joins, which it shares in the sentry anyway, and are not entered.
+			if ns.Type == specs.NetworkNamespace && ns.Path != "" && !joining {
 				if err := checkNetNS(ns.Path); err != nil {
 					return fmt.Errorf("%s: \"linux.namespaces[%d]\": %w", ConfigName, i, err)
 				}
@@ -212,7 +221,7 @@ func Validate(spec *specs.Spec, bundle string) error {
 			uts = uts || (ns.Type == specs.UTSNamespace && ns.Path == "")
 		}
 	}
-	if spec.Hostname != "" && !uts {
+	if spec.Hostname != "" && !uts && !joining {
 		return fmt.Errorf("%s: \"hostname\" is set but there is no new uts namespace in linux.namespaces", ConfigName)
 	}
 	return nil
@@ -258,6 +267,7 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Hostname:        spec.Hostname,
 		Annotations:     spec.Annotations,
 	}
+	c.ContainerType, c.SandboxID, _ = PodRole(spec)
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)
 	}

@@ -218,3 +218,30 @@ func TestCapSetsAbsentAreEmpty(t *testing.T) {
 		t.Fatalf("CapSets = %+v, want bounding KILL|CHOWN, ambient KILL", got)
 	}
 }
+
+// TestPodRole: both runtimes' annotations, and their errors.
+func TestPodRole(t *testing.T) {
+	for _, tc := range []struct {
+		ann           map[string]string
+		typ, sandbox  string
+		wantErrSubstr string
+	}{
+		{nil, "", "", ""},
+		{map[string]string{"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "p"}, "sandbox", "p", ""},
+		{map[string]string{"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "p"}, "container", "p", ""},
+		{map[string]string{"io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.cri-o.SandboxID": "q"}, "container", "q", ""},
+		{map[string]string{"io.kubernetes.cri.container-type": "container"}, "", "", "sandbox-id is missing"},
+		{map[string]string{"io.kubernetes.cri-o.ContainerType": "pod"}, "", "", `is "pod"`},
+	} {
+		typ, sb, err := PodRole(&specs.Spec{Annotations: tc.ann})
+		if tc.wantErrSubstr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErrSubstr) {
+				t.Errorf("%v: error %v, want %q", tc.ann, err, tc.wantErrSubstr)
+			}
+			continue
+		}
+		if err != nil || typ != tc.typ || sb != tc.sandbox {
+			t.Errorf("%v: %q %q %v, want %q %q", tc.ann, typ, sb, err, tc.typ, tc.sandbox)
+		}
+	}
+}

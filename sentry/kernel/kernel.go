@@ -86,6 +86,9 @@ type Kernel struct {
 	init *ThreadGroup
 	// unimplLogged records syscalls already logged as unimplemented. Guarded by mu.
 	unimplLogged map[uintptr]bool
+	// containerInits are the live inits of the containers that joined the sandbox, by
+	// container id (kernel_containers.go). Guarded by mu.
+	containerInits map[string]*ThreadGroup
 	// procs is the process tree: processes by pid (zombies included), process groups and
 	// sessions (process.go). Guarded by mu.
 	procs processTable

@@ -40,6 +40,15 @@ type SpawnArgs struct {
 	Caps *CapSets
 	// NoNewPrivs starts the process with no_new_privs set.
 	NoNewPrivs bool
+	// Container is the id of the container the process belongs to (kernel_containers.go).
+	Container string
+	// ContainerInit makes the process the init of Container, a container that joins the
+	// sandbox: orphans of the container are given to it, and its exit kills the rest of
+	// the container. At most one live init per container.
+	ContainerInit bool
+	// Rlimits override the resource limits the process gets from the sandbox's init, by
+	// resource number (a joining container's process.rlimits).
+	Rlimits map[int]Rlimit
 }
 
 // ErrNotRunning is returned by Spawn when init has not started or has exited.
@@ -61,10 +70,16 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		Groups: append([]uint32(nil), a.Groups...),
 		Caps:   StartCaps(a.Caps, a.UID, a.NoNewPrivs),
 	}
-	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}),
+		container: a.Container, containerInit: a.ContainerInit}
 	init.mu.Lock()
 	tg.rlimits = init.rlimits
 	init.mu.Unlock()
+	for r, l := range a.Rlimits {
+		if r >= 0 && r < len(tg.rlimits) {
+			tg.rlimits[r] = l
+		}
+	}
 	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 
@@ -81,6 +96,18 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		t.fds.DecRef()
 		t.SetFSContext(nil)
 		return nil, err
+	}
+	if a.ContainerInit {
+		if k.containerInits[a.Container] != nil {
+			k.mu.Unlock()
+			t.fds.DecRef()
+			t.SetFSContext(nil)
+			return nil, fmt.Errorf("container %s already has an init", a.Container)
+		}
+		if k.containerInits == nil {
+			k.containerInits = make(map[string]*ThreadGroup)
+		}
+		k.containerInits[a.Container] = tg
 	}
 	t.tid, tg.tgid = tid, tid
 	k.tasks[tid] = t

@@ -26,6 +26,8 @@ type ProcessInfo struct {
 	// HostPID is the host pid of the process that runs the leader's (or, once it has
 	// exited, another live task's) application code, 0 if none (platform.HostProcess).
 	HostPID int32
+	// Container is the id of the process's container (kernel_containers.go).
+	Container string
 }
 
 // ProcessList describes every live process (zombies excluded), sorted by pid.
@@ -39,7 +41,7 @@ func (k *Kernel) ProcessList() []ProcessInfo {
 		if l == nil {
 			continue
 		}
-		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks())}
+		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks()), Container: tg.container}
 		if p := tg.Parent(); p != nil {
 			pi.PPID = p.TGID()
 		}
@@ -89,9 +91,25 @@ type Stats struct {
 }
 
 // Stats returns the sandbox's figures.
-func (k *Kernel) Stats() Stats {
+func (k *Kernel) Stats() Stats { return k.stats(func(*ThreadGroup) bool { return true }) }
+
+// ContainerStats returns the figures of container id's processes (CPU, processes, tasks)
+// and the sandbox's memory, which its containers share.
+func (k *Kernel) ContainerStats(id string) Stats {
+	return k.stats(func(tg *ThreadGroup) bool { return tg.container == id })
+}
+
+func (k *Kernel) stats(include func(*ThreadGroup) bool) Stats {
 	var s Stats
+	all := true
 	for _, tg := range k.Processes() {
+		if !include(tg) {
+			all = false
+			continue
+		}
+		if !tg.IsZombie() {
+			s.Tasks += len(tg.Tasks())
+		}
 		self, children := tg.ProcessCPUTime()
 		s.CPU = s.CPU.Add(self)
 		if tg.Parent() == nil {
@@ -101,7 +119,9 @@ func (k *Kernel) Stats() Stats {
 			s.Processes++
 		}
 	}
-	s.Tasks = k.NumTasks()
+	if all {
+		s.Tasks = k.NumTasks()
+	}
 	if k.MemFile != nil {
 		s.MemoryUsage = k.MemFile.Allocated()
 	}

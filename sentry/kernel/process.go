@@ -101,6 +101,9 @@ type tgProc struct {
 	execed bool
 	// subreaper is PR_SET_CHILD_SUBREAPER.
 	subreaper bool
+	// orphaned is set when the process lost its parent and no process adopted it (its
+	// container's init had exited): it is reaped as soon as it exits.
+	orphaned bool
 	// noCtty is set when the process gave up its session's controlling terminal
 	// (TIOCNOTTY by a process that does not lead its session, session_tty.go); inherited
 	// by children, cleared by setsid.
@@ -239,6 +242,9 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 	var deathSigs []*Task
 	var notify, adopted []*ThreadGroup
 	isInit := tg == k.init
+	if tg.containerInit && k.containerInits[tg.container] == tg {
+		delete(k.containerInits, tg.container)
+	}
 	if !isInit {
 		reaper := k.reaperForLocked(tg)
 		for c := range tg.proc.children {
@@ -246,7 +252,11 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 			delete(tg.proc.children, c)
 			c.parent = reaper
 			c.proc.exitSignal = int(syscall.SIGCHLD)
-			reaper.proc.children[c] = struct{}{}
+			if reaper != nil {
+				reaper.proc.children[c] = struct{}{}
+			} else {
+				c.proc.orphaned = true
+			}
 			if c.proc.zombie {
 				notify = append(notify, c)
 			}
@@ -281,6 +291,10 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 	for _, c := range notify {
 		k.childExited(c)
 	}
+	if tg.containerInit {
+		// As when a pid namespace's init dies: the rest of its container is killed.
+		k.KillContainer(tg.container)
+	}
 	if isInit {
 		k.KillAll()
 		k.maybeDone()
@@ -307,6 +321,9 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 	k.mu.Lock()
 	p := tg.parent
 	if p == nil || !tg.proc.zombie {
+		if p == nil && tg.proc.zombie && tg.proc.orphaned {
+			k.reapLocked(tg) // no one is left to wait for it
+		}
 		k.mu.Unlock()
 		return
 	}
@@ -329,7 +346,9 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 }
 
 // reaperForLocked returns the process that adopts tg's children: the nearest living
-// ancestor that is a child subreaper, else init.
+// ancestor that is a child subreaper, else the init of tg's container: the sandbox's init,
+// or a joining container's (kernel_containers.go). nil when that init has exited: the
+// children are then reaped as soon as they exit.
 //
 // Preconditions: Kernel.mu is held.
 func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
@@ -337,6 +356,12 @@ func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
 		if a.proc.subreaper && !a.proc.zombie {
 			return a
 		}
+	}
+	if k.init != nil && tg.container != k.init.container {
+		if ci := k.containerInits[tg.container]; ci != nil && ci != tg && !ci.proc.zombie {
+			return ci
+		}
+		return nil
 	}
 	return k.init
 }

@@ -212,6 +212,13 @@ type ThreadGroup struct {
 	notDumpable atomic.Bool
 	// exited is closed when the last task has exited.
 	exited chan struct{}
+
+	// container is the id of the container the process belongs to (kernel_containers.go):
+	// set when the process is made, inherited by fork. Immutable.
+	container string
+	// containerInit marks the init of a container that joined the sandbox (Spawn with
+	// ContainerInit): its exit ends its container. Immutable.
+	containerInit bool
 }
 
 // TGID is the process id.

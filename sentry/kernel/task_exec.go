@@ -33,6 +33,8 @@ type InitArgs struct {
 	// before init runs: the runtime makes the container's console init's controlling
 	// terminal there.
 	OnSession func(s *Session, pg *ProcessGroup)
+	// Container is the id of init's container, the sandbox's own (kernel_containers.go).
+	Container string
 }
 
 // StartInit starts the container's init process (pid 1) and returns once its executable is
@@ -44,7 +46,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		Groups: append([]uint32(nil), k.defaults.Groups...),
 		Caps:   StartCaps(k.defaults.Caps, k.defaults.UID, k.defaults.NoNewPrivs),
 	}
-	tg := &ThreadGroup{k: k, tgid: 1, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	tg := &ThreadGroup{k: k, tgid: 1, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}), container: a.Container}
 	for r := 0; r < linux.RLIM_NLIMITS; r++ {
 		var l unix.Rlimit
 		if err := unix.Getrlimit(r, &l); err == nil {

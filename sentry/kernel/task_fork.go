@@ -24,7 +24,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		k.Logf("clone flags %#x: CLONE_SIGHAND without CLONE_THREAD is not supported", f)
 		return 0, unix.EINVAL
 	}
-	if f&unix.CLONE_PARENT != 0 && t.tg == k.init {
+	if f&unix.CLONE_PARENT != 0 && (t.tg == k.init || t.tg.containerInit) {
 		return 0, unix.EINVAL // init has no parent to give away
 	}
 	if t.tg.rlimitReachedThreads() {
@@ -48,7 +48,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		}
 	}
 
-	tg := &ThreadGroup{k: k, creds: t.tg.Creds(), tasks: make(map[*Task]struct{}), exited: make(chan struct{})}
+	tg := &ThreadGroup{k: k, creds: t.tg.Creds(), tasks: make(map[*Task]struct{}), exited: make(chan struct{}), container: t.tg.container}
 	t.tg.mu.Lock()
 	tg.actions = t.tg.actions
 	tg.rlimits = t.tg.rlimits

@@ -36,6 +36,13 @@ func (s *MappingSet) remove(mm *MemoryManager) {
 	s.mu.Unlock()
 }
 
+// Empty reports whether no memory manager is in the set.
+func (s *MappingSet) Empty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mms) == 0
+}
+
 // Invalidate removes, from every mapping of m, the pages at file offsets from off (rounded
 // up to a page) on: m has shrunk to off bytes. A later access to them faults and asks m
 // again, so it raises SIGBUS while they lie past the end of the file and sees the file's

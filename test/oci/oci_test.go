@@ -21,6 +21,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(subreaperEnv) != "" {
+		os.Exit(subreaperMain()) // pod_test.go
+	}
 	runsc = os.Getenv("RUNSC")
 	if runsc == "" {
 		runsc, _ = filepath.Abs("../../bin/runsc")
