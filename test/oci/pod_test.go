@@ -209,13 +209,22 @@ func hostProcs(words ...string) []int {
 	return out
 }
 
-// psJSON returns the sandbox pids `runsc ps` lists for id.
-func (e *env) psJSON(id string) []int {
+// sandboxPids returns the sandbox pids `runsc ps` lists for id (its table: `ps --format
+// json` lists host pids).
+func (e *env) sandboxPids(id string) []int {
 	e.t.Helper()
 	var pids []int
-	r := e.must("ps", "--format", "json", id)
-	if err := json.Unmarshal([]byte(r.stdout), &pids); err != nil {
-		e.t.Fatalf("ps %s: %q: %v", id, r.stdout, err)
+	r := e.must("ps", id)
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		pid, err := strconv.Atoi(f[1])
+		if err != nil {
+			e.t.Fatalf("ps %s: %q", id, r.stdout)
+		}
+		pids = append(pids, pid)
 	}
 	return pids
 }
@@ -322,7 +331,7 @@ func TestPod(t *testing.T) {
 	if !strings.Contains(p0, "sleep 599") || strings.Contains(p0, "sleep 600") || strings.Contains(p0, "sleep 601") {
 		t.Fatalf("ps pod:\n%s", p0)
 	}
-	if pids := pod.psJSON("a1"); len(pids) != 1 || pids[0] == 1 {
+	if pids := pod.sandboxPids("a1"); len(pids) != 1 || pids[0] == 1 {
 		t.Fatalf("ps a1: %v, want one process (not pid 1)", pids)
 	}
 
@@ -517,9 +526,9 @@ func TestPodTerminal(t *testing.T) {
 	b.must("create", "--bundle", b.bundle, "many")
 	b.must("start", "many")
 	deadline := time.Now().Add(10 * time.Second)
-	for len(b.psJSON("many")) != 3 {
+	for len(b.sandboxPids("many")) != 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("ps many: %v, want 3 processes", b.psJSON("many"))
+			t.Fatalf("ps many: %v, want 3 processes", b.sandboxPids("many"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -531,7 +540,7 @@ func TestPodTerminal(t *testing.T) {
 	if w := b.runsc("wait", "many"); w.code != 137 {
 		t.Fatalf("wait many: %+v, want 137", w)
 	}
-	if pids := pod.psJSON("tpod"); len(pids) != 1 || pids[0] != 1 {
+	if pids := pod.sandboxPids("tpod"); len(pids) != 1 || pids[0] != 1 {
 		t.Fatalf("ps tpod after kill --all of many: %v", pids)
 	}
 	b.fails("cannot pause container many", "pause", "many")
