@@ -56,8 +56,8 @@ func Capget(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		return 0, unix.EINVAL
 	}
 	target := t
-	if pid != 0 && pid != t.TID() {
-		if target = t.Kernel().TaskByTID(pid); target == nil {
+	if pid != 0 && pid != t.ThreadID() {
+		if target = t.PIDNamespace().TaskWithID(pid); target == nil {
 			return 0, unix.ESRCH
 		}
 	}
@@ -84,7 +84,7 @@ func Capset(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	if pid != 0 && pid != t.TID() {
+	if pid != 0 && pid != t.ThreadID() {
 		return 0, unix.EPERM
 	}
 	var data [24]byte

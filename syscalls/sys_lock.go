@@ -86,6 +86,11 @@ func fcntlLock(t *kernel.Task, f *kernel.FileRef, cmd int32, addr uintptr) (uint
 				fl.Len = int64(l.Range.End - l.Range.Start)
 			}
 			fl.Pid = l.PID
+			if tg, ok := l.Owner.(*kernel.ThreadGroup); ok {
+				// As Linux's locks_translate_pid: the holder's pid in the caller's pid
+				// namespace (0 if it is not visible there).
+				fl.Pid = t.PIDNamespace().IDOfThreadGroup(tg)
+			}
 		}
 		return 0, copyOutStruct(t, addr, &fl)
 	}

@@ -3,6 +3,7 @@ package syscalls
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/fsimpl/mqueue"
 	"github.com/stockade-sandbox/stockade/fsimpl/proc"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/sentry/arch"
@@ -11,11 +12,11 @@ import (
 )
 
 // noteMount describes what mount(2) supports.
-const noteMount = "CAP_SYS_ADMIN only (EPERM otherwise); new tmpfs and proc mounts, bind mounts of directories and files (MS_REC copies submounts), MS_MOVE, MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation flags are accepted and ignored (every mount is private); other filesystem types return ENODEV"
+const noteMount = "CAP_SYS_ADMIN only (EPERM otherwise); new tmpfs, proc, sysfs and mqueue mounts, bind mounts of directories and files (MS_REC copies submounts), MS_MOVE, MS_REMOUNT (per-mount flags only, e.g. MS_REMOUNT|MS_BIND|MS_RDONLY); propagation: MS_UNBINDABLE is kept (bind mounts of the mount fail with EINVAL, recursive binds skip it), MS_SHARED and MS_SLAVE are accepted but every mount stays private; other filesystem types return ENODEV"
 
 // mountableTypes are the filesystem types mount(2) may create: the others need in-sentry
 // configuration (the gofer, overlay) or are the sandbox's own (devtmpfs).
-var mountableTypes = map[string]bool{tmpfs.Name: true, proc.Name: true, proc.SysfsName: true}
+var mountableTypes = map[string]bool{tmpfs.Name: true, proc.Name: true, proc.SysfsName: true, mqueue.Name: true}
 
 const msPropagation = unix.MS_SHARED | unix.MS_PRIVATE | unix.MS_SLAVE | unix.MS_UNBINDABLE
 
@@ -71,6 +72,15 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 		return 0, err
 	case flags&msPropagation != 0:
+		// Exactly one propagation type (with MS_REC and MS_SILENT at most), on a mount's
+		// root, as Linux's do_change_type requires.
+		if !tvd.IsMountRoot() {
+			return 0, unix.EINVAL
+		}
+		if p := flags & msPropagation; p&(p-1) != 0 || flags&^(msPropagation|unix.MS_REC|unix.MS_SILENT) != 0 {
+			return 0, unix.EINVAL
+		}
+		vfsys.SetPropagation(tvd.Mount, flags, flags&unix.MS_REC != 0)
 		return 0, nil
 	case flags&unix.MS_MOVE != 0:
 		src, err := copyInPath(t, srcAddr)
@@ -105,7 +115,8 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	}
 	opts := vfs.MountOptions{Source: src, Data: data, Creds: vfs.TaskCreds(t)}
 	if fstype == proc.Name || fstype == proc.SysfsName {
-		opts.Private = t.Kernel()
+		// A proc instance shows the mounting task's pid namespace.
+		opts.Private = proc.Options{Kernel: t.Kernel(), PIDNamespace: t.PIDNamespace()}
 	}
 	if !tvd.Dentry.IsDir() {
 		return 0, unix.ENOTDIR

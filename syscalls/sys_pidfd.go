@@ -33,9 +33,9 @@ func PidfdOpen(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if flags&^pidfdNonblock != 0 || pid <= 0 {
 		return 0, unix.EINVAL
 	}
-	tg := t.Kernel().ProcessByPID(pid)
+	tg := t.PIDNamespace().ThreadGroupWithID(pid)
 	if tg == nil {
-		if t.Kernel().TaskByTID(pid) != nil {
+		if t.PIDNamespace().TaskWithID(pid) != nil {
 			return 0, unix.EINVAL // a thread that does not lead its process
 		}
 		return 0, unix.ESRCH
@@ -91,7 +91,11 @@ func PidfdSendSignal(t *kernel.Task, args arch.SyscallArguments) (uintptr, error
 	}
 	targets := []*kernel.ThreadGroup{tg}
 	if flags == pidfdSignalProcessGroup {
-		if targets, err = t.SignalTargets(-tg.PGID()); err != nil {
+		pgid := t.PIDNamespace().IDOfProcessGroup(tg.ProcessGroup())
+		if pgid == 0 {
+			return 0, unix.ESRCH
+		}
+		if targets, err = t.SignalTargets(-pgid); err != nil {
 			return 0, err
 		}
 	}
@@ -113,7 +117,7 @@ func PidfdSendSignal(t *kernel.Task, args arch.SyscallArguments) (uintptr, error
 	for _, target := range targets {
 		// A zombie takes the signal and does nothing with it.
 		if l := target.Leader(); l != nil && target.Alive() {
-			if err := l.SendSignalInfo(info, flags != pidfdSignalThread); err != nil && len(targets) == 1 {
+			if err := l.SendUserSignal(t.ThreadGroup(), info, flags != pidfdSignalThread); err != nil && len(targets) == 1 {
 				return 0, err
 			}
 		}

@@ -131,7 +131,7 @@ func Waitid(t *kernel.Task, args arch.SyscallArguments) (_ uintptr, waitErr erro
 		if err != nil {
 			return 0, err
 		}
-		which, id = kernel.PPID, tg.TGID()
+		which, id = kernel.PPID, t.PIDNamespace().IDOfThreadGroup(tg)
 		if nonblock && !o.NoHang {
 			o.NoHang = true
 			defer func() {
@@ -229,7 +229,8 @@ func Getpgid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Getpgrp implements Linux syscall getpgrp(2).
 func Getpgrp(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return uintptr(t.ThreadGroup().PGID()), nil
+	pgid, err := t.GetPGID(0)
+	return uintptr(pgid), err
 }
 
 // Setpgid implements Linux syscall setpgid(2).

@@ -55,7 +55,7 @@ func Setrlimit(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 func Prlimit64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	tg := t.ThreadGroup()
 	if pid := args.Int(0); pid != 0 {
-		target := t.Kernel().TaskByTID(pid)
+		target := t.PIDNamespace().TaskWithID(pid)
 		if target == nil {
 			return 0, unix.ESRCH
 		}

@@ -116,13 +116,13 @@ func Sigaltstack(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // where it keeps its pid until reaped: its process is returned with a nil task, and a
 // signal that passes the permission check is dropped.
 func signalTarget(t *kernel.Task, tgid, tid int32) (*kernel.Task, *kernel.ThreadGroup, error) {
-	if target := t.Kernel().TaskByTID(tid); target != nil {
-		if tgid > 0 && target.ThreadGroup().TGID() != tgid {
+	if target := t.PIDNamespace().TaskWithID(tid); target != nil {
+		if tgid > 0 && t.PIDNamespace().IDOfThreadGroup(target.ThreadGroup()) != tgid {
 			return nil, nil, unix.ESRCH
 		}
 		return target, target.ThreadGroup(), nil
 	}
-	if tg := t.Kernel().ProcessByPID(tid); tg != nil && (tgid <= 0 || tgid == tid) {
+	if tg := t.PIDNamespace().ThreadGroupWithID(tid); tg != nil && (tgid <= 0 || tgid == tid) {
 		return nil, tg, nil
 	}
 	return nil, nil, unix.ESRCH
@@ -158,7 +158,7 @@ func Kill(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if sig != 0 {
 		info := userSignalInfo(t, sig, linux.SI_USER)
 		for _, target := range targets {
-			target.SendSignalInfo(info, true)
+			target.SendUserSignal(t.ThreadGroup(), info, true)
 		}
 	}
 	return 0, nil
@@ -194,14 +194,15 @@ func threadKill(t *kernel.Task, tgid, tid int32, sig int) (uintptr, error) {
 	if sig == 0 || target == nil {
 		return 0, nil
 	}
-	return 0, target.SendSignalInfo(userSignalInfo(t, sig, linux.SI_TKILL), false)
+	return 0, target.SendUserSignal(t.ThreadGroup(), userSignalInfo(t, sig, linux.SI_TKILL), false)
 }
 
 // userSignalInfo is the siginfo of a signal sent by t with kill(2) (SI_USER) or
-// tkill/tgkill (SI_TKILL): the sender's pid and real uid.
+// tkill/tgkill (SI_TKILL): the sender's pid (in its own pid namespace, as Linux's
+// task_tgid_vnr; SendUserSignal hides it from a namespace it is not in) and real uid.
 func userSignalInfo(t *kernel.Task, sig int, code int32) *linux.SignalInfo {
 	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
-	info.SetPID(t.ThreadGroup().TGID())
+	info.SetPID(t.ProcessID())
 	info.SetUID(t.ThreadGroup().Creds().RealUID)
 	return info
 }
@@ -326,7 +327,7 @@ func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	}
 	var tg *kernel.ThreadGroup
 	if pid > 0 {
-		tg = t.Kernel().ProcessByPID(pid)
+		tg = t.PIDNamespace().ThreadGroupWithID(pid)
 	}
 	if tg == nil {
 		return 0, unix.ESRCH
@@ -334,12 +335,12 @@ func RtSigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, error)
 	if !t.ThreadGroup().MayKill(tg, sig) {
 		return 0, unix.EPERM
 	}
-	info, err := queuedSignalInfo(t, sig, args.Pointer(2), t.TID() == pid)
+	info, err := queuedSignalInfo(t, sig, args.Pointer(2), t.ThreadID() == pid)
 	if err != nil || sig == 0 {
 		return 0, err
 	}
 	if target := tg.Leader(); target != nil && tg.Alive() {
-		return 0, target.SendSignalInfo(info, true)
+		return 0, target.SendUserSignal(t.ThreadGroup(), info, true)
 	}
 	return 0, nil
 }
@@ -361,5 +362,5 @@ func RtTgsigqueueinfo(t *kernel.Task, args arch.SyscallArguments) (uintptr, erro
 	if err != nil || sig == 0 || target == nil {
 		return 0, err
 	}
-	return 0, target.SendSignalInfo(info, false)
+	return 0, target.SendUserSignal(t.ThreadGroup(), info, false)
 }

@@ -102,7 +102,7 @@ func ExitGroup(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // SetTidAddress implements Linux syscall set_tid_address(2).
 func SetTidAddress(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	t.SetClearChildTID(args.Pointer(0))
-	return uintptr(t.TID()), nil
+	return uintptr(t.ThreadID()), nil
 }
 
 // robustListHeadSize is sizeof(struct robust_list_head) on x86-64.
@@ -123,7 +123,7 @@ func SetRobustList(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) 
 func GetRobustList(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	target := t
 	if pid := args.Int(0); pid != 0 {
-		if target = t.Kernel().TaskByTID(pid); target == nil {
+		if target = t.PIDNamespace().TaskWithID(pid); target == nil {
 			return 0, unix.ESRCH
 		}
 	}
@@ -137,12 +137,12 @@ func GetRobustList(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) 
 
 // Gettid implements Linux syscall gettid(2).
 func Gettid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return uintptr(t.TID()), nil
+	return uintptr(t.ThreadID()), nil
 }
 
 // Getpid implements Linux syscall getpid(2).
 func Getpid(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return uintptr(t.ThreadGroup().TGID()), nil
+	return uintptr(t.ProcessID()), nil
 }
 
 // Getppid implements Linux syscall getppid(2).
@@ -265,7 +265,7 @@ func SchedYield(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 // SchedGetaffinity implements Linux syscall sched_getaffinity(2): every task may run on all of
 // the sandbox's CPUs.
 func SchedGetaffinity(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	if pid := args.Int(0); pid != 0 && t.Kernel().TaskByTID(pid) == nil {
+	if pid := args.Int(0); pid != 0 && t.PIDNamespace().TaskWithID(pid) == nil {
 		return 0, unix.ESRCH
 	}
 	size := args[1]
@@ -299,4 +299,9 @@ func Getcpu(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		}
 	}
 	return 0, nil
+}
+
+// Unshare implements Linux syscall unshare(2).
+func Unshare(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return 0, t.Unshare(uint64(args[0]))
 }

@@ -16,7 +16,8 @@ const (
 	noteXattr     = "tmpfs and the overlay store user.*, trusted.*, security.* (security.capability values checked, dropped by writes, truncates and chown); gofer mounts pass user.* to the host; no POSIX ACLs (system.*: EOPNOTSUPP)"
 	noteOpen      = "O_TMPFILE returns EOPNOTSUPP"
 	noteFiles     = "filesystem access comes with the VFS and the gofer"
-	noteClone     = "threads and processes; namespaces (CLONE_NEW*) return EPERM, CLONE_SIGHAND without CLONE_THREAD returns EINVAL"
+	noteClone     = "threads and processes; CLONE_NEWPID makes a pid namespace (pid_namespaces(7)), the other namespaces (CLONE_NEW*) return EPERM; CLONE_SIGHAND without CLONE_THREAD returns EINVAL"
+	noteUnshare   = "CLONE_NEWPID, CLONE_FILES, CLONE_FS; CLONE_THREAD/SIGHAND/VM in a single-threaded process and CLONE_SYSVSEM accepted; the other namespaces return EPERM"
 	noteCPUTime   = "CPU time measured on the host: the sentry's time serving a task, plus its application thread's where the platform measures it"
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
@@ -83,6 +84,7 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_NANOSLEEP:         full(Nanosleep),
 	unix.SYS_GETPID:            full(Getpid),
 	unix.SYS_CLONE:             partial(Clone, noteClone),
+	unix.SYS_UNSHARE:           partial(Unshare, noteUnshare),
 	unix.SYS_FORK:              full(Fork),
 	unix.SYS_VFORK:             full(Vfork),
 	unix.SYS_EXECVE:            partial(Execve, "ELF executables opened through the VFS; #! scripts follow the loader"),

@@ -19,7 +19,10 @@ import (
 // Name is the filesystem type name.
 const Name = "devtmpfs"
 
-func init() { vfs.RegisterFilesystemType(Name, fsType{}) }
+func init() {
+	vfs.RegisterFilesystemType(Name, fsType{})
+	tmpfs.RegisterCharDevices(CharOpener)
+}
 
 type fsType struct{}
 
@@ -32,25 +35,51 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 	if err != nil {
 		return nil, nil, err
 	}
-	devs := []struct {
-		name         string
-		major, minor uint32
-		open         tmpfs.Opener
-	}{
-		{"null", 1, 3, func(uint32) (vfs.FileDescriptionImpl, error) { return nullFD{}, nil }},
-		{"zero", 1, 5, func(uint32) (vfs.FileDescriptionImpl, error) { return zeroFD{}, nil }},
-		{"full", 1, 7, func(uint32) (vfs.FileDescriptionImpl, error) { return fullFD{}, nil }},
-		{"random", 1, 8, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
-		{"urandom", 1, 9, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
-		// /dev/tty is the opener's controlling terminal (ENXIO without one).
-		{"tty", 5, 0, func(flags uint32) (vfs.FileDescriptionImpl, error) {
-			return tty.NewControllingTerminalFile(flags), nil
-		}},
+	if err := Populate(fs, root); err != nil {
+		return nil, nil, err
 	}
-	for _, d := range devs {
+	return fs, root, nil
+}
+
+// device is one of the character devices the sandbox implements.
+type device struct {
+	name         string
+	major, minor uint32
+	open         tmpfs.Opener
+}
+
+var devices = []device{
+	{"null", 1, 3, func(uint32) (vfs.FileDescriptionImpl, error) { return nullFD{}, nil }},
+	{"zero", 1, 5, func(uint32) (vfs.FileDescriptionImpl, error) { return zeroFD{}, nil }},
+	{"full", 1, 7, func(uint32) (vfs.FileDescriptionImpl, error) { return fullFD{}, nil }},
+	{"random", 1, 8, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
+	{"urandom", 1, 9, func(uint32) (vfs.FileDescriptionImpl, error) { return randomFD{}, nil }},
+	// /dev/tty is the opener's controlling terminal (ENXIO without one).
+	{"tty", 5, 0, func(flags uint32) (vfs.FileDescriptionImpl, error) {
+		return tty.NewControllingTerminalFile(flags), nil
+	}},
+}
+
+// CharOpener returns how the character device major:minor opens in the sandbox, or nil
+// for a device the sandbox does not implement (whose node then opens with ENXIO, as a
+// Linux device node without a driver does).
+func CharOpener(major, minor uint32) tmpfs.Opener {
+	for _, d := range devices {
+		if d.major == major && d.minor == minor {
+			return d.open
+		}
+	}
+	return nil
+}
+
+// Populate makes the sandbox's devices, links and directories in root, a tmpfs's root: how
+// a devtmpfs starts, and what runsc puts in a spec's tmpfs /dev (as runc creates the
+// default devices in it).
+func Populate(fs *tmpfs.Filesystem, root *tmpfs.Dir) error {
+	for _, d := range devices {
 		sp := fs.NewSpecial(vfs.CreateArgs{Mode: unix.S_IFCHR | 0666, Rdev: unix.Mkdev(d.major, d.minor)}, d.open)
 		if err := root.Add(d.name, sp); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	links := []struct{ name, target string }{
@@ -64,7 +93,7 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 	}
 	for _, l := range links {
 		if err := root.Add(l.name, fs.NewSymlink(l.target, 0, 0)); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
 	for _, d := range []struct {
@@ -72,10 +101,10 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 		mode uint32
 	}{{"pts", 0755}, {"shm", 01777}} {
 		if _, err := root.Mknod(d.name, vfs.CreateArgs{Mode: unix.S_IFDIR | d.mode}); err != nil {
-			return nil, nil, err
+			return err
 		}
 	}
-	return fs, root, nil
+	return nil
 }
 
 // nullFD is /dev/null: reads see end of file, writes vanish.

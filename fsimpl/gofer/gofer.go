@@ -81,6 +81,7 @@ package gofer
 
 import (
 	"errors"
+	"path"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -139,7 +140,9 @@ func (fsType) NewFilesystem(_ *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 
 // Filesystem is one attach point of a gofer.
 type Filesystem struct {
-	c        *client.Client
+	c *client.Client
+	// attach is the attach point's name: the host path of a bind mount's source.
+	attach   string
 	readOnly bool
 	// root is the attach point's inode (kept alive with its handle, rootH).
 	root  vfs.Inode
@@ -219,7 +222,7 @@ func attach(o Options) (*Filesystem, vfs.Inode, error) {
 	if err != nil {
 		return nil, nil, errno(err)
 	}
-	fs := &Filesystem{c: o.Client, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle, mf: o.MemFile}
+	fs := &Filesystem{c: o.Client, attach: o.Attach, readOnly: ro || o.ReadOnly, gcAt: gcSlack, rootH: in.Handle, mf: o.MemFile}
 	ino, err := fs.newInode(in)
 	if err != nil {
 		return nil, nil, err
@@ -233,6 +236,16 @@ func attach(o Options) (*Filesystem, vfs.Inode, error) {
 func (fs *Filesystem) FileAttach() bool {
 	_, ok := fs.root.(*Regular)
 	return ok
+}
+
+// BackingPath implements vfs.BackingPather: a path under the attach point is that path
+// under the attach point's host path ("/etc/x" for "/x" of a bind mount of /etc; the file
+// itself for a file bind mount), as Linux's mountinfo shows a bind mount's root.
+func (fs *Filesystem) BackingPath(p string) string {
+	if fs.FileAttach() {
+		return fs.attach
+	}
+	return path.Join(fs.attach, p)
 }
 
 // ReadOnly reports whether the filesystem refuses changes.

@@ -31,8 +31,8 @@ func (fs *Filesystem) newRoot() *dir {
 		for _, n := range fixed {
 			out = append(out, vfs.Dirent{Name: n.name, Type: n.typ, Ino: fs.ino()})
 		}
-		for _, tg := range fs.k.Processes() {
-			out = append(out, vfs.Dirent{Name: strconv.Itoa(int(tg.TGID())), Type: unix.DT_DIR, Ino: pidIno(tg.TGID(), 0)})
+		for _, tg := range fs.ns.ThreadGroups() {
+			out = append(out, vfs.Dirent{Name: strconv.Itoa(int(fs.ns.IDOfThreadGroup(tg))), Type: unix.DT_DIR, Ino: pidIno(tg.TGID(), 0)})
 		}
 		return out
 	}
@@ -46,7 +46,7 @@ func (fs *Filesystem) newRoot() *dir {
 		if err != nil || pid <= 0 || strconv.Itoa(int(pid)) != name {
 			return nil, unix.ENOENT
 		}
-		tg := fs.k.ProcessByPID(int32(pid))
+		tg := fs.ns.ThreadGroupWithID(int32(pid))
 		if tg == nil {
 			return nil, unix.ENOENT
 		}
@@ -66,18 +66,26 @@ func (fs *Filesystem) globalNodes() []node {
 	nodes := []node{
 		{"self", unix.DT_LNK, func() vfs.Inode {
 			return fs.newSymlink(func(t *kernel.Task) (string, error) {
-				if t == nil {
+				pid := int32(0)
+				if t != nil {
+					pid = fs.ns.IDOfThreadGroup(t.ThreadGroup())
+				}
+				if pid == 0 { // no task, or one outside the namespace
 					return "", unix.ENOENT
 				}
-				return strconv.Itoa(int(t.ThreadGroup().TGID())), nil
+				return strconv.Itoa(int(pid)), nil
 			})
 		}},
 		{"thread-self", unix.DT_LNK, func() vfs.Inode {
 			return fs.newSymlink(func(t *kernel.Task) (string, error) {
-				if t == nil {
+				var pid, tid int32
+				if t != nil {
+					pid, tid = fs.ns.IDOfThreadGroup(t.ThreadGroup()), fs.ns.IDOfTask(t)
+				}
+				if pid == 0 || tid == 0 {
 					return "", unix.ENOENT
 				}
-				return fmt.Sprintf("%d/task/%d", t.ThreadGroup().TGID(), t.TID()), nil
+				return fmt.Sprintf("%d/task/%d", pid, tid), nil
 			})
 		}},
 		{"mounts", unix.DT_LNK, func() vfs.Inode {
@@ -259,7 +267,7 @@ func (fs *Filesystem) running() (running, total int) {
 // loadavg has no load history: the averages are 0.
 func (fs *Filesystem) loadavg(*kernel.Task) ([]byte, error) {
 	r, n := fs.running()
-	return []byte(fmt.Sprintf("0.00 0.00 0.00 %d/%d %d\n", r, n, fs.k.LastPID())), nil
+	return []byte(fmt.Sprintf("0.00 0.00 0.00 %d/%d %d\n", r, n, fs.ns.LastPID())), nil
 }
 
 // stat is /proc/stat: CPU time split evenly over the CPUs, boot time, process counts.
@@ -278,7 +286,7 @@ func (fs *Filesystem) stat(*kernel.Task) ([]byte, error) {
 	}
 	r, total := fs.running()
 	fmt.Fprintf(&sb, "intr 0\nctxt 0\nbtime %d\nprocesses %d\nprocs_running %d\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-		fs.k.BootTime().Unix(), fs.k.LastPID(), r)
+		fs.k.BootTime().Unix(), fs.ns.LastPID(), r)
 	_ = total
 	return []byte(sb.String()), nil
 }

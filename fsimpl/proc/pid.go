@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -69,7 +68,7 @@ func (x target) taskListDir() *dir {
 	d.list = func() []vfs.Dirent {
 		var out []vfs.Dirent
 		for _, t := range x.tg.Tasks() {
-			out = append(out, vfs.Dirent{Name: strconv.Itoa(int(t.TID())), Type: unix.DT_DIR, Ino: pidIno(x.tg.TGID(), t.TID())})
+			out = append(out, vfs.Dirent{Name: strconv.Itoa(int(x.fs.ns.IDOfTask(t))), Type: unix.DT_DIR, Ino: pidIno(x.tg.TGID(), t.TID())})
 		}
 		return out
 	}
@@ -78,7 +77,7 @@ func (x target) taskListDir() *dir {
 		if err != nil || strconv.Itoa(int(tid)) != name {
 			return nil, unix.ENOENT
 		}
-		t := x.fs.k.TaskByTID(int32(tid))
+		t := x.fs.ns.TaskWithID(int32(tid))
 		if t == nil || t.ThreadGroup() != x.tg {
 			return nil, unix.ENOENT
 		}
@@ -188,28 +187,29 @@ func (x target) name() string {
 // (sentry/tty's Terminal).
 type ttyDevice interface {
 	DeviceNumber() (major, minor uint32)
-	ForegroundPGID() int32
+	ForegroundProcessGroup() *kernel.ProcessGroup
 }
 
 // controllingTTY returns stat's tty_nr and tpgid: the process's controlling terminal's
-// device number, encoded as Linux's new_encode_dev, and its foreground process group; 0
-// and -1 without one.
-func controllingTTY(tg *kernel.ThreadGroup) (ttyNr uint32, tpgid int32) {
+// device number, encoded as Linux's new_encode_dev, and its foreground process group's id
+// in ns; 0 and -1 without one.
+func controllingTTY(ns *kernel.PIDNamespace, tg *kernel.ThreadGroup) (ttyNr uint32, tpgid int32) {
 	d, ok := tg.ControllingTerminal().(ttyDevice)
 	if !ok {
 		return 0, -1
 	}
 	major, minor := d.DeviceNumber()
-	return minor&0xff | major<<8 | (minor&^0xff)<<12, d.ForegroundPGID()
+	return minor&0xff | major<<8 | (minor&^0xff)<<12, ns.IDOfProcessGroup(d.ForegroundProcessGroup())
 }
 
 // stat is /proc/<pid>/stat in Linux's 52-field format.
 func (x target) stat(r *kernel.Task) ([]byte, error) {
 	tg := x.tg
 	state, _ := x.stateLetter(r)
+	ns := x.fs.ns
 	var ppid int32
 	if p := tg.Parent(); p != nil {
-		ppid = p.TGID()
+		ppid = ns.IDOfThreadGroup(p)
 	}
 	var self, children kernel.CPUTime
 	var start uint64
@@ -240,9 +240,10 @@ func (x target) stat(r *kernel.Task) ([]byte, error) {
 	if nthreads == 0 && tg.IsZombie() {
 		nthreads = 1
 	}
-	ttyNr, tpgid := controllingTTY(tg)
+	ttyNr, tpgid := controllingTTY(ns, tg)
+	pgid, sid := ns.IDOfProcessGroup(tg.ProcessGroup()), ns.IDOfSession(tg.Session())
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%d (%s) %c %d %d %d %d %d %d ", x.pid(), x.name(), state, ppid, tg.PGID(), tg.SID(), ttyNr, tpgid, 0x400040)
+	fmt.Fprintf(&sb, "%d (%s) %c %d %d %d %d %d %d ", x.pid(), x.name(), state, ppid, pgid, sid, ttyNr, tpgid, 0x400040)
 	fmt.Fprintf(&sb, "0 0 0 0 %d %d %d %d ", ticks(self.User.Nanoseconds()), ticks(self.Sys.Nanoseconds()),
 		ticks(children.User.Nanoseconds()), ticks(children.Sys.Nanoseconds()))
 	fmt.Fprintf(&sb, "20 0 %d 0 %d %d %d %d ", nthreads, start, vsize, rss/4096, rsslim)
@@ -257,12 +258,26 @@ func (x target) stat(r *kernel.Task) ([]byte, error) {
 	return []byte(sb.String()), nil
 }
 
-// pid is the id the file shows in its first field: the thread's for task/<tid>/ files.
+// pid is the id the file shows in its first field, in the instance's pid namespace: the
+// thread's for task/<tid>/ files.
 func (x target) pid() int32 {
 	if x.t != nil {
-		return x.t.TID()
+		return x.fs.ns.IDOfTask(x.t)
 	}
-	return x.tg.TGID()
+	return x.fs.ns.IDOfThreadGroup(x.tg)
+}
+
+// nsIDs formats ids as status's NS* lines do: tab-separated, from the instance's
+// namespace down to the process's own.
+func nsIDs(ids []int32) string {
+	var sb strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			sb.WriteByte('\t')
+		}
+		sb.WriteString(strconv.Itoa(int(id)))
+	}
+	return sb.String()
 }
 
 // statm is sizes in pages: size resident shared text lib data dt.
@@ -275,9 +290,10 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	tg := x.tg
 	c := tg.Creds()
 	letter, word := x.stateLetter(r)
+	ns := x.fs.ns
 	var ppid int32
 	if p := tg.Parent(); p != nil {
-		ppid = p.TGID()
+		ppid = ns.IDOfThreadGroup(p)
 	}
 	umask := uint32(022)
 	var sigPnd, sigBlk uint64
@@ -305,11 +321,16 @@ func (x target) status(r *kernel.Task) ([]byte, error) {
 	w("Name:\t%s\n", x.name())
 	w("Umask:\t%04o\n", umask)
 	w("State:\t%c (%s)\n", letter, word)
-	w("Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", tg.TGID(), x.pid(), ppid)
+	w("Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", ns.IDOfThreadGroup(tg), x.pid(), ppid)
 	w("Uid:\t%d\t%d\t%d\t%d\n", c.RealUID, c.EffectiveUID, c.SavedUID, c.EffectiveUID)
 	w("Gid:\t%d\t%d\t%d\t%d\n", c.RealGID, c.EffectiveGID, c.SavedGID, c.EffectiveGID)
 	w("FDSize:\t%d\nGroups:\t\n", fdSize)
-	w("NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", tg.TGID(), x.pid(), tg.PGID(), tg.SID())
+	nspid := ns.IDsOfThreadGroup(tg)
+	if x.t != nil {
+		nspid = ns.IDsOfTask(x.t)
+	}
+	w("NStgid:\t%s\nNSpid:\t%s\nNSpgid:\t%s\nNSsid:\t%s\n", nsIDs(ns.IDsOfThreadGroup(tg)), nsIDs(nspid),
+		nsIDs(ns.IDsOfProcessGroup(tg, tg.ProcessGroup())), nsIDs(ns.IDsOfSession(tg, tg.Session())))
 	if x.mmOf() != nil {
 		// VmPeak is not tracked: the current size stands in for it.
 		w("VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\n", vsize>>10, vsize>>10, 0, 0)
@@ -491,13 +512,18 @@ func (x target) mounts(r *kernel.Task, info bool) ([]byte, error) {
 			continue
 		}
 		fsType := m.Filesystem().TypeName()
+		src := m.Filesystem().Source()
 		opts := mountOpts(m.Flags())
 		if info {
 			dev := m.Filesystem().Dev()
-			fmt.Fprintf(&sb, "%d %d %d:%d / %s %s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
-				p, opts, fsType, fsType, superOpts(m.Flags()))
+			optional := ""
+			if m.Unbindable() {
+				optional = " unbindable"
+			}
+			fmt.Fprintf(&sb, "%d %d %d:%d %s %s %s%s - %s %s %s\n", m.ID(), e.Parent.ID(), unix.Major(dev), unix.Minor(dev),
+				m.RootPath(), p, opts, optional, fsType, src, superOpts(m.Flags()))
 		} else {
-			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", fsType, p, fsType, opts)
+			fmt.Fprintf(&sb, "%s %s %s %s 0 0\n", src, p, fsType, opts)
 		}
 	}
 	return []byte(sb.String()), nil
@@ -562,13 +588,8 @@ func (x target) limits(*kernel.Task) ([]byte, error) {
 	return []byte(sb.String()), nil
 }
 
-// oomAdj holds oom_score_adj values by process (nothing acts on them).
-var oomAdj sync.Map // *kernel.ThreadGroup -> int
-
 func (x target) oomScoreAdj(*kernel.Task) ([]byte, error) {
-	v, _ := oomAdj.Load(x.tg)
-	n, _ := v.(int)
-	return []byte(strconv.Itoa(n) + "\n"), nil
+	return []byte(strconv.Itoa(int(x.tg.OOMScoreAdj())) + "\n"), nil
 }
 
 func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
@@ -576,6 +597,6 @@ func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
 	if err != nil || n < -1000 || n > 1000 {
 		return unix.EINVAL
 	}
-	oomAdj.Store(x.tg, n)
+	x.tg.SetOOMScoreAdj(int32(n))
 	return nil
 }

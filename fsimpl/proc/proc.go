@@ -52,6 +52,9 @@ const Name = "proc"
 // is accepted too.
 type Options struct {
 	Kernel *kernel.Kernel
+	// PIDNamespace is the pid namespace whose processes the instance shows, and in whose
+	// numbers (the mounting task's, as Linux's; nil: the root namespace).
+	PIDNamespace *kernel.PIDNamespace
 	// CPUInfo is /proc/cpuinfo's text; empty: the host's, read once per sentry.
 	CPUInfo string
 }
@@ -89,14 +92,19 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 		}
 	}
 	firstMount()
-	fs := &Filesystem{k: o.Kernel, v: v, cpuinfo: o.CPUInfo, created: time.Now()}
+	if o.PIDNamespace == nil {
+		o.PIDNamespace = o.Kernel.RootPIDNamespace()
+	}
+	fs := &Filesystem{k: o.Kernel, ns: o.PIDNamespace, v: v, cpuinfo: o.CPUInfo, created: time.Now()}
 	fs.nextIno.Store(1 << 32)
 	return fs, fs.newRoot(), nil
 }
 
 // Filesystem is a procfs instance.
 type Filesystem struct {
-	k       *kernel.Kernel
+	k *kernel.Kernel
+	// ns is the pid namespace the instance shows (Options.PIDNamespace).
+	ns      *kernel.PIDNamespace
 	v       *vfs.VirtualFilesystem
 	cpuinfo string
 	created time.Time

@@ -35,7 +35,7 @@ func (sysfsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) 
 		return nil, nil, unix.EINVAL
 	}
 	firstMount()
-	fs := &Filesystem{k: o.Kernel, v: v, sysfs: true}
+	fs := &Filesystem{k: o.Kernel, ns: o.Kernel.RootPIDNamespace(), v: v, sysfs: true}
 	fs.nextIno.Store(1 << 32)
 	return fs, fs.sysfsRoot(), nil
 }

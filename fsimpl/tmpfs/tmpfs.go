@@ -378,7 +378,13 @@ func (d *Dir) Mknod(name string, a vfs.CreateArgs) (vfs.Inode, error) {
 		child = d.fs.newDir(a)
 	case unix.S_IFLNK:
 		child = d.fs.newSymlink(a)
-	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFBLK:
+	case unix.S_IFCHR:
+		var open Opener
+		if charDevices != nil {
+			open = charDevices(unix.Major(a.Rdev), unix.Minor(a.Rdev))
+		}
+		child = d.fs.NewSpecial(a, open)
+	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFBLK:
 		child = d.fs.NewSpecial(a, nil)
 	default:
 		return nil, unix.EINVAL
@@ -574,6 +580,15 @@ func (s *Symlink) Readlink() (string, error) {
 
 // Opener opens a special file (a device) for the given open flags.
 type Opener func(flags uint32) (vfs.FileDescriptionImpl, error)
+
+// charDevices says how a character device node made by mknod(2) opens: the sandbox's
+// devices (fsimpl/dev registers them, as it imports this package); nil for a device it does
+// not implement. Set once, from an init function.
+var charDevices func(major, minor uint32) Opener
+
+// RegisterCharDevices sets how character device nodes made by mknod(2) open, so that
+// `mknod null c 1 3` in a tmpfs gives a working /dev/null as on Linux. Called from init.
+func RegisterCharDevices(f func(major, minor uint32) Opener) { charDevices = f }
 
 // Special is a fifo, socket or device node.
 type Special struct {

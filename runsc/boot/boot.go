@@ -54,6 +54,8 @@ type Options struct {
 	Caps *kernel.CapSets
 	// NoNewPrivs is process.noNewPrivileges for init.
 	NoNewPrivs bool
+	// OOMScoreAdj is process.oomScoreAdj for init (0 if unset).
+	OOMScoreAdj int32
 }
 
 // KernelCaps converts configured capability sets (nil stays nil: the default by uid).
@@ -107,7 +109,8 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		Rlimits:  o.Rlimits,
 		Caps:     o.Caps,
 
-		NoNewPrivs: o.NoNewPrivs,
+		NoNewPrivs:  o.NoNewPrivs,
+		OOMScoreAdj: o.OOMScoreAdj,
 	}
 	if conf.Debug {
 		kc.Log = config.Logger(dbg, "sentry: ")

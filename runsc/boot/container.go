@@ -40,6 +40,8 @@ type ContainerConfig struct {
 	Rlimits []Rlimit `json:"rlimits,omitempty"`
 	// NoNewPrivileges is process.noNewPrivileges.
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
+	// OOMScoreAdj is process.oomScoreAdj (0 if unset).
+	OOMScoreAdj int32 `json:"oomScoreAdj,omitempty"`
 
 	// Terminal is process.terminal: the sandbox's standard descriptors are the host
 	// console (a pty slave) and init gets a terminal of the sentry's (console.go).
@@ -52,6 +54,13 @@ type ContainerConfig struct {
 	Hostname string `json:"hostname,omitempty"`
 	// Mounts are the spec's mounts, in order.
 	Mounts []Mount `json:"mounts,omitempty"`
+	// Devices are linux.devices, made in /dev.
+	Devices []Device `json:"devices,omitempty"`
+	// ReadonlyPaths and MaskedPaths are linux.readonlyPaths and linux.maskedPaths.
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	// RootPropagation is linux.rootfsPropagation.
+	RootPropagation string `json:"rootPropagation,omitempty"`
 	// Annotations are the spec's annotations.
 	Annotations map[string]string `json:"annotations,omitempty"`
 	// MemoryLimit is linux.resources.memory.limit (0: none): the sentry's memory file is
@@ -66,6 +75,11 @@ type ContainerConfig struct {
 	// sandbox of container SandboxID (containers.go).
 	ContainerType string `json:"containerType,omitempty"`
 	SandboxID     string `json:"sandboxId,omitempty"`
+	// SharesPIDNamespace is set for a joining container whose linux.namespaces has a pid
+	// entry with a path (the sandbox's: Kubernetes' shareProcessNamespace): its processes
+	// are in the sandbox's pid namespace. Without it, a joining container's init is pid
+	// 1 of a namespace of its own (containers.go).
+	SharesPIDNamespace bool `json:"sharesPidNamespace,omitempty"`
 }
 
 // The container types of the CRI annotations.
@@ -123,7 +137,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {
@@ -137,7 +151,9 @@ func (c *ContainerConfig) Options() Options {
 func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 	return RootFS{
 		Gofer: g, Overlay: c.Overlay, Container: true, Mounts: c.Mounts, ReadOnly: c.RootReadonly,
-		Cwd: c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
+		Devices: c.Devices, ReadonlyPaths: c.ReadonlyPaths, MaskedPaths: c.MaskedPaths,
+		RootPropagation: c.RootPropagation,
+		Cwd:             c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
 		Caps: KernelCaps(c.Caps),
 	}
 }

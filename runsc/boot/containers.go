@@ -2,6 +2,7 @@ package boot
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
@@ -14,8 +15,9 @@ import (
 // Containers that join a running sandbox (Kubernetes pods: the CRI annotations, see
 // ContainerConfig.ContainerType). Each has its own gofer, its own mount namespace built from
 // its config as init's is (newRootFS), and its own processes in the sandbox's kernel
-// (sentry/kernel/kernel_containers.go); it shares the kernel, memory, network stack and
-// hostname of the sandbox. Its resource limits are the sandbox's (only process.rlimits are
+// (sentry/kernel/kernel_containers.go), in a pid namespace of its own unless its spec
+// names the sandbox's (ContainerConfig.SharesPIDNamespace); it shares the kernel, memory,
+// network stack and hostname of the sandbox. Its resource limits are the sandbox's (only process.rlimits are
 // its own).
 
 // JoinedContainer is a container that joined the sandbox, prepared by PrepareContainer.
@@ -33,6 +35,18 @@ type JoinedContainer struct {
 	template kernel.FSContext
 	// goferFS are the gofer filesystems of its mounts.
 	goferFS []*gofer.Filesystem
+	// pidns is its pid namespace, whose init its init is; nil when it shares the
+	// sandbox's (ContainerConfig.SharesPIDNamespace).
+	pidns *kernel.PIDNamespace
+}
+
+// PIDNamespace returns the pid namespace of jc's processes (the sandbox's when it shares
+// it).
+func (jc *JoinedContainer) PIDNamespace(k *kernel.Kernel) *kernel.PIDNamespace {
+	if jc.pidns == nil {
+		return k.RootPIDNamespace()
+	}
+	return jc.pidns
 }
 
 // PrepareContainer builds the root filesystem of container cfg, served by gofer g, and finds
@@ -43,8 +57,18 @@ func (s *Sandbox) PrepareContainer(cfg ContainerConfig, g *client.Client, logf f
 		g.Close()
 		return nil, errors.New("the container has no process to run")
 	}
+	// Its pid namespace exists before its init, so that its /proc shows it.
+	var pidns *kernel.PIDNamespace
+	if !cfg.SharesPIDNamespace {
+		var err error
+		if pidns, err = s.Kernel.RootPIDNamespace().NewChild(); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("pid namespace: %w", err)
+		}
+	}
 	r := cfg.RootFS(g)
 	r.Kernel = s.Kernel
+	r.PIDNamespace = pidns
 	r.Logf = logf
 	var gfs []*gofer.Filesystem
 	r.goferFS = func(fs *gofer.Filesystem) { gfs = append(gfs, fs) }
@@ -59,12 +83,13 @@ func (s *Sandbox) PrepareContainer(cfg ContainerConfig, g *client.Client, logf f
 		g.Close()
 		return nil, ExecError(cfg.Args[0], err)
 	}
-	return &JoinedContainer{ID: cfg.ID, cfg: cfg, gofer: g, fsc: fsc, exe: exe, path: path, template: fsc.Fork(), goferFS: gfs}, nil
+	return &JoinedContainer{ID: cfg.ID, cfg: cfg, gofer: g, fsc: fsc, exe: exe, path: path, template: fsc.Fork(), goferFS: gfs, pidns: pidns}, nil
 }
 
 // StartContainer starts jc's init, in a new session, with stdio as its descriptors 0-2 (or,
-// if the container has a terminal, stdio[0] the slave of its host pty). Its exit kills the
-// rest of the container (kernel.SpawnArgs.ContainerInit).
+// if the container has a terminal, stdio[0] the slave of its host pty): pid 1 of the
+// container's pid namespace unless it shares the sandbox's. Its exit kills the rest of the
+// container (the namespace's rule, or kernel.SpawnArgs.ContainerInit's).
 func (s *Sandbox) StartContainer(jc *JoinedContainer, stdio []*os.File) (*kernel.ThreadGroup, error) {
 	if jc.fsc == nil {
 		return nil, errors.New("the container's init was already started")
@@ -74,7 +99,7 @@ func (s *Sandbox) StartContainer(jc *JoinedContainer, stdio []*os.File) (*kernel
 		Args: c.Args, Env: c.Env, UID: c.UID, GID: c.GID, AdditionalGIDs: c.AdditionalGIDs,
 		Caps: c.Caps, NoNewPrivs: c.NoNewPrivileges, Stdio: len(stdio), Terminal: c.Terminal,
 	}
-	o := spawnOpts{container: jc.ID, init: true}
+	o := spawnOpts{container: jc.ID, init: true, pidns: jc.pidns}
 	if len(c.Rlimits) > 0 {
 		o.rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {
@@ -87,9 +112,9 @@ func (s *Sandbox) StartContainer(jc *JoinedContainer, stdio []*os.File) (*kernel
 	return s.spawn(fsc, exe, jc.path, e, stdio, o)
 }
 
-// ExecInContainer is Exec in jc.
+// ExecInContainer is Exec in jc: the process joins its pid namespace.
 func (s *Sandbox) ExecInContainer(jc *JoinedContainer, e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
-	return s.execIn(jc.template, jc.ID, e, stdio)
+	return s.execIn(jc.template, spawnOpts{container: jc.ID, pidns: jc.pidns}, e, stdio)
 }
 
 // Release drops what jc holds: its filesystem contexts (and so, once its processes are

@@ -85,12 +85,21 @@ func (c *Controller) signalExec(pid int32, sig int) error {
 	return c.sb.Kernel.SignalProcess(pid, sig)
 }
 
-// ps lists the processes of container id.
+// ps lists the processes of container id with the pids of its pid namespace (a joined
+// container's own, or the sandbox's).
 func (c *Controller) ps(id string) []control.Process {
 	k := c.sb.Kernel
 	boot := k.BootTime()
+	ns := k.RootPIDNamespace()
+	if j := c.lookupJoined(id); j != nil {
+		c.mu.Lock()
+		if j.c != nil {
+			ns = j.c.PIDNamespace(k)
+		}
+		c.mu.Unlock()
+	}
 	var out []control.Process
-	for _, p := range k.ProcessList() {
+	for _, p := range k.ProcessListIn(ns) {
 		if p.Container != id {
 			continue
 		}

@@ -25,11 +25,12 @@ func (s *Sandbox) Exec(e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGrou
 	if s.prep == nil || s.prep.template == nil {
 		return nil, errors.New("the container's filesystem is not ready")
 	}
-	return s.execIn(s.prep.template, s.ContainerID, e, stdio)
+	return s.execIn(s.prep.template, spawnOpts{container: s.ContainerID}, e, stdio)
 }
 
-// execIn is Exec in the container whose filesystem context template is tmpl.
-func (s *Sandbox) execIn(tmpl kernel.FSContext, container string, e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
+// execIn is Exec in the container whose filesystem context template is tmpl, with o's
+// container and pid namespace.
+func (s *Sandbox) execIn(tmpl kernel.FSContext, o spawnOpts, e control.ExecSpec, stdio []*os.File) (*kernel.ThreadGroup, error) {
 	if len(e.Args) == 0 {
 		return nil, errors.New("no command to run")
 	}
@@ -58,7 +59,7 @@ func (s *Sandbox) execIn(tmpl kernel.FSContext, container string, e control.Exec
 		return nil, ExecError(e.Args[0], err)
 	}
 	defer exe.Release()
-	return s.spawn(fsc, exe, path, e, stdio, spawnOpts{container: container})
+	return s.spawn(fsc, exe, path, e, stdio, o)
 }
 
 // spawnOpts are what a process started from outside gets beyond its ExecSpec.
@@ -68,6 +69,8 @@ type spawnOpts struct {
 	init      bool
 	// rlimits override the sandbox init's resource limits.
 	rlimits map[int]kernel.Rlimit
+	// pidns is the pid namespace the process is made in (nil: the sandbox's).
+	pidns *kernel.PIDNamespace
 }
 
 // spawn starts a process with filesystem context fsc (whose reference it takes over) and
@@ -115,7 +118,7 @@ func (s *Sandbox) spawn(fsc *vfs.FSContext, exe *vfs.FileDescription, path strin
 	tg, err := s.Kernel.Spawn(kernel.SpawnArgs{
 		Executable: exe, Path: path, Argv: e.Args, Envv: e.Env, Stdio: files, FS: fsc,
 		UID: e.UID, GID: e.GID, Groups: e.AdditionalGIDs, OnSession: onSession, Caps: KernelCaps(e.Caps), NoNewPrivs: e.NoNewPrivs,
-		Container: o.container, ContainerInit: o.init, Rlimits: o.rlimits,
+		Container: o.container, ContainerInit: o.init, Rlimits: o.rlimits, PIDNamespace: o.pidns,
 	})
 	if err != nil {
 		return nil, ExecError(e.Args[0], err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/devpts"
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	"github.com/stockade-sandbox/stockade/fsimpl/overlay"
+	"github.com/stockade-sandbox/stockade/fsimpl/proc"
 	"github.com/stockade-sandbox/stockade/fsimpl/tmpfs"
 	"github.com/stockade-sandbox/stockade/gofer/client"
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
@@ -28,12 +29,23 @@ type RootFS struct {
 	// Overlay puts a writable in-memory layer over the gofer's root, which is then used
 	// read-only: nothing the sandbox changes reaches the host (runsc do's mode).
 	Overlay bool
-	// Container says that the mounts are the spec's (Mounts, in order, after /dev) rather
-	// than runsc do's defaults (/dev, /tmp if empty, /proc and /sys when registered), and
-	// that Cwd is created if missing, as runc does.
+	// Container says that the mounts are the spec's (Mounts, in order; /dev first if they
+	// have none) rather than runsc do's defaults (/dev, /tmp if empty, /proc and /sys when
+	// registered), and that Cwd is created if missing, as runc does.
 	Container bool
 	// Mounts are the spec's mounts (with Container).
 	Mounts []Mount
+	// Devices are the spec's linux.devices, made in /dev after the mounts (with Container).
+	Devices []Device
+	// ReadonlyPaths and MaskedPaths are the spec's linux.readonlyPaths and
+	// linux.maskedPaths, applied after the mounts, in that order, as runc does: each
+	// read-only path is bound onto itself read-only; a masked directory gets an empty
+	// read-only tmpfs, any other masked file /dev/null. Paths that do not exist are skipped.
+	ReadonlyPaths, MaskedPaths []string
+	// RootPropagation is linux.rootfsPropagation: "unbindable" and "runbindable" make the
+	// root mount (and, with runbindable, every mount) unbindable; the others leave every
+	// mount private (the sentry has no shared mounts).
+	RootPropagation string
 	// ReadOnly makes the root mount read-only once the mount points and the cwd have been
 	// made (root.readonly; under the overlay, too: its writable layer then only holds them).
 	ReadOnly bool
@@ -52,6 +64,9 @@ type RootFS struct {
 	// vfs.MountOptions.Private; tmpfs instances (and the overlay's upper layer) take its
 	// memory file for their data.
 	Kernel *kernel.Kernel
+	// PIDNamespace is the pid namespace the container's proc instances show (nil: the
+	// sandbox's).
+	PIDNamespace *kernel.PIDNamespace
 	// Logf, if set, receives debug notes (spec mounts that are skipped).
 	Logf func(format string, args ...any)
 	// goferFS, if set, is called with every gofer filesystem made (a joined container
@@ -91,7 +106,7 @@ var optionalMounts = []struct {
 
 // defaultDevpts is /dev/pts when the spec has no devpts mount, and for `runsc do`: the
 // options OCI runtimes' default specs give it, so that /dev/ptmx (-> pts/ptmx) works.
-var defaultDevpts = sentryMount{path: "/dev/pts", fstype: devpts.Name, data: "newinstance,ptmxmode=0666,mode=0620,gid=5",
+var defaultDevpts = sentryMount{path: "/dev/pts", fstype: devpts.Name, source: "devpts", data: "newinstance,ptmxmode=0666,mode=0620,gid=5",
 	flags: unix.MS_NOSUID | unix.MS_NOEXEC}
 
 func hasDevpts(ms []sentryMount) bool {
@@ -103,21 +118,40 @@ func hasDevpts(ms []sentryMount) bool {
 	return false
 }
 
+// devMount is /dev when the spec has none (and for `runsc do`): the sandbox's devtmpfs.
+var devMount = sentryMount{path: "/dev", fstype: dev.Name, source: "devtmpfs", data: "mode=755", flags: unix.MS_NOSUID}
+
+func hasDev(ms []sentryMount) bool {
+	for _, m := range ms {
+		if m.path == "/dev" {
+			return true
+		}
+	}
+	return false
+}
+
 // sentryMount is one mount newRootFS makes.
 type sentryMount struct {
-	path, fstype, data string
-	flags              uint32
+	path, fstype, source, data string
+	flags                      uint32
+	// populateDev fills a tmpfs mounted on /dev with the sandbox's device nodes and links
+	// (the spec's tmpfs /dev, as runc fills it).
+	populateDev bool
 	// attach and readOnly are a gofer bind mount's attach point and mode.
 	attach   string
 	readOnly bool
+	// propagation is the spec's propagation option, if any ("unbindable", "rprivate"...).
+	propagation string
 }
 
 // newRootFS builds the container's root mount namespace and init's filesystem context:
 //
 //   - / is the gofer's root, under an overlay (upper in memory) if r.Overlay, or an empty
 //     tmpfs without a gofer;
-//   - /dev is a devtmpfs, /dev/pts a devpts (the spec's, or defaultDevpts);
-//   - with r.Container, the spec's mounts in order (specMounts); otherwise
+//   - with r.Container, the spec's mounts in order (specMounts), after a devtmpfs /dev if
+//     they have no /dev, with defaultDevpts right after /dev if they have no devpts; then
+//     r.Devices, r.ReadonlyPaths and r.MaskedPaths (maskPaths);
+//   - otherwise /dev is a devtmpfs, /dev/pts defaultDevpts,
 //     /tmp is a fresh tmpfs if the root has no /tmp or an empty one (as gVisor does, a
 //     non-empty /tmp in the image is kept: under the overlay it is writable in memory
 //     anyway, and hiding it would hide files the program may expect, such as the host's
@@ -134,35 +168,48 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 	for _, t := range vfs.FilesystemTypes() {
 		registered[t] = true
 	}
-	mounts := []sentryMount{{path: "/dev", fstype: dev.Name, data: "mode=755", flags: unix.MS_NOSUID}}
+	var mounts []sentryMount
 	if r.Container {
 		sm, err := specMounts(&r, registered)
 		if err != nil {
 			return nil, err
 		}
-		if !hasDevpts(sm) {
-			mounts = append(mounts, defaultDevpts)
+		if !hasDev(sm) {
+			sm = append([]sentryMount{devMount}, sm...)
 		}
-		mounts = append(mounts, sm...)
+		for _, m := range sm {
+			mounts = append(mounts, m)
+			if m.path == "/dev" && !hasDevpts(sm) {
+				mounts = append(mounts, defaultDevpts)
+			}
+		}
 	} else {
-		mounts = append(mounts, defaultDevpts)
+		mounts = append(mounts, devMount, defaultDevpts)
 		if r.Gofer == nil || dirEmptyOrMissing(v, root, "/tmp") {
-			mounts = append(mounts, sentryMount{path: "/tmp", fstype: tmpfs.Name, data: "mode=1777", flags: unix.MS_NOSUID | unix.MS_NODEV})
+			mounts = append(mounts, sentryMount{path: "/tmp", fstype: tmpfs.Name, source: "tmpfs", data: "mode=1777", flags: unix.MS_NOSUID | unix.MS_NODEV})
 		}
 		for _, m := range optionalMounts {
 			if registered[m.fstype] {
-				mounts = append(mounts, sentryMount{path: m.path, fstype: m.fstype, flags: m.flags})
+				mounts = append(mounts, sentryMount{path: m.path, fstype: m.fstype, source: m.fstype, flags: m.flags})
 			}
 		}
 	}
 	for _, m := range mounts {
-		opts := vfs.MountOptions{Source: "none", Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
+		opts := vfs.MountOptions{Source: m.source, Data: m.data, Creds: vfs.RootCreds, Private: r.Kernel}
+		if m.fstype == proc.Name && r.PIDNamespace != nil {
+			opts.Private = proc.Options{Kernel: r.Kernel, PIDNamespace: r.PIDNamespace}
+		}
 		if m.fstype == gofer.Name {
 			opts = vfs.MountOptions{Source: m.attach, Private: gofer.Options{Client: r.Gofer, Attach: m.attach, ReadOnly: m.readOnly, MemFile: r.memFile()}}
 		}
 		fs, err := v.NewFilesystem(m.fstype, opts)
 		if err != nil {
 			return nil, fmt.Errorf("creating %s for %s: %w", m.fstype, m.path, err)
+		}
+		if m.populateDev {
+			if err := dev.Populate(fs.Impl().(*tmpfs.Filesystem), fs.Root().Inode().(*tmpfs.Dir)); err != nil {
+				return nil, fmt.Errorf("populating %s: %w", m.path, err)
+			}
 		}
 		fileBind := false
 		if gfs, ok := fs.Impl().(*gofer.Filesystem); ok {
@@ -178,18 +225,34 @@ func newRootFS(r RootFS) (*vfs.FSContext, error) {
 			if err != nil {
 				return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 			}
-			if _, err := v.BindChild(fs, gofer.FileAttachName, target, m.flags); err != nil {
+			nm, err := v.BindChild(fs, gofer.FileAttachName, target, m.flags)
+			if err != nil {
 				return nil, fmt.Errorf("mounting %s: %w", m.path, err)
 			}
+			setPropagation(v, nm, m.propagation)
 			continue
 		}
 		target, err := mountPoint(v, root, m.path, r.Container)
 		if err != nil {
 			return nil, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
-		if _, err := v.MountAt(fs, target, m.flags); err != nil {
+		nm, err := v.MountAt(fs, target, m.flags)
+		if err != nil {
 			return nil, fmt.Errorf("mounting %s: %w", m.path, err)
 		}
+		setPropagation(v, nm, m.propagation)
+	}
+	if r.Container {
+		if err := makeDevices(v, root, r.Devices); err != nil {
+			return nil, err
+		}
+		if err := readonlyPaths(v, root, r.ReadonlyPaths); err != nil {
+			return nil, err
+		}
+		if err := maskPaths(v, root, r.MaskedPaths); err != nil {
+			return nil, err
+		}
+		setPropagation(v, root.Mount, r.RootPropagation)
 	}
 	fsc := vfs.NewFSContext(ns)
 	if r.Umask != nil {
@@ -235,15 +298,17 @@ var tmpfsData = map[string]bool{"size": true, "mode": true, "uid": true, "gid": 
 var devptsData = map[string]bool{"newinstance": true, "ptmxmode": true, "mode": true, "uid": true, "gid": true, "max": true}
 
 // specMounts turns the spec's mounts into the sentry's, in order: bind mounts through the
-// gofer's attach points, tmpfs, devpts, proc and sysfs when registered, /dev as the
-// devtmpfs newRootFS always mounts. Others (mqueue, cgroup, ...) are skipped with a debug
-// note: the sandbox has no such filesystems yet.
+// gofer's attach points, tmpfs (a tmpfs or devtmpfs on /dev is filled with the sandbox's
+// devices), devpts, and other types when registered (proc, sysfs, mqueue). Others (cgroup,
+// ...) are skipped with a debug note: the sandbox has no such filesystems yet. Each keeps
+// the spec's source, which /proc/<pid>/mountinfo shows.
 func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 	var out []sentryMount
 	for _, m := range r.Mounts {
 		dst := path.Clean(m.Destination)
 		var flags uint32
 		var data []string
+		var sm sentryMount
 		keys := tmpfsData
 		if m.Type == "devpts" {
 			keys = devptsData
@@ -257,23 +322,27 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 				flags &^= unix.MS_RDONLY
 			case keys[k]:
 				data = append(data, o)
+			case propagationTypes[o]:
+				sm.propagation = o
 			}
 		}
-		sm := sentryMount{path: dst, flags: flags &^ unix.MS_RELATIME &^ unix.MS_STRICTATIME &^ unix.MS_NODIRATIME &^ unix.MS_NOATIME &^ unix.MS_SYNCHRONOUS}
+		sm.path, sm.source, sm.flags = dst, m.Source, flags&^unix.MS_RELATIME&^unix.MS_STRICTATIME&^unix.MS_NODIRATIME&^unix.MS_NOATIME&^unix.MS_SYNCHRONOUS
 		switch {
 		case m.IsBind():
 			if r.Gofer == nil {
 				return nil, fmt.Errorf("bind mount %s: no gofer", dst)
 			}
 			sm.fstype, sm.attach, sm.readOnly = gofer.Name, m.Source, m.ReadOnly()
-		case dst == "/dev" && (m.Type == "tmpfs" || m.Type == "devtmpfs"):
-			r.logf("mount %s (%s): the sandbox's own devtmpfs is mounted there", dst, m.Type)
-			continue
+		case dst == "/dev" && m.Type == "tmpfs":
+			// As runc: a tmpfs, in its place among the mounts, with the devices made in it.
+			sm.fstype, sm.data, sm.populateDev = tmpfs.Name, strings.Join(data, ","), true
+		case dst == "/dev" && m.Type == "devtmpfs":
+			sm.fstype, sm.data = dev.Name, strings.Join(data, ",")
 		case m.Type == "tmpfs":
 			sm.fstype, sm.data = tmpfs.Name, strings.Join(data, ",")
 		case m.Type == "devpts":
 			sm.fstype, sm.data = devpts.Name, strings.Join(data, ",")
-		case m.Type == "proc" || m.Type == "sysfs":
+		case m.Type == "proc" || m.Type == "sysfs" || m.Type == "mqueue":
 			if !registered[m.Type] {
 				r.logf("mount %s: no %s filesystem in the sandbox yet; skipped", dst, m.Type)
 				continue
@@ -286,6 +355,24 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 		out = append(out, sm)
 	}
 	return out, nil
+}
+
+// propagationTypes are the spec's mount propagation options.
+var propagationTypes = map[string]bool{
+	"shared": true, "rshared": true, "slave": true, "rslave": true, "private": true,
+	"rprivate": true, "unbindable": true, "runbindable": true,
+}
+
+// setPropagation applies a spec propagation option (or linux.rootfsPropagation) to m: the
+// unbindable ones are kept (with runbindable, for the mounts below m too); shared and
+// slave ones leave the mounts private, as the sentry has no propagation between mounts.
+func setPropagation(v *vfs.VirtualFilesystem, m *vfs.Mount, p string) {
+	switch p {
+	case "unbindable":
+		v.SetPropagation(m, unix.MS_UNBINDABLE, false)
+	case "runbindable":
+		v.SetPropagation(m, unix.MS_UNBINDABLE, true)
+	}
 }
 
 // newRootNamespace makes the mount namespace whose root is r's root filesystem.

@@ -11,6 +11,10 @@
 //
 // The resources are written to the controller files; a resource the host has no file for
 // is an error naming it. Destroy removes the directories once the processes are gone.
+// linux.resources.devices are written, in order, to the v1 devices controller: they bound
+// the host devices the sandbox's own processes can open (the container's devices are the
+// sentry's); on v2 they, memory.swappiness and the OOM-killer switch are not applied (v2
+// has no files for them; device rules there need an eBPF program).
 //
 // The host charges the whole sandbox to the cgroup: the limits bound the sentry, its
 // gofer and the platform's stub processes, not only the container's own processes. The
@@ -42,7 +46,7 @@ import (
 var Root = "/sys/fs/cgroup"
 
 // v1Controllers are the v1 hierarchies a container's cgroup is made in.
-var v1Controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids"}
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "devices"}
 
 // Resources are the limits runsc applies (a subset of linux.resources, and runc update's
 // flags). nil or empty fields are left as they are.
@@ -56,13 +60,49 @@ type Resources struct {
 	CPUs              string  `json:"cpus,omitempty"`
 	Mems              string  `json:"mems,omitempty"`
 	PidsLimit         *int64  `json:"pidsLimit,omitempty"`
+	// MemorySwappiness and DisableOOMKiller are memory.swappiness and oom_kill_disable
+	// (v1 only: v2 has neither).
+	MemorySwappiness *uint64 `json:"memorySwappiness,omitempty"`
+	DisableOOMKiller *bool   `json:"disableOOMKiller,omitempty"`
+	// Devices are linux.resources.devices, applied in order to the v1 devices controller
+	// (v2 would need an eBPF program: not done).
+	Devices []DeviceRule `json:"devices,omitempty"`
+}
+
+// DeviceRule is one entry of linux.resources.devices.
+type DeviceRule struct {
+	Allow bool `json:"allow"`
+	// Type is "a" (all), "c" or "b" ("" is "a").
+	Type string `json:"type,omitempty"`
+	// Major and Minor are nil for any ("*").
+	Major  *int64 `json:"major,omitempty"`
+	Minor  *int64 `json:"minor,omitempty"`
+	Access string `json:"access,omitempty"`
+}
+
+// String is the rule as devices.allow and devices.deny take it ("c 1:3 rwm").
+func (d DeviceRule) String() string {
+	num := func(n *int64) string {
+		if n == nil || *n < 0 {
+			return "*"
+		}
+		return strconv.FormatInt(*n, 10)
+	}
+	typ, access := d.Type, d.Access
+	if typ == "" {
+		typ = "a"
+	}
+	if access == "" {
+		access = "rwm"
+	}
+	return fmt.Sprintf("%s %s:%s %s", typ, num(d.Major), num(d.Minor), access)
 }
 
 // Empty reports whether r sets nothing.
 func (r *Resources) Empty() bool {
 	return r == nil || (r.MemoryLimit == nil && r.MemoryReservation == nil && r.MemorySwap == nil &&
 		r.CPUShares == nil && r.CPUQuota == nil && r.CPUPeriod == nil && r.CPUs == "" && r.Mems == "" &&
-		r.PidsLimit == nil)
+		r.PidsLimit == nil && r.MemorySwappiness == nil && r.DisableOOMKiller == nil && len(r.Devices) == 0)
 }
 
 // Merge sets in r every field o sets.
@@ -93,6 +133,15 @@ func (r *Resources) Merge(o Resources) {
 	}
 	if o.PidsLimit != nil {
 		r.PidsLimit = o.PidsLimit
+	}
+	if o.MemorySwappiness != nil {
+		r.MemorySwappiness = o.MemorySwappiness
+	}
+	if o.DisableOOMKiller != nil {
+		r.DisableOOMKiller = o.DisableOOMKiller
+	}
+	if o.Devices != nil {
+		r.Devices = o.Devices
 	}
 }
 
@@ -258,6 +307,23 @@ func (c *Cgroup) Apply(r Resources) error {
 	}
 	if r.Mems != "" {
 		ws = append(ws, w{"cpuset", "cpuset.mems", r.Mems})
+	}
+	if r.MemorySwappiness != nil {
+		ws = append(ws, w{"memory", "memory.swappiness", strconv.FormatUint(*r.MemorySwappiness, 10)})
+	}
+	if r.DisableOOMKiller != nil && *r.DisableOOMKiller {
+		ws = append(ws, w{"memory", "memory.oom_control", "1"})
+	}
+	// The device rules in the spec's order, as runc writes them: each allow or deny
+	// changes the list the previous ones left (a leading "deny a" empties it). They bound
+	// the host devices the sandbox, its gofer and its stubs can open; the container's own
+	// devices are the sentry's.
+	for _, d := range r.Devices {
+		file := "devices.deny"
+		if d.Allow {
+			file = "devices.allow"
+		}
+		ws = append(ws, w{"devices", file, d.String()})
 	}
 	for _, x := range ws {
 		dir, err := need(x.ctl)

@@ -127,3 +127,35 @@ func TestApplyV2(t *testing.T) {
 		t.Errorf("pids.max written: %v", err)
 	}
 }
+
+// TestApplyV1MemoryAndDevices: swappiness and the OOM killer go to the memory controller,
+// device rules to devices.allow and devices.deny in their order (the fake files keep the
+// last write), written as the kernel takes them.
+func TestApplyV1MemoryAndDevices(t *testing.T) {
+	fakeV1(t)
+	cg := &Cgroup{Path: "/d"}
+	if err := cg.Create(); err != nil {
+		t.Fatal(err)
+	}
+	sw, off := uint64(10), true
+	one, three := int64(1), int64(3)
+	r := Resources{MemorySwappiness: &sw, DisableOOMKiller: &off, Devices: []DeviceRule{
+		{Allow: false, Access: "rwm"},
+		{Allow: true, Type: "c", Major: &one, Minor: &three, Access: "rwm"},
+		{Allow: true, Type: "b", Major: &one, Access: "r"},
+	}}
+	if r.Empty() {
+		t.Fatal("Empty")
+	}
+	if err := cg.Apply(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ ctl, file, want string }{
+		{"memory", "memory.swappiness", "10"}, {"memory", "memory.oom_control", "1"},
+		{"devices", "devices.deny", "a *:* rwm"}, {"devices", "devices.allow", "b 1:* r"},
+	} {
+		if got := read(t, c.ctl, "d", c.file); got != c.want {
+			t.Errorf("%s/%s = %q, want %q", c.ctl, c.file, got, c.want)
+		}
+	}
+}

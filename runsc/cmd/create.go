@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/google/subcommands"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/stockade-sandbox/stockade/runsc/boot"
 	"github.com/stockade-sandbox/stockade/runsc/cgroup"
@@ -109,7 +110,8 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		Root: conf.Root, ID: id, Bundle: bundle, Config: cfg,
 		BootFlags: conf.Flags(), PidFile: pidFile,
 		Cgroup: cg, Resources: specutil.Resources(spec), Hooks: specutil.Hooks(spec),
-		NetNS: specutil.NetNSPath(spec), Log: conf.OpenRuntimeLog(),
+		NetNS: specutil.NSPath(spec, specs.NetworkNamespace), IPCNS: specutil.NSPath(spec, specs.IPCNamespace),
+		UTSNS: specutil.NSPath(spec, specs.UTSNamespace), CgroupNS: specutil.NewCgroupNS(spec), Log: conf.OpenRuntimeLog(),
 		Rootless: conf.IsRootless(),
 	}
 	if cfg.Joins() {

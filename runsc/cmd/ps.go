@@ -30,9 +30,9 @@ func (*Ps) Usage() string {
 	return `ps [command options] <container-id> [ps options]
 
 Lists the container's processes as "ps -ef" does (UID PID PPID C STIME TTY TIME CMD), with
-the sandbox's own pids (the container's pid namespace, where init is 1). The containers of
-one pod share its sandbox's pid numbers: a container that joined a sandbox lists its own
-processes, whose pids are the pod's.
+the sandbox's own pids (the container's pid namespace, where init is 1). A container that
+joined a pod's sandbox has a pid namespace of its own (its init is 1 there), unless its
+spec names the sandbox's (shareProcessNamespace): then its pids are the pod's.
 
 With --format json, it prints what runc's prints, host pids, for callers that look them up
 on the host (docker top runs the host's ps and keeps those pids' lines): the host processes

@@ -275,14 +275,20 @@ type CreateOptions struct {
 	Resources cgroup.Resources
 	// Hooks are the spec's hooks.
 	Hooks *Hooks
-	// NetNS, if set, is a network namespace the sandbox joins instead of making its own.
-	NetNS string
+	// NetNS, if set, is a network namespace the sandbox joins instead of making its own;
+	// IPCNS and UTSNS the same for the ipc and uts namespaces (the sandbox uses neither
+	// itself: joining them puts it where the spec asks, as runc puts the container).
+	NetNS, IPCNS, UTSNS string
 	// Rootless starts the sandbox and the gofer in user namespaces of their own
 	// (confine.InUserNamespace), and lets create go on without a cgroup it may not make
 	// when the limits do not need one (rootlessCgroup).
 	Rootless bool
 	// GoferStderr is the stderr of a joining container's gofer (nil: this process's).
 	GoferStderr *os.File
+	// CgroupNS asks for a new cgroup namespace for the sandbox (a cgroup namespace without
+	// a path in linux.namespaces): rooted at the container's cgroup, which the sandbox is
+	// started in.
+	CgroupNS bool
 	// Log receives warnings (failed poststart/poststop hooks come later; create's own
 	// are errors). May be nil.
 	Log interface{ Warnf(string, ...any) }
@@ -485,12 +491,19 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	// END confinement
-	if o.NetNS != "" && cmd.SysProcAttr.Cloneflags != 0 {
-		cmd.SysProcAttr.Cloneflags &^= unix.CLONE_NEWNET
+	var joins []nsJoin
+	for _, j := range []nsJoin{{unix.CLONE_NEWNET, "network", o.NetNS}, {unix.CLONE_NEWIPC, "ipc", o.IPCNS}, {unix.CLONE_NEWUTS, "uts", o.UTSNS}} {
+		if j.path != "" {
+			joins = append(joins, j)
+			cmd.SysProcAttr.Cloneflags &^= uintptr(j.flag)
+		}
+	}
+	if o.CgroupNS && cmd.SysProcAttr.Cloneflags != 0 {
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
 	}
 	// A new user namespace starts with every capability in it, whatever the bounding set
 	// of the thread that forks it: rootless, the sandbox drops them itself.
-	if err := startSandboxProcess(cmd, o.NetNS, os.Geteuid() == 0 && !o.Rootless); err != nil {
+	if err := startSandboxProcess(cmd, joins, os.Geteuid() == 0 && !o.Rootless); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}

@@ -17,13 +17,19 @@ import (
 // the world for each one it drops itself (confine.DropCapabilities).
 var bootBoundingSet = map[uintptr]bool{unix.CAP_SYS_ADMIN: true, unix.CAP_SETPCAP: true, unix.CAP_DAC_OVERRIDE: true}
 
+// nsJoin is a namespace the sandbox joins: its CLONE_NEW* type and its path.
+type nsJoin struct {
+	flag int
+	name string
+	path string
+}
+
 // startSandboxProcess starts cmd from an OS thread of its own (a child is forked from the
 // calling thread and inherits its namespaces and bounding set), that dies with its
-// goroutine, so that no other goroutine runs with what it changed: in the network
-// namespace at netns, if set, and, with dropBounding, with only bootBoundingSet in its
-// bounding set.
-func startSandboxProcess(cmd *exec.Cmd, netns string, dropBounding bool) error {
-	if netns == "" && !dropBounding {
+// goroutine, so that no other goroutine runs with what it changed: in the namespaces of
+// joins, and, with dropBounding, with only bootBoundingSet in its bounding set.
+func startSandboxProcess(cmd *exec.Cmd, joins []nsJoin, dropBounding bool) error {
+	if len(joins) == 0 && !dropBounding {
 		return cmd.Start()
 	}
 	errc := make(chan error, 1)
@@ -41,15 +47,15 @@ func startSandboxProcess(cmd *exec.Cmd, netns string, dropBounding bool) error {
 				}
 			}
 		}
-		if netns != "" {
-			f, err := os.Open(netns)
+		for _, j := range joins {
+			f, err := os.Open(j.path)
 			if err != nil {
-				errc <- fmt.Errorf("linux.namespaces: network namespace %s: %w", netns, err)
+				errc <- fmt.Errorf("linux.namespaces: %s namespace %s: %w", j.name, j.path, err)
 				return
 			}
 			defer f.Close()
-			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-				errc <- fmt.Errorf("linux.namespaces: joining network namespace %s: %w", netns, err)
+			if err := unix.Setns(int(f.Fd()), j.flag); err != nil {
+				errc <- fmt.Errorf("linux.namespaces: joining %s namespace %s: %w", j.name, j.path, err)
 				return
 			}
 		}

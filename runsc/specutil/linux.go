@@ -21,6 +21,17 @@ func Resources(spec *specs.Spec) cgroup.Resources {
 	lr := spec.Linux.Resources
 	if m := lr.Memory; m != nil {
 		r.MemoryLimit, r.MemoryReservation, r.MemorySwap = m.Limit, m.Reservation, m.Swap
+		r.MemorySwappiness, r.DisableOOMKiller = m.Swappiness, m.DisableOOMKiller
+	}
+	for _, d := range lr.Devices {
+		r.Devices = append(r.Devices, cgroup.DeviceRule{Allow: d.Allow, Type: d.Type, Major: d.Major, Minor: d.Minor, Access: d.Access})
+	}
+	if len(r.Devices) > 0 {
+		// As runc does, the devices every container may use are allowed after the spec's
+		// rules (a spec usually starts by denying everything): the runtime itself opens
+		// /dev/null for the gofer's stdio once it is in the cgroup, and a console needs
+		// ptmx and the pty.
+		r.Devices = append(r.Devices, defaultAllowedDevices()...)
 	}
 	if c := lr.CPU; c != nil {
 		r.CPUShares, r.CPUQuota, r.CPUPeriod = c.Shares, c.Quota, c.Period
@@ -30,6 +41,24 @@ func Resources(spec *specs.Spec) cgroup.Resources {
 		r.PidsLimit = p.Limit
 	}
 	return r
+}
+
+// defaultAllowedDevices are the device rules runc adds after a spec's: mknod of any device,
+// and null, zero, full, random, urandom, tty, ptmx, the ptys and /dev/net/tun.
+func defaultAllowedDevices() []cgroup.DeviceRule {
+	n := func(v int64) *int64 { return &v }
+	return []cgroup.DeviceRule{
+		{Allow: true, Type: "c", Access: "m"}, {Allow: true, Type: "b", Access: "m"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(3), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(8), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(7), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(5), Minor: n(0), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(5), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(1), Minor: n(9), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(136), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(5), Minor: n(2), Access: "rwm"},
+		{Allow: true, Type: "c", Major: n(10), Minor: n(200), Access: "rwm"},
+	}
 }
 
 // Cgroup returns the container's cgroup: the one linux.cgroupsPath names, or /<id> when
@@ -74,14 +103,28 @@ func Hooks(spec *specs.Spec) *container.Hooks {
 	}
 }
 
-// NetNSPath is the path of the network namespace linux.namespaces asks the sandbox to
-// join ("": a new one).
-func NetNSPath(spec *specs.Spec) string {
+// NewCgroupNS reports whether linux.namespaces asks for a new cgroup namespace.
+func NewCgroupNS(spec *specs.Spec) bool {
+	if spec.Linux == nil || joins(spec) {
+		return false
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// NSPath is the path of the namespace of type typ linux.namespaces asks the sandbox to
+// join ("": a new one, or none listed; always "" for a container joining a sandbox, whose
+// namespace paths name the sandbox's own).
+func NSPath(spec *specs.Spec, typ specs.LinuxNamespaceType) string {
 	if spec.Linux == nil || joins(spec) {
 		return ""
 	}
 	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.NetworkNamespace {
+		if ns.Type == typ {
 			return ns.Path
 		}
 	}

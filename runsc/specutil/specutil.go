@@ -213,16 +213,18 @@ func Validate(spec *specs.Spec, bundle string) error {
 			// A joining container's namespace paths name the sandbox's namespaces
 			// (/proc/PID/ns/... of the pod's first container): they describe what it
 			// joins, which it shares in the sentry anyway, and are not entered.
-			if ns.Type == specs.NetworkNamespace && ns.Path != "" && !joining {
-				if err := checkNetNS(ns.Path); err != nil {
+			if ns.Path != "" && !joining {
+				if err := checkNSPath(ns.Type, ns.Path); err != nil {
 					return fmt.Errorf("%s: \"linux.namespaces[%d]\": %w", ConfigName, i, err)
 				}
 			}
-			uts = uts || (ns.Type == specs.UTSNamespace && ns.Path == "")
+			// As runc: a uts namespace, new or joined (the hostname is the sentry's
+			// anyway: the host's uts namespace never changes).
+			uts = uts || ns.Type == specs.UTSNamespace
 		}
 	}
 	if spec.Hostname != "" && !uts && !joining {
-		return fmt.Errorf("%s: \"hostname\" is set but there is no new uts namespace in linux.namespaces", ConfigName)
+		return fmt.Errorf("%s: \"hostname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
 	}
 	return nil
 }
@@ -268,6 +270,11 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Annotations:     spec.Annotations,
 	}
 	c.ContainerType, c.SandboxID, _ = PodRole(spec)
+	if c.Joins() && spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			c.SharesPIDNamespace = c.SharesPIDNamespace || (ns.Type == specs.PIDNamespace && ns.Path != "")
+		}
+	}
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)
 	}
@@ -280,12 +287,34 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 			c.ConsoleRows, c.ConsoleCols = clampUint16(cs.Height), clampUint16(cs.Width)
 		}
 	}
+	if p.OOMScoreAdj != nil {
+		c.OOMScoreAdj = int32(*p.OOMScoreAdj)
+	}
 	if p.User.Umask != nil {
 		u := *p.User.Umask
 		c.Umask = &u
 	}
 	for _, r := range p.Rlimits {
 		c.Rlimits = append(c.Rlimits, boot.Rlimit{Resource: rlimitNumbers[r.Type], Cur: r.Soft, Max: r.Hard})
+	}
+	if l := spec.Linux; l != nil {
+		c.ReadonlyPaths = append([]string(nil), l.ReadonlyPaths...)
+		c.MaskedPaths = append([]string(nil), l.MaskedPaths...)
+		c.RootPropagation = l.RootfsPropagation
+		for _, d := range l.Devices {
+			bd := boot.Device{Path: d.Path, Type: d.Type, Major: d.Major, Minor: d.Minor}
+			if d.FileMode != nil {
+				m := uint32(d.FileMode.Perm())
+				bd.Mode = &m
+			}
+			if d.UID != nil {
+				bd.UID = *d.UID
+			}
+			if d.GID != nil {
+				bd.GID = *d.GID
+			}
+			c.Devices = append(c.Devices, bd)
+		}
 	}
 	for _, m := range spec.Mounts {
 		bm := boot.Mount{
@@ -320,20 +349,37 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// checkNetNS checks that path is a network namespace.
-func checkNetNS(path string) error {
+// nsCloneFlags are the CLONE_NEW* values NS_GET_NSTYPE returns, by spec type.
+var nsCloneFlags = map[specs.LinuxNamespaceType]int{
+	specs.PIDNamespace: unix.CLONE_NEWPID, specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace: unix.CLONE_NEWNS, specs.IPCNamespace: unix.CLONE_NEWIPC,
+	specs.UTSNamespace: unix.CLONE_NEWUTS, specs.UserNamespace: unix.CLONE_NEWUSER,
+	specs.CgroupNamespace: unix.CLONE_NEWCGROUP, specs.TimeNamespace: unix.CLONE_NEWTIME,
+}
+
+// nsNames are the namespace types as error messages name them.
+var nsNames = map[specs.LinuxNamespaceType]string{specs.NetworkNamespace: "network"}
+
+// checkNSPath checks that path is a namespace of type typ, as runc's setns would find (the
+// OCI spec: a path of another type is an error). Only the network namespace is joined
+// (the sandbox makes its own others), but every path is checked.
+func checkNSPath(typ specs.LinuxNamespaceType, path string) error {
+	name := nsNames[typ]
+	if name == "" {
+		name = string(typ)
+	}
 	if !filepath.IsAbs(path) {
-		return fmt.Errorf("network namespace path %q must be absolute", path)
+		return fmt.Errorf("%s namespace path %q must be absolute", name, path)
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("network namespace %s: %w", path, err)
+		return fmt.Errorf("%s namespace %s: %w", name, path, err)
 	}
 	defer unix.Close(fd)
 	// NS_GET_NSTYPE
-	typ, err := unix.IoctlRetInt(fd, 0xb703)
-	if err != nil || typ != unix.CLONE_NEWNET {
-		return fmt.Errorf("%s is not a network namespace", path)
+	got, err := unix.IoctlRetInt(fd, 0xb703)
+	if err != nil || got != nsCloneFlags[typ] {
+		return fmt.Errorf("%s is not a %s namespace", path, name)
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func TestBadSpecs(t *testing.T) {
 		{"duplicate namespace", edit(func(m map[string]any) {
 			m["linux"] = map[string]any{"namespaces": []any{map[string]any{"type": "uts"}, map[string]any{"type": "uts"}}}
 		}), `config.json: "linux.namespaces[1]": namespace type "uts" is listed twice`},
-		{"hostname without uts", edit(func(m map[string]any) { m["linux"] = map[string]any{} }), `config.json: "hostname" is set but there is no new uts namespace in linux.namespaces`},
+		{"hostname without uts", edit(func(m map[string]any) { m["linux"] = map[string]any{} }), `config.json: "hostname" is set but there is no uts namespace in linux.namespaces`},
 		{"windows", edit(func(m map[string]any) {
 			delete(m, "linux")
 			delete(m, "hostname")
@@ -242,6 +242,30 @@ func TestPodRole(t *testing.T) {
 		}
 		if err != nil || typ != tc.typ || sb != tc.sandbox {
 			t.Errorf("%v: %q %q %v, want %q %q", tc.ann, typ, sb, err, tc.typ, tc.sandbox)
+		}
+	}
+}
+
+// TestJoiningContainerPIDNamespace: a joining container shares the sandbox's pid namespace
+// only when its spec's pid entry has a path (shareProcessNamespace); else it gets its own.
+func TestJoiningContainerPIDNamespace(t *testing.T) {
+	joining := map[string]string{"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "p"}
+	sandbox := map[string]string{"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-id": "p"}
+	for _, tc := range []struct {
+		ann   map[string]string
+		ns    []specs.LinuxNamespace
+		share bool
+	}{
+		{joining, []specs.LinuxNamespace{{Type: specs.PIDNamespace}}, false},
+		{joining, []specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}, true},
+		{joining, []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/1/ns/net"}}, false},
+		{joining, nil, false},
+		{sandbox, []specs.LinuxNamespace{{Type: specs.PIDNamespace, Path: "/proc/1/ns/pid"}}, false},
+	} {
+		spec := &specs.Spec{Annotations: tc.ann, Process: &specs.Process{Args: []string{"sh"}}, Root: &specs.Root{Path: "rootfs"},
+			Linux: &specs.Linux{Namespaces: tc.ns}}
+		if got := ContainerConfig("c", spec, "/b").SharesPIDNamespace; got != tc.share {
+			t.Errorf("%v %v: SharesPIDNamespace %v, want %v", tc.ann["io.kubernetes.cri.container-type"], tc.ns, got, tc.share)
 		}
 	}
 }

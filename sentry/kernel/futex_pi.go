@@ -130,8 +130,8 @@ func (t *Task) FutexLockPI(addr uintptr, deadline time.Time, try bool) error {
 		// names it.
 		seen := atomic.LoadUint32(word)
 		var owner *Task
-		if pid := int32(seen & futexTIDMask); pid != 0 && pid != t.tid {
-			owner = t.k.TaskByTID(pid)
+		if pid := int32(seen & futexTIDMask); pid != 0 && pid != t.vtid.Load() {
+			owner = t.PIDNamespace().TaskWithID(pid)
 		}
 		m.mu.Lock()
 		res, w, err := m.lockPILocked(t, key, word, seen, owner, try)
@@ -188,7 +188,7 @@ func (m *futexManager) lockPIAtomicLocked(x *Task, key futexKey, word *uint32, s
 		return piRetry, nil, nil
 	}
 	pid := int32(uval & futexTIDMask)
-	if pid == x.tid {
+	if pid == x.vtid.Load() {
 		return piFailed, nil, unix.EDEADLK
 	}
 	if q := m.queueLocked(key, false); q != nil && q.head != nil {
@@ -203,7 +203,7 @@ func (m *futexManager) lockPIAtomicLocked(x *Task, key futexKey, word *uint32, s
 				return piFailed, nil, unix.EINVAL
 			}
 		case uval&futexOwnerDiedBit != 0 && pid == 0:
-		case ps.owner == nil || pid != ps.owner.tid:
+		case ps.owner == nil || pid != ps.owner.vtid.Load():
 			return piFailed, nil, unix.EINVAL
 		}
 		return piContended, ps, nil
@@ -211,7 +211,7 @@ func (m *futexManager) lockPIAtomicLocked(x *Task, key futexKey, word *uint32, s
 	if pid == 0 {
 		// Free (perhaps with FUTEX_OWNER_DIED or a stale FUTEX_WAITERS): take it,
 		// keeping FUTEX_OWNER_DIED for the new owner to see.
-		nv := uval&futexOwnerDiedBit | uint32(x.tid)
+		nv := uval&futexOwnerDiedBit | uint32(x.vtid.Load())
 		if setWaiters {
 			nv |= futexWaitersBit
 		}
@@ -297,7 +297,7 @@ func (m *futexManager) takeGrantLocked(t *Task, w *futexWaiter, word *uint32) bo
 	case futexGrantedOwnerDied:
 		for {
 			uval := atomic.LoadUint32(word)
-			nv := uval&futexOwnerDiedBit | uint32(t.tid) | futexWaitersBit | futexOwnerDiedBit
+			nv := uval&futexOwnerDiedBit | uint32(t.vtid.Load()) | futexWaitersBit | futexOwnerDiedBit
 			if atomic.CompareAndSwapUint32(word, uval, nv) {
 				break
 			}
@@ -323,7 +323,7 @@ func (t *Task) FutexUnlockPI(addr uintptr) error {
 				return err
 			}
 			uval = uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-			if int32(uval&futexTIDMask) != t.tid {
+			if int32(uval&futexTIDMask) != t.vtid.Load() {
 				return unix.EPERM
 			}
 			return unix.EINVAL
@@ -333,7 +333,7 @@ func (t *Task) FutexUnlockPI(addr uintptr) error {
 			return err
 		}
 		uval = atomic.LoadUint32(rword)
-		if int32(uval&futexTIDMask) != t.tid {
+		if int32(uval&futexTIDMask) != t.vtid.Load() {
 			return unix.EPERM
 		}
 		word, err := t.mm.Uint32At(addr, true)
@@ -371,7 +371,7 @@ func (m *futexManager) unlockPILocked(t *Task, key futexKey, word *uint32, uval 
 		// wrote the word itself.
 		return false, unix.EINVAL
 	}
-	if !atomic.CompareAndSwapUint32(word, uval, futexWaitersBit|uint32(top.t.tid)) {
+	if !atomic.CompareAndSwapUint32(word, uval, futexWaitersBit|uint32(top.t.vtid.Load())) {
 		if atomic.LoadUint32(word)&futexTIDMask == uval {
 			return true, nil
 		}

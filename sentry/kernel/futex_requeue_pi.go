@@ -89,7 +89,7 @@ func (t *Task) FutexCmpRequeuePI(addr, addr2 uintptr, nRequeue int, val uint32) 
 		seen := atomic.LoadUint32(word2)
 		var owner *Task
 		if pid := int32(seen & futexTIDMask); pid != 0 {
-			owner = t.k.TaskByTID(pid)
+			owner = t.PIDNamespace().TaskWithID(pid)
 		}
 		m.mu.Lock()
 		n, res, err := m.cmpRequeuePILocked(k1, k2, word, word2, val, seen, owner, nRequeue)

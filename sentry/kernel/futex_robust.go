@@ -100,7 +100,7 @@ func (t *Task) handleFutexDeath(addr uintptr, pi, pending bool) bool {
 		t.k.futexes.wake(t.futexKey(addr), 1, ^uint32(0))
 		return true
 	}
-	if owner != t.tid {
+	if owner != t.vtid.Load() {
 		return true
 	}
 	word, err := t.mm.Uint32At(addr, true)
@@ -109,7 +109,7 @@ func (t *Task) handleFutexDeath(addr uintptr, pi, pending bool) bool {
 	}
 	for !atomic.CompareAndSwapUint32(word, uval, uval&futexWaitersBit|futexOwnerDiedBit) {
 		uval = atomic.LoadUint32(word)
-		if int32(uval&futexTIDMask) != t.tid {
+		if int32(uval&futexTIDMask) != t.vtid.Load() {
 			return true
 		}
 	}

@@ -9,7 +9,7 @@
 //
 // Lock order (outermost first):
 //
-//	Kernel.mu (task registry, pid allocation)
+//	Kernel.mu (task registry, pid namespaces and pid allocation)
 //	  ThreadGroup.mu (members, exit state, signal actions)
 //	    Task.mu (per-task signal state)
 //	futexManager.mu is a leaf and is never held while taking another lock. It also guards
@@ -54,6 +54,9 @@ type Config struct {
 	NoNewPrivs bool
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
+	// OOMScoreAdj is init's oom_score_adj (process.oomScoreAdj; inherited by children and
+	// by processes spawned into the container, as Linux's is on fork).
+	OOMScoreAdj int32
 	// Strace, when set, is called around every syscall.
 	Strace SyscallHook
 	// Log receives diagnostics (unimplemented syscalls, platform failures). nil: discard.
@@ -78,10 +81,9 @@ type Kernel struct {
 	vdso *vdso.VDSO
 
 	mu sync.Mutex
-	// tasks maps thread ids to live tasks. Guarded by mu.
-	tasks map[int32]*Task
-	// nextTID is the next thread id to try. Guarded by mu.
-	nextTID int32
+	// root is the sandbox's pid namespace (pidns.go), whose indexes are the registry of
+	// every task and process. Guarded by mu.
+	root *PIDNamespace
 	// init is the container's init (thread group with tgid 1). Guarded by mu.
 	init *ThreadGroup
 	// unimplLogged records syscalls already logged as unimplemented. Guarded by mu.
@@ -121,7 +123,7 @@ func New(c Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Kernel{
+	k := &Kernel{
 		vdso:         v,
 		Platform:     c.Platform,
 		MemFile:      c.MemFile,
@@ -130,13 +132,13 @@ func New(c Config) (*Kernel, error) {
 		log:          lg,
 		start:        time.Now(),
 		defaults:     c,
-		tasks:        make(map[int32]*Task),
-		nextTID:      1,
 		unimplLogged: make(map[uintptr]bool),
 		done:         make(chan struct{}),
 		futexes:      futexManager{waiters: make(map[futexKey]*futexQueue)},
 		numCPU:       runtime.NumCPU(),
-	}, nil
+	}
+	k.root = newPIDNamespace(k, nil)
+	return k, nil
 }
 
 // Hostname is the sandbox's hostname (uname nodename).
@@ -147,29 +149,6 @@ func (k *Kernel) Logf(format string, args ...any) { k.log.Printf(format, args...
 
 // Uptime is the time since the kernel started.
 func (k *Kernel) Uptime() time.Duration { return time.Since(k.start) }
-
-// allocTIDLocked returns a free thread id.
-//
-// Preconditions: k.mu is held.
-func (k *Kernel) allocTIDLocked() (int32, error) {
-	if l := k.pidsLimit.Load(); l > 0 && int64(len(k.tasks)) >= l {
-		// The container's pids cgroup limit, which Linux enforces as fork failing with
-		// EAGAIN; every caller turns this error into EAGAIN.
-		return 0, errPidsLimit
-	}
-	const maxTID = 1 << 22 // pid_max default on 64-bit
-	for i := 0; i < maxTID; i++ {
-		tid := k.nextTID
-		k.nextTID++
-		if k.nextTID >= maxTID {
-			k.nextTID = 2 // 1 is init's; Linux wraps to 300, but nothing here needs that
-		}
-		if _, used := k.tasks[tid]; !used && !k.procs.pidInUseLocked(tid) {
-			return tid, nil
-		}
-	}
-	return 0, fmt.Errorf("out of thread ids")
-}
 
 // Wait blocks until init's thread group has exited and returns its wait status.
 func (k *Kernel) Wait() ExitStatus {

@@ -10,13 +10,13 @@ import "syscall"
 // inherits the container. The container is what `runsc ps`, `runsc kill --all`, stats and
 // teardown act on.
 //
-// There is one pid namespace (docs/architecture.md lists this as a gap): a joining
-// container's init is not pid 1 and has no parent in the sandbox. Two rules of a pid
-// namespace's init are kept for it: orphans of its container are given to it (unless a
-// subreaper is nearer), and when it exits, every other process of its container is
-// killed, and processes it leaves behind are reaped as they exit, as Linux's
-// zap_pid_ns_processes does. Signals from inside reach it as any process's do (no init
-// protection, as with Kubernetes' shareProcessNamespace).
+// A joining container's init is normally the init of a pid namespace of its own, a child
+// of the sandbox's (Spawn with SpawnArgs.PIDNamespace, pidns.go): pid 1 there, the reaper
+// of its container's orphans, and its exit empties the namespace. A container that shares
+// the sandbox's pid namespace (Kubernetes' shareProcessNamespace) has an init that is an
+// ordinary process of it: orphans go to the sandbox's init, signals from inside reach it
+// as any process's do, and when it exits the rest of its container is killed, as
+// containerd does for such a container.
 
 // Container returns the id of the container tg belongs to.
 func (tg *ThreadGroup) Container() string { return tg.container }

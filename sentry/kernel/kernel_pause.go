@@ -93,8 +93,8 @@ func (k *Kernel) Pause(timeout time.Duration) error {
 	}
 	p.mu.Unlock()
 	k.mu.Lock()
-	tasks := make([]*Task, 0, len(k.tasks))
-	for _, t := range k.tasks {
+	tasks := make([]*Task, 0, len(k.root.tasks))
+	for _, t := range k.root.tasks {
 		tasks = append(tasks, t)
 	}
 	k.mu.Unlock()

@@ -40,6 +40,9 @@ type SpawnArgs struct {
 	Caps *CapSets
 	// NoNewPrivs starts the process with no_new_privs set.
 	NoNewPrivs bool
+	// PIDNamespace is the pid namespace the process is made in (nil: the root). The
+	// first process of a new namespace (PIDNamespace.NewChild) is its init.
+	PIDNamespace *PIDNamespace
 	// Container is the id of the container the process belongs to (kernel_containers.go).
 	Container string
 	// ContainerInit makes the process the init of Container, a container that joins the
@@ -80,6 +83,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 			tg.rlimits[r] = l
 		}
 	}
+	tg.oomScoreAdj.Store(init.oomScoreAdj.Load())
 	t := newLeader(k, tg, 0, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(a.NoNewPrivs)
 
@@ -90,7 +94,11 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		t.SetFSContext(nil)
 		return nil, ErrNotRunning
 	}
-	tid, err := k.allocTIDLocked()
+	ns := a.PIDNamespace
+	if ns == nil {
+		ns = k.root
+	}
+	ids, err := k.allocIDsLocked(ns)
 	if err != nil {
 		k.mu.Unlock()
 		t.fds.DecRef()
@@ -109,10 +117,9 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		}
 		k.containerInits[a.Container] = tg
 	}
-	t.tid, tg.tgid = tid, tid
-	k.tasks[tid] = t
-	pg := newPGrp(tid, &Session{sid: tid})
-	k.registerProcessLocked(tg, pg)
+	k.addTaskLocked(t, ids)
+	k.registerProcessLocked(tg, ids, nil)
+	pg := tg.proc.pgrp
 	k.mu.Unlock()
 	if a.OnSession != nil {
 		a.OnSession(pg.session, pg)

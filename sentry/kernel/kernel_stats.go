@@ -11,7 +11,7 @@ import (
 
 // ProcessInfo describes one live process, for `runsc ps`.
 type ProcessInfo struct {
-	// PID and PPID are sandbox pids (0: no parent in the sandbox).
+	// PID and PPID are pids in the namespace listed (0: no parent there).
 	PID, PPID int32
 	UID       uint32
 	// Start is the kernel uptime at which the process started.
@@ -30,10 +30,15 @@ type ProcessInfo struct {
 	Container string
 }
 
-// ProcessList describes every live process (zombies excluded), sorted by pid.
-func (k *Kernel) ProcessList() []ProcessInfo {
+// ProcessList describes every live process (zombies excluded), sorted by pid, with the
+// sandbox's (root namespace's) pids.
+func (k *Kernel) ProcessList() []ProcessInfo { return k.ProcessListIn(k.root) }
+
+// ProcessListIn describes the live processes of pid namespace ns (those of its
+// descendants included), sorted by their pid there, with ns's pids.
+func (k *Kernel) ProcessListIn(ns *PIDNamespace) []ProcessInfo {
 	var out []ProcessInfo
-	for _, tg := range k.Processes() {
+	for _, tg := range ns.ThreadGroups() {
 		if tg.IsZombie() {
 			continue
 		}
@@ -41,9 +46,9 @@ func (k *Kernel) ProcessList() []ProcessInfo {
 		if l == nil {
 			continue
 		}
-		pi := ProcessInfo{PID: tg.TGID(), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks()), Container: tg.container}
+		pi := ProcessInfo{PID: ns.IDOfThreadGroup(tg), UID: tg.Creds().RealUID, Name: l.Name(), Threads: len(tg.Tasks()), Container: tg.container}
 		if p := tg.Parent(); p != nil {
-			pi.PPID = p.TGID()
+			pi.PPID = ns.IDOfThreadGroup(p)
 		}
 		pi.Start = l.StartTime()
 		pi.CPU, _ = tg.ProcessCPUTime()

@@ -56,7 +56,7 @@ func (tg *ThreadGroup) Reaped() bool {
 	k := tg.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return !tg.proc.zombie && k.procs.tgs[tg.tgid] != tg && isClosed(tg.exited)
+	return !tg.proc.zombie && k.root.tgs[tg.tgid] != tg && isClosed(tg.exited)
 }
 
 // Alive reports whether tg has a live task (it has not exited).

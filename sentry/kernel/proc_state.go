@@ -9,11 +9,11 @@ import (
 // and returns a snapshot; nothing here changes the kernel.
 
 // Processes returns every process that has not been reaped (zombies included), sorted by
-// pid.
+// pid in the root namespace.
 func (k *Kernel) Processes() []*ThreadGroup {
 	k.mu.Lock()
-	out := make([]*ThreadGroup, 0, len(k.procs.tgs))
-	for _, tg := range k.procs.tgs {
+	out := make([]*ThreadGroup, 0, len(k.root.tgs))
+	for _, tg := range k.root.tgs {
 		out = append(out, tg)
 	}
 	k.mu.Unlock()
@@ -25,14 +25,15 @@ func (k *Kernel) Processes() []*ThreadGroup {
 func (k *Kernel) NumTasks() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.tasks)
+	return len(k.root.tasks)
 }
 
-// LastPID returns the most recently allocated thread id (/proc/loadavg's last field).
-func (k *Kernel) LastPID() int32 {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return max(1, k.nextTID-1)
+// LastPID returns the most recently allocated thread id of ns (/proc/loadavg's last
+// field).
+func (ns *PIDNamespace) LastPID() int32 {
+	ns.k.mu.Lock()
+	defer ns.k.mu.Unlock()
+	return max(1, ns.next-1)
 }
 
 // BootTime returns when the kernel started.

@@ -21,50 +21,29 @@ import (
 // (PR_SET_CHILD_SUBREAPER), or to init. When init exits every other process is killed, and
 // the kernel is done once they are all gone.
 //
-// Processes belong to process groups, which belong to sessions. There is one pid namespace:
-// pids, process group ids and session ids share one number space, and a number stays in use
-// while a process, a zombie, a group or a session holds it.
+// Processes belong to process groups, which belong to sessions. In each pid namespace
+// (pidns.go), pids, process group ids and session ids share one number space, and a number
+// stays in use while a process, a zombie, a group or a session holds it.
 //
 // Locking: the tree (ThreadGroup.parent, ThreadGroup.proc, processTable) is guarded by
 // Kernel.mu, which is taken before ThreadGroup.mu. Signals to parents are sent after
 // Kernel.mu is dropped.
 
-// processTable indexes processes, process groups and sessions. Guarded by Kernel.mu; its
-// maps are made on first use.
+// processTable is the kernel's process-tree state (the indexes are the pid namespaces').
+// Guarded by Kernel.mu.
 type processTable struct {
-	// tgs holds every process that has not been reaped, by tgid.
-	tgs map[int32]*ThreadGroup
-	// pgrps holds every process group with a member, by pgid.
-	pgrps map[int32]*ProcessGroup
 	// initExited is set once init's thread group has exited.
 	initExited bool
 	// doneOnce closes Kernel.done.
 	doneOnce sync.Once
 }
 
-// pidInUseLocked reports whether n is a live or zombie process's pid, or a process group's
-// or session's id.
-//
-// Preconditions: Kernel.mu is held.
-func (pt *processTable) pidInUseLocked(n int32) bool {
-	if _, ok := pt.tgs[n]; ok {
-		return true
-	}
-	if _, ok := pt.pgrps[n]; ok {
-		return true
-	}
-	for _, pg := range pt.pgrps {
-		if pg.session.sid == n {
-			return true
-		}
-	}
-	return false
-}
-
 // Session is a session: a set of process groups (setsid(2)).
 type Session struct {
-	// sid is immutable.
+	// sid (the id in the root pid namespace) and ids (pidns.go: the leader's process ids
+	// when it made the session) are immutable.
 	sid int32
+	ids pidIDs
 	// ctty is the session's controlling terminal, nil if it has none (session_tty.go).
 	// Guarded by Kernel.mu.
 	ctty ControllingTerminal
@@ -75,8 +54,10 @@ func (s *Session) SID() int32 { return s.sid }
 
 // ProcessGroup is a process group (setpgid(2)).
 type ProcessGroup struct {
-	// pgid and session are immutable.
+	// pgid (the id in the root pid namespace), ids (pidns.go: the leader's process ids
+	// when it made the group) and session are immutable.
 	pgid    int32
+	ids     pidIDs
 	session *Session
 	// members are the processes (zombies included) in the group. Guarded by Kernel.mu.
 	members map[*ThreadGroup]struct{}
@@ -101,9 +82,9 @@ type tgProc struct {
 	execed bool
 	// subreaper is PR_SET_CHILD_SUBREAPER.
 	subreaper bool
-	// orphaned is set when the process lost its parent and no process adopted it (its
-	// container's init had exited): it is reaped as soon as it exits.
-	orphaned bool
+	// reapAll is set on a pid namespace's init that has exited and is emptying its
+	// namespace (zapPIDNamespace): its children are reaped as they exit.
+	reapAll bool
 	// noCtty is set when the process gave up its session's controlling terminal
 	// (TIOCNOTTY by a process that does not lead its session, session_tty.go); inherited
 	// by children, cleared by setsid.
@@ -156,16 +137,27 @@ type CPUTime struct {
 // Add returns c + d.
 func (c CPUTime) Add(d CPUTime) CPUTime { return CPUTime{c.User + d.User, c.Sys + d.Sys} }
 
-// registerProcessLocked enters tg into the pid table and process group pg.
+// registerProcessLocked gives tg the process ids ids (its leader's thread ids), enters it
+// into the process index of each of its pid namespaces, making it the init of a
+// namespace it is the first process of, and into process group pg (nil: a new group and
+// session of its own).
 //
-// Preconditions: Kernel.mu is held.
-func (k *Kernel) registerProcessLocked(tg *ThreadGroup, pg *ProcessGroup) {
-	pt := &k.procs
-	if pt.tgs == nil {
-		pt.tgs = make(map[int32]*ThreadGroup)
-		pt.pgrps = make(map[int32]*ProcessGroup)
+// Preconditions: Kernel.mu is held; no task of tg runs yet.
+func (k *Kernel) registerProcessLocked(tg *ThreadGroup, ids pidIDs, pg *ProcessGroup) {
+	tg.ids, tg.tgid = ids, ids.nums[0]
+	ids.each(func(ns *PIDNamespace, n int32) {
+		ns.tgs[n] = tg
+		if ns.init == nil {
+			ns.init = tg
+			if ns != k.root {
+				// The sandbox's init is made unkillable by StartInit.
+				tg.unkillable = true
+			}
+		}
+	})
+	if pg == nil {
+		pg = newPGrp(ids, &Session{sid: ids.nums[0], ids: ids})
 	}
-	pt.tgs[tg.tgid] = tg
 	tg.proc.childWait = make(chan struct{})
 	tg.proc.children = make(map[*ThreadGroup]struct{})
 	k.joinPGrpLocked(tg, pg)
@@ -178,16 +170,28 @@ func (k *Kernel) joinPGrpLocked(tg *ThreadGroup, pg *ProcessGroup) {
 	if old := tg.proc.pgrp; old != nil {
 		delete(old.members, tg)
 		if len(old.members) == 0 {
-			delete(k.procs.pgrps, old.pgid)
+			k.removePGrpLocked(old)
 		}
 	}
 	tg.proc.pgrp = pg
 	pg.members[tg] = struct{}{}
-	k.procs.pgrps[pg.pgid] = pg
+	pg.ids.each(func(ns *PIDNamespace, n int32) { ns.pgrps[n] = pg })
 }
 
-func newPGrp(pgid int32, s *Session) *ProcessGroup {
-	return &ProcessGroup{pgid: pgid, session: s, members: make(map[*ThreadGroup]struct{})}
+// removePGrpLocked removes pg, which has no member left, from the group indexes.
+//
+// Preconditions: Kernel.mu is held.
+func (k *Kernel) removePGrpLocked(pg *ProcessGroup) {
+	pg.ids.each(func(ns *PIDNamespace, n int32) {
+		if ns.pgrps[n] == pg {
+			delete(ns.pgrps, n)
+		}
+	})
+}
+
+// newPGrp returns a process group with the ids of the process that makes it.
+func newPGrp(ids pidIDs, s *Session) *ProcessGroup {
+	return &ProcessGroup{pgid: ids.nums[0], ids: ids, session: s, members: make(map[*ThreadGroup]struct{})}
 }
 
 // notifyParentLocked wakes the parent's waiters.
@@ -209,7 +213,7 @@ func (tg *ThreadGroup) sendChildSignal(sig int, child *ThreadGroup, code, status
 		return
 	}
 	info := &linux.SignalInfo{Signo: int32(sig), Code: code}
-	info.SetPID(child.tgid)
+	info.SetPID(child.ids.in(tg.ids.ns))
 	info.SetUID(child.Creds().RealUID)
 	info.SetStatus(status)
 	l.SendSignalInfo(info, true)
@@ -231,7 +235,9 @@ const saNoCldWait = 2
 
 // processExited runs when the last task of tg has exited: it reparents tg's children,
 // makes tg a zombie (or reaps it if its parent does not wait), notifies the parent, and,
-// for init, kills every other process.
+// for init, kills every other process. The init of a pid namespace other than the root
+// first kills every other process of its namespace and waits until they are all reaped
+// (zapPIDNamespace).
 func (k *Kernel) processExited(tg *ThreadGroup) {
 	tg.pidfds.Notify(waiter.EventIn)
 	k.mu.Lock()
@@ -239,24 +245,26 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 		close(vf)
 		tg.proc.vforkDone = nil
 	}
+	nsInit := tg.ids.ns.init == tg
+	k.mu.Unlock()
+	if nsInit && tg != k.init {
+		k.zapPIDNamespace(tg)
+	}
+	k.mu.Lock()
 	var deathSigs []*Task
 	var notify, adopted []*ThreadGroup
 	isInit := tg == k.init
 	if tg.containerInit && k.containerInits[tg.container] == tg {
 		delete(k.containerInits, tg.container)
 	}
-	if !isInit {
+	if !nsInit {
 		reaper := k.reaperForLocked(tg)
 		for c := range tg.proc.children {
 			adopted = append(adopted, c)
 			delete(tg.proc.children, c)
 			c.parent = reaper
 			c.proc.exitSignal = int(syscall.SIGCHLD)
-			if reaper != nil {
-				reaper.proc.children[c] = struct{}{}
-			} else {
-				c.proc.orphaned = true
-			}
+			reaper.proc.children[c] = struct{}{}
 			if c.proc.zombie {
 				notify = append(notify, c)
 			}
@@ -277,7 +285,7 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 		k.procs.initExited = true
 	}
 	var orphaned []*ProcessGroup
-	if !isInit {
+	if !nsInit {
 		orphaned = k.orphanedGroupsOnExitLocked(tg, adopted)
 	}
 	k.mu.Unlock()
@@ -291,8 +299,10 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 	for _, c := range notify {
 		k.childExited(c)
 	}
-	if tg.containerInit {
-		// As when a pid namespace's init dies: the rest of its container is killed.
+	if tg.containerInit && tg.ids.ns == k.root {
+		// The init of a container sharing the sandbox's pid namespace: as containerd
+		// does when such a container's init exits, the rest of the container is killed
+		// (one with a namespace of its own was emptied by zapPIDNamespace).
 		k.KillContainer(tg.container)
 	}
 	if isInit {
@@ -308,7 +318,7 @@ func (k *Kernel) processExited(tg *ThreadGroup) {
 // maybeDone closes Kernel.done if init has exited and no task is left.
 func (k *Kernel) maybeDone() {
 	k.mu.Lock()
-	done := k.procs.initExited && len(k.tasks) == 0
+	done := k.procs.initExited && len(k.root.tasks) == 0
 	k.mu.Unlock()
 	if done {
 		k.procs.doneOnce.Do(func() { close(k.done) })
@@ -321,9 +331,6 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 	k.mu.Lock()
 	p := tg.parent
 	if p == nil || !tg.proc.zombie {
-		if p == nil && tg.proc.zombie && tg.proc.orphaned {
-			k.reapLocked(tg) // no one is left to wait for it
-		}
 		k.mu.Unlock()
 		return
 	}
@@ -331,6 +338,9 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 	autoReap, send := false, true
 	if sig == int(syscall.SIGCHLD) {
 		autoReap, send = p.ignoresChildren()
+	}
+	if p.proc.reapAll {
+		autoReap, send = true, false
 	}
 	tg.mu.Lock()
 	code, status := childCode(tg.exitStatus)
@@ -346,24 +356,65 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 }
 
 // reaperForLocked returns the process that adopts tg's children: the nearest living
-// ancestor that is a child subreaper, else the init of tg's container: the sandbox's init,
-// or a joining container's (kernel_containers.go). nil when that init has exited: the
-// children are then reaped as soon as they exit.
+// ancestor in tg's pid namespace that is a child subreaper, else the namespace's init.
 //
-// Preconditions: Kernel.mu is held.
+// Preconditions: Kernel.mu is held; tg is not its namespace's init.
 func (k *Kernel) reaperForLocked(tg *ThreadGroup) *ThreadGroup {
-	for a := tg.parent; a != nil; a = a.parent {
+	ns := tg.ids.ns
+	for a := tg.parent; a != nil && a.ids.ns == ns; a = a.parent {
 		if a.proc.subreaper && !a.proc.zombie {
 			return a
 		}
 	}
-	if k.init != nil && tg.container != k.init.container {
-		if ci := k.containerInits[tg.container]; ci != nil && ci != tg && !ci.proc.zombie {
-			return ci
-		}
-		return nil
+	if ns.init != nil {
+		return ns.init
 	}
 	return k.init
+}
+
+// zapPIDNamespace runs when init, the init of a pid namespace other than the root, has
+// exited (Linux's zap_pid_ns_processes): no process may join the namespace any more,
+// every other process of it (those of its descendants too) gets SIGKILL, and init reaps
+// its children (adopted orphans included) without notice until the namespace is empty
+// but for itself: zombies whose parent is outside are waited for too, as on Linux.
+func (k *Kernel) zapPIDNamespace(init *ThreadGroup) {
+	ns := init.ids.ns
+	k.mu.Lock()
+	ns.dead = true
+	init.proc.reapAll = true
+	for c := range init.proc.children {
+		if c.proc.zombie {
+			k.reapLocked(c)
+		}
+	}
+	var victims []*ThreadGroup
+	for _, tg := range ns.tgs {
+		if tg != init {
+			victims = append(victims, tg)
+		}
+	}
+	k.mu.Unlock()
+	for _, tg := range victims {
+		tg.groupExit(ExitStatus{Signo: int(syscall.SIGKILL)})
+	}
+	for {
+		k.mu.Lock()
+		left := len(ns.tgs)
+		ch := init.proc.childWait
+		sandboxDone := k.procs.initExited
+		k.mu.Unlock()
+		// Once the sandbox's init has exited, everything is being killed and no parent
+		// outside may be left to reap.
+		if left <= 1 || sandboxDone {
+			return
+		}
+		// A child of init's exit wakes this; a zombie reaped by a parent outside does
+		// not, hence the poll.
+		select {
+		case <-ch:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // reapLocked removes the zombie tg from the process tree, adding its CPU time to its
@@ -375,11 +426,11 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 		delete(p.proc.children, tg)
 		p.proc.childCPU = p.proc.childCPU.Add(tg.proc.cpu).Add(tg.proc.childCPU)
 	}
-	delete(k.procs.tgs, tg.tgid)
+	k.removeProcessLocked(tg)
 	if pg := tg.proc.pgrp; pg != nil {
 		delete(pg.members, tg)
 		if len(pg.members) == 0 {
-			delete(k.procs.pgrps, pg.pgid)
+			k.removePGrpLocked(pg)
 		}
 	}
 	tg.proc.zombie = false
@@ -389,14 +440,15 @@ func (k *Kernel) reapLocked(tg *ThreadGroup) {
 // saNoCldStop is SA_NOCLDSTOP.
 const saNoCldStop = 1
 
-// ProcessByPID returns the process (live or zombie) with pid, or nil.
+// ProcessByPID returns the process (live or zombie) with pid in the root pid namespace,
+// or nil.
 func (k *Kernel) ProcessByPID(pid int32) *ThreadGroup {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.procs.tgs[pid]
+	return k.root.tgs[pid]
 }
 
-// PGID returns the process group id.
+// PGID returns the process group id in the root pid namespace.
 func (tg *ThreadGroup) PGID() int32 {
 	tg.k.mu.Lock()
 	defer tg.k.mu.Unlock()
@@ -406,7 +458,7 @@ func (tg *ThreadGroup) PGID() int32 {
 	return 0
 }
 
-// SID returns the session id.
+// SID returns the session id in the root pid namespace.
 func (tg *ThreadGroup) SID() int32 {
 	tg.k.mu.Lock()
 	defer tg.k.mu.Unlock()
@@ -416,7 +468,8 @@ func (tg *ThreadGroup) SID() int32 {
 	return 0
 }
 
-// lookupForIDs returns the process pid (0: the caller's), for getpgid/getsid.
+// lookupProcess returns the process pid of the caller's pid namespace (0: the caller's),
+// for getpgid/getsid.
 func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
 	if pid == 0 {
 		return t.tg, nil
@@ -424,29 +477,30 @@ func (t *Task) lookupProcess(pid int32) (*ThreadGroup, error) {
 	if pid < 0 {
 		return nil, unix.EINVAL
 	}
-	tg := t.k.ProcessByPID(pid)
+	tg := t.PIDNamespace().ThreadGroupWithID(pid)
 	if tg == nil {
 		return nil, unix.ESRCH
 	}
 	return tg, nil
 }
 
-// GetPGID implements getpgid(2).
+// GetPGID implements getpgid(2): the id in the caller's pid namespace (0 for a group made
+// outside it).
 func (t *Task) GetPGID(pid int32) (int32, error) {
 	tg, err := t.lookupProcess(pid)
 	if err != nil {
 		return 0, err
 	}
-	return tg.PGID(), nil
+	return t.PIDNamespace().IDOfProcessGroup(tg.ProcessGroup()), nil
 }
 
-// GetSID implements getsid(2).
+// GetSID implements getsid(2), as GetPGID.
 func (t *Task) GetSID(pid int32) (int32, error) {
 	tg, err := t.lookupProcess(pid)
 	if err != nil {
 		return 0, err
 	}
-	return tg.SID(), nil
+	return t.PIDNamespace().IDOfSession(tg.Session()), nil
 }
 
 // SetSID implements setsid(2).
@@ -455,12 +509,12 @@ func (t *Task) SetSID() (int32, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	tg := t.tg
-	if _, ok := k.procs.pgrps[tg.tgid]; ok {
+	if _, ok := k.root.pgrps[tg.tgid]; ok {
 		return 0, unix.EPERM // already a process group leader
 	}
-	k.joinPGrpLocked(tg, newPGrp(tg.tgid, &Session{sid: tg.tgid}))
+	k.joinPGrpLocked(tg, newPGrp(tg.ids, &Session{sid: tg.tgid, ids: tg.ids}))
 	tg.proc.noCtty = false
-	return tg.tgid, nil
+	return tg.ids.own(), nil
 }
 
 // SetPGID implements setpgid(2).
@@ -471,9 +525,10 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	ns := t.tg.ids.ns
 	target := t.tg
-	if pid != 0 && pid != t.tg.tgid {
-		target = k.procs.tgs[pid]
+	if pid != 0 && pid != t.tg.ids.own() {
+		target = ns.tgs[pid]
 		if target == nil || target.parent != t.tg || target.proc.zombie {
 			return unix.ESRCH
 		}
@@ -485,23 +540,23 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 		}
 	}
 	if pgid == 0 {
-		pgid = target.tgid
+		pgid = target.ids.in(ns)
 	}
 	cur := target.proc.pgrp
 	if cur.session.sid == target.tgid {
 		return unix.EPERM // a session leader cannot move
 	}
-	if cur.pgid == pgid {
+	if cur.ids.in(ns) == pgid {
 		return nil
 	}
-	pg := k.procs.pgrps[pgid]
+	pg := ns.pgrps[pgid]
 	switch {
 	case pg != nil:
 		if pg.session != t.tg.proc.pgrp.session {
 			return unix.EPERM
 		}
-	case pgid == target.tgid:
-		pg = newPGrp(pgid, cur.session)
+	case pgid == target.ids.in(ns):
+		pg = newPGrp(target.ids, cur.session)
 	default:
 		return unix.EPERM
 	}
@@ -509,35 +564,37 @@ func (t *Task) SetPGID(pid, pgid int32) error {
 	return nil
 }
 
-// SignalTargets returns the processes kill(2) with pid reaches: pid > 0 is that process,
-// 0 the caller's process group, -1 every process but init and the caller, and less than
-// -1 the process group -pid. ESRCH if there are none. Zombies are included (signalling one
-// succeeds and does nothing).
+// SignalTargets returns the processes kill(2) with pid reaches, numbers being those of the
+// caller's pid namespace: pid > 0 is that process, 0 the caller's process group, -1 every
+// process of the namespace but its init and the caller, and less than -1 the process group
+// -pid. ESRCH if there are none. Zombies are included (signalling one succeeds and does
+// nothing).
 func (t *Task) SignalTargets(pid int32) ([]*ThreadGroup, error) {
 	k := t.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	ns := t.tg.ids.ns
 	var out []*ThreadGroup
+	var pg *ProcessGroup
 	switch {
 	case pid > 0:
-		if tg := k.procs.tgs[pid]; tg != nil {
+		if tg := ns.tgs[pid]; tg != nil {
 			out = append(out, tg)
 		}
 	case pid == -1:
-		for _, tg := range k.procs.tgs {
-			if tg != t.tg && tg != k.init {
+		for n, tg := range ns.tgs {
+			if tg != t.tg && n != 1 {
 				out = append(out, tg)
 			}
 		}
+	case pid == 0:
+		pg = t.tg.proc.pgrp // even one made outside the namespace
 	default:
-		pgid := -pid
-		if pid == 0 {
-			pgid = t.tg.proc.pgrp.pgid
-		}
-		if pg := k.procs.pgrps[pgid]; pg != nil {
-			for tg := range pg.members {
-				out = append(out, tg)
-			}
+		pg = ns.pgrps[-pid]
+	}
+	if pg != nil {
+		for tg := range pg.members {
+			out = append(out, tg)
 		}
 	}
 	if len(out) == 0 {

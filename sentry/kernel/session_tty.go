@@ -104,14 +104,14 @@ func (k *Kernel) SwapSessionTerminal(s *Session, old, new ControllingTerminal) b
 func (k *Kernel) ProcessGroupByID(pgid int32) *ProcessGroup {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.procs.pgrps[pgid]
+	return k.root.pgrps[pgid]
 }
 
 // ProcessGroupAlive reports whether pg still has members.
 func (k *Kernel) ProcessGroupAlive(pg *ProcessGroup) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.procs.pgrps[pg.pgid] == pg
+	return k.root.pgrps[pg.pgid] == pg
 }
 
 // SignalProcessGroup sends sig, as the kernel (SI_KERNEL), to every live process of pg:

@@ -11,9 +11,9 @@ import (
 // member's parent is in another group of the same session; zombies do not count.
 func TestOrphanedProcessGroup(t *testing.T) {
 	s1, s2 := &Session{sid: 1}, &Session{sid: 2}
-	shell := newPGrp(1, s1)
-	job := newPGrp(5, s1)
-	other := newPGrp(9, s2)
+	shell := newPGrp(pidIDs{nums: []int32{1}}, s1)
+	job := newPGrp(pidIDs{nums: []int32{5}}, s1)
+	other := newPGrp(pidIDs{nums: []int32{9}}, s2)
 	mk := func(pg *ProcessGroup, parent *ThreadGroup) *ThreadGroup {
 		tg := &ThreadGroup{parent: parent}
 		tg.proc.pgrp = pg

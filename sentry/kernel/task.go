@@ -17,9 +17,19 @@ import (
 // Fields marked "owned by the task goroutine" are read and written only by the goroutine
 // running the task (no lock); others say which lock guards them.
 type Task struct {
-	k   *Kernel
+	k *Kernel
+	// tid is the thread id in the root pid namespace, ids the thread ids in the task's
+	// namespace and its ancestors (pidns.go). Written under Kernel.mu by the task
+	// goroutine (execve of a non-leader takes the leader's).
 	tid int32
-	tg  *ThreadGroup
+	ids pidIDs
+	// vtid is the thread id in the task's own namespace (ids' last), for futex owner
+	// checks made without Kernel.mu.
+	vtid atomic.Int32
+	tg   *ThreadGroup
+	// childPIDNS is the pid namespace of the task's new children when unshare(CLONE_NEWPID)
+	// made it another than the task's own (nil: its own). Owned by the task goroutine.
+	childPIDNS *PIDNamespace
 
 	// regs is the application's register state. Owned by the task goroutine.
 	regs arch.Registers
@@ -81,7 +91,8 @@ type Task struct {
 	blockTimer *time.Timer
 }
 
-// TID is the task's thread id (in the sandbox's only pid namespace).
+// TID is the task's thread id in the root pid namespace (the sandbox's), which the
+// runtime shows; syscalls translate with PIDNamespace.IDOfTask.
 func (t *Task) TID() int32 { return t.tid }
 
 // ThreadGroup returns the task's process.
@@ -161,8 +172,11 @@ func (t *Task) interrupt() {
 // ThreadGroup is a process: the tasks sharing a tgid, signal actions, rlimits, and the exit
 // status.
 type ThreadGroup struct {
-	k    *Kernel
+	k *Kernel
+	// tgid is the process id in the root pid namespace, ids the process ids in the
+	// process's namespace and its ancestors (pidns.go). Immutable once registered.
 	tgid int32
+	ids  pidIDs
 	// parent is the parent process (nil for init). Guarded by Kernel.mu: it changes when
 	// the process is reparented.
 	parent *ThreadGroup
@@ -210,6 +224,10 @@ type ThreadGroup struct {
 	pidfds waiter.Queue
 	// notDumpable is the inverse of PR_SET_DUMPABLE's flag (processes start dumpable).
 	notDumpable atomic.Bool
+	// oomScoreAdj is /proc/<pid>/oom_score_adj: recorded and inherited, as in Linux's
+	// signal_struct, though the sentry kills nothing by it (its memory limit fails
+	// allocations with ENOMEM instead).
+	oomScoreAdj atomic.Int32
 	// exited is closed when the last task has exited.
 	exited chan struct{}
 
@@ -221,7 +239,13 @@ type ThreadGroup struct {
 	containerInit bool
 }
 
-// TGID is the process id.
+// OOMScoreAdj returns the process's oom_score_adj.
+func (tg *ThreadGroup) OOMScoreAdj() int32 { return tg.oomScoreAdj.Load() }
+
+// SetOOMScoreAdj sets the process's oom_score_adj (the caller has checked the range).
+func (tg *ThreadGroup) SetOOMScoreAdj(v int32) { tg.oomScoreAdj.Store(v) }
+
+// TGID is the process id in the root pid namespace (see TID).
 func (tg *ThreadGroup) TGID() int32 { return tg.tgid }
 
 // Parent returns the parent process or nil.

@@ -29,9 +29,10 @@ const supportedCloneFlags = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | u
 	unix.CLONE_CHILD_SETTID | unix.CLONE_CHILD_CLEARTID | unix.CLONE_DETACHED | unix.CLONE_IO |
 	unix.CLONE_VFORK | unix.CLONE_PARENT | unix.CLONE_PTRACE | unix.CLONE_UNTRACED | unix.CLONE_PIDFD
 
-// namespaceCloneFlags create namespaces, which the sandbox does not offer to applications.
+// namespaceCloneFlags create namespaces that the sandbox does not offer to applications
+// (CLONE_NEWPID is offered: pidns.go).
 const namespaceCloneFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS |
-	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+	unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWNET
 
 // Clone creates a new task as clone(2) does: a thread of the caller's process with
 // CLONE_THREAD, else a new process (cloneProcess).
@@ -47,10 +48,25 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	if f&(unix.CLONE_NEWNS|unix.CLONE_FS) == unix.CLONE_NEWNS|unix.CLONE_FS {
 		return 0, unix.EINVAL
 	}
+	if f&unix.CLONE_PARENT != 0 && (t.tg.isPIDNSInit() || t.tg.containerInit) {
+		return 0, unix.EINVAL // a namespace's or container's init has no parent to give away
+	}
+	// A thread shares its process's pid namespace.
+	if f&unix.CLONE_THREAD != 0 && (f&(unix.CLONE_NEWPID|unix.CLONE_NEWUSER) != 0 || t.ChildPIDNamespace() != t.PIDNamespace()) {
+		return 0, unix.EINVAL
+	}
 	if f&namespaceCloneFlags != 0 {
 		return 0, unix.EPERM
 	}
-	if f&^uint64(supportedCloneFlags) != 0 {
+	if f&unix.CLONE_NEWPID != 0 {
+		if !t.tg.Creds().HasCap(unix.CAP_SYS_ADMIN) {
+			return 0, unix.EPERM
+		}
+		if t.ChildPIDNamespace() != t.PIDNamespace() {
+			return 0, unix.EINVAL // after unshare(CLONE_NEWPID), as Linux's copy_pid_ns
+		}
+	}
+	if f&^uint64(supportedCloneFlags|unix.CLONE_NEWPID) != 0 {
 		t.k.Logf("clone flags %#x: unsupported flags %#x", f, f&^uint64(supportedCloneFlags))
 		return 0, unix.EINVAL
 	}
@@ -68,13 +84,12 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	nt := t.newChild(t.tg, t.mm, opts)
 
 	k.mu.Lock()
-	tid, err := k.allocTIDLocked()
+	ids, err := k.allocIDsLocked(t.tg.ids.ns)
 	if err != nil {
 		k.mu.Unlock()
 		nt.fds.DecRef()
-		return 0, unix.EAGAIN
+		return 0, allocErrno(err)
 	}
-	nt.tid = tid
 	t.tg.mu.Lock()
 	if t.tg.exiting {
 		t.tg.mu.Unlock()
@@ -92,8 +107,9 @@ func (t *Task) Clone(opts CloneOptions) (int32, error) {
 	}
 	t.tg.tasks[nt] = struct{}{}
 	t.tg.mu.Unlock()
-	k.tasks[tid] = nt
+	k.addTaskLocked(nt, ids)
 	k.mu.Unlock()
+	tid := ids.own() // the caller's namespace is the thread's
 
 	if f&unix.CLONE_CHILD_CLEARTID != 0 {
 		nt.clearChildTID = opts.ChildTID
@@ -159,11 +175,11 @@ func (tg *ThreadGroup) rlimitReachedThreads() bool {
 	k := tg.k
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if uint64(len(k.tasks)) < lim {
+	if uint64(len(k.root.tasks)) < lim {
 		return false
 	}
 	var n uint64
-	for _, t := range k.tasks {
+	for _, t := range k.root.tasks {
 		if t.tg.Creds().RealUID == c.RealUID {
 			n++
 		}
@@ -173,4 +189,74 @@ func (tg *ThreadGroup) rlimitReachedThreads() bool {
 
 func putUint32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// allocErrno is the errno of a failed allocIDsLocked: ENOMEM once the namespace's init
+// has exited (Linux's alloc_pid), else EAGAIN.
+func allocErrno(err error) error {
+	if err == errPIDNSDead {
+		return unix.ENOMEM
+	}
+	return unix.EAGAIN
+}
+
+// isPIDNSInit reports whether tg is the init of its pid namespace.
+func (tg *ThreadGroup) isPIDNSInit() bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	return tg.ids.ns != nil && tg.ids.ns.init == tg
+}
+
+// unshareFlags are the flags unshare(2) knows (Linux's check_unshare_flags).
+const unshareFlags = unix.CLONE_THREAD | unix.CLONE_FS | unix.CLONE_NEWNS | unix.CLONE_SIGHAND |
+	unix.CLONE_VM | unix.CLONE_FILES | unix.CLONE_SYSVSEM | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
+	unix.CLONE_NEWNET | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP |
+	unix.CLONE_NEWTIME
+
+// Unshare implements unshare(2): CLONE_FILES and CLONE_FS give the task copies of its fd
+// table and filesystem context, CLONE_NEWPID makes its next child the init of a new pid
+// namespace (UnsharePIDNamespace); CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are accepted
+// when there is nothing to unshare (a single-threaded process), as on Linux; CLONE_SYSVSEM
+// is accepted (there are no semaphore undo lists). The other namespaces are not offered:
+// EPERM, as clone's.
+func (t *Task) Unshare(flags uint64) error {
+	if flags&^uint64(unshareFlags) != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.CLONE_NEWUSER != 0 {
+		flags |= unix.CLONE_THREAD | unix.CLONE_FS
+	}
+	if flags&unix.CLONE_NEWNS != 0 {
+		flags |= unix.CLONE_FS
+	}
+	if flags&(unix.CLONE_THREAD|unix.CLONE_SIGHAND|unix.CLONE_VM) != 0 {
+		t.tg.mu.Lock()
+		n := len(t.tg.tasks)
+		t.tg.mu.Unlock()
+		if n > 1 {
+			return unix.EINVAL
+		}
+	}
+	if flags&(namespaceCloneFlags|unix.CLONE_NEWTIME) != 0 {
+		return unix.EPERM
+	}
+	if flags&unix.CLONE_NEWPID != 0 {
+		if err := t.UnsharePIDNamespace(); err != nil {
+			return err
+		}
+	}
+	if flags&unix.CLONE_FS != 0 {
+		if c := t.FSContext(); c != nil {
+			t.SetFSContext(c.Fork())
+		}
+	}
+	if flags&unix.CLONE_FILES != 0 && t.fds.refs.Load() > 1 {
+		fds := t.fds.Fork()
+		old := t.fds
+		t.mu.Lock()
+		t.fds = fds
+		t.mu.Unlock()
+		old.DecRef()
+	}
+	return nil
 }

@@ -46,7 +46,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		Groups: append([]uint32(nil), k.defaults.Groups...),
 		Caps:   StartCaps(k.defaults.Caps, k.defaults.UID, k.defaults.NoNewPrivs),
 	}
-	tg := &ThreadGroup{k: k, tgid: 1, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}), container: a.Container}
+	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}), container: a.Container}
 	for r := 0; r < linux.RLIM_NLIMITS; r++ {
 		var l unix.Rlimit
 		if err := unix.Getrlimit(r, &l); err == nil {
@@ -59,6 +59,7 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	for r, l := range k.defaults.Rlimits {
 		tg.rlimits[r] = l
 	}
+	tg.oomScoreAdj.Store(k.defaults.OOMScoreAdj)
 	t := newLeader(k, tg, 1, a.FS, a.Path, a.Stdio[:])
 	t.proc.noNewPrivs.Store(k.defaults.NoNewPrivs)
 	k.mu.Lock()
@@ -66,12 +67,16 @@ func (k *Kernel) StartInit(a InitArgs) error {
 		k.mu.Unlock()
 		return fmt.Errorf("init already started")
 	}
+	ids, err := k.allocIDsLocked(k.root)
+	if err != nil || ids.nums[0] != 1 {
+		k.mu.Unlock()
+		return fmt.Errorf("init cannot be pid 1: %v", err)
+	}
 	k.init = tg
 	tg.unkillable = true // before it runs: no other task can see it yet
-	k.tasks[1] = t
-	k.nextTID = 2
-	pg := newPGrp(1, &Session{sid: 1})
-	k.registerProcessLocked(tg, pg)
+	k.addTaskLocked(t, ids)
+	k.registerProcessLocked(tg, ids, nil)
+	pg := tg.proc.pgrp
 	k.mu.Unlock()
 	if a.OnSession != nil {
 		a.OnSession(pg.session, pg)

@@ -119,11 +119,8 @@ func (t *Task) deThread() error {
 	if t.tid != tg.tgid {
 		k := t.k
 		k.mu.Lock()
-		if k.tasks[t.tid] == t {
-			delete(k.tasks, t.tid)
-		}
-		t.tid = tg.tgid
-		k.tasks[t.tid] = t
+		k.removeTaskLocked(t)
+		k.addTaskLocked(t, tg.ids) // the leader's thread ids are the process ids
 		k.mu.Unlock()
 	}
 	tg.mu.Lock()

@@ -91,9 +91,7 @@ func (t *Task) exit() {
 
 	k := t.k
 	k.mu.Lock()
-	if k.tasks[t.tid] == t { // an execve may have given the tid to another task
-		delete(k.tasks, t.tid)
-	}
+	k.removeTaskLocked(t)
 	tg.proc.cpu = tg.proc.cpu.Add(cpu)
 	k.mu.Unlock()
 

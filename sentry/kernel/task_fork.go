@@ -24,9 +24,6 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		k.Logf("clone flags %#x: CLONE_SIGHAND without CLONE_THREAD is not supported", f)
 		return 0, unix.EINVAL
 	}
-	if f&unix.CLONE_PARENT != 0 && (t.tg == k.init || t.tg.containerInit) {
-		return 0, unix.EINVAL // init has no parent to give away
-	}
 	if t.tg.rlimitReachedThreads() {
 		return 0, unix.EAGAIN
 	}
@@ -53,6 +50,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 	tg.actions = t.tg.actions
 	tg.rlimits = t.tg.rlimits
 	tg.notDumpable.Store(t.tg.notDumpable.Load())
+	tg.oomScoreAdj.Store(t.tg.oomScoreAdj.Load())
 	t.tg.mu.Unlock()
 
 	nt := t.newChild(tg, m, opts)
@@ -100,12 +98,20 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		}
 		undo()
 	}
+	ns := t.ChildPIDNamespace()
+	if f&unix.CLONE_NEWPID != 0 {
+		var err error
+		if ns, err = ns.NewChild(); err != nil {
+			undoAll()
+			return 0, err
+		}
+	}
 	k.mu.Lock()
-	tid, err := k.allocTIDLocked()
+	ids, err := k.allocIDsLocked(ns)
 	if err != nil {
 		k.mu.Unlock()
 		undoAll()
-		return 0, unix.EAGAIN
+		return 0, allocErrno(err)
 	}
 	t.tg.mu.Lock()
 	exiting := t.tg.exiting
@@ -121,17 +127,19 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		undoAll()
 		return 0, ErrExited
 	}
-	nt.tid, tg.tgid = tid, tid
 	tg.leader = nt
 	tg.tasks[nt] = struct{}{}
 	tg.parent = parent
-	k.registerProcessLocked(tg, t.tg.proc.pgrp)
+	k.addTaskLocked(nt, ids)
+	k.registerProcessLocked(tg, ids, t.tg.proc.pgrp)
 	tg.proc.noCtty = t.tg.proc.noCtty
 	tg.proc.exitSignal = exitSignal
 	tg.proc.vforkDone = vforkDone
 	parent.proc.children[tg] = struct{}{}
-	k.tasks[tid] = nt
 	k.mu.Unlock()
+	// The caller sees the child's pid in its own namespace (0 if the child is not in it
+	// or a descendant: never, since namespaces for children are descendants).
+	tid := ids.in(t.tg.ids.ns)
 
 	if f&unix.CLONE_PARENT_SETTID != 0 {
 		var b [4]byte
@@ -150,7 +158,7 @@ func (t *Task) cloneProcess(opts CloneOptions) (int32, error) {
 		// In the child's own memory, as Linux writes it from the child.
 		if childSetTID {
 			var b [4]byte
-			putUint32(b[:], uint32(nt.tid))
+			putUint32(b[:], uint32(ids.own()))
 			nt.CopyOut(opts.ChildTID, b[:])
 		}
 		return nil

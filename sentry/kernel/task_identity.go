@@ -9,12 +9,13 @@ func (t *Task) SetRobustList(head, length uintptr) { t.robustList, t.robustListL
 // RobustList returns set_robust_list's arguments.
 func (t *Task) RobustList() (head, length uintptr) { return t.robustList, t.robustListLen }
 
-// PPID returns the parent's process id as the task sees it (0 for init).
+// PPID returns the parent's process id in the task's pid namespace: 0 for init, for a
+// process without a parent, and for one whose parent is outside the namespace.
 func (t *Task) PPID() int32 {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
 	if p := t.tg.parent; p != nil {
-		return p.tgid
+		return p.ids.in(t.tg.ids.ns)
 	}
 	return 0
 }

@@ -252,6 +252,25 @@ func (t *Task) SendSignalInfo(info *linux.SignalInfo, group bool) error {
 	return t.sendSignal(info, group, info.Code == linux.SI_KERNEL)
 }
 
+// SendUserSignal sends info, from sender's kill, tkill, tgkill, rt_sigqueueinfo or
+// pidfd_send_signal, to t or (group) its process. As on Linux, info carries the sender's
+// pid in the sender's own namespace; a sender that is not visible in t's pid namespace
+// (it is in an ancestor) appears there with si_pid 0, and it may SIGKILL or SIGSTOP the
+// namespace's init.
+func (t *Task) SendUserSignal(sender *ThreadGroup, info *linux.SignalInfo, group bool) error {
+	force := info.Code == linux.SI_KERNEL
+	if sender != nil && sender.ids.in(t.tg.ids.ns) == 0 {
+		switch info.Code {
+		case linux.SI_USER, linux.SI_TKILL, linux.SI_QUEUE:
+			cp := *info
+			cp.SetPID(0)
+			info = &cp
+		}
+		force = true
+	}
+	return t.sendSignal(info, group, force)
+}
+
 // SendExternalSignal sends sig to t's process from outside the sandbox (runsc kill): as
 // from an ancestor pid namespace, si_pid is 0, and the sandbox's init gets SIGKILL and
 // SIGSTOP even without a handler (but, as on Linux, no other signal it has no handler for).
@@ -371,11 +390,11 @@ func exitStatusFromSignal(sig int) ExitStatus {
 	return ExitStatus{Signo: sig}
 }
 
-// TaskByTID returns the live task with thread id tid.
+// TaskByTID returns the live task with thread id tid in the root pid namespace.
 func (k *Kernel) TaskByTID(tid int32) *Task {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.tasks[tid]
+	return k.root.tasks[tid]
 }
 
 // Leader returns the thread group leader (or any live task if the leader has exited).
@@ -397,7 +416,7 @@ func (k *Kernel) ThreadGroups() []*ThreadGroup {
 	defer k.mu.Unlock()
 	seen := map[*ThreadGroup]bool{}
 	var out []*ThreadGroup
-	for _, t := range k.tasks {
+	for _, t := range k.root.tasks {
 		if !seen[t.tg] {
 			seen[t.tg] = true
 			out = append(out, t.tg)

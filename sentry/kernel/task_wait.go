@@ -25,8 +25,8 @@ const (
 
 // WaitOptions select what Wait waits for: wait4(2) and waitid(2) after decoding.
 type WaitOptions struct {
-	// Which is PAll, PPID or PPGID, and ID the pid or process group id (for PPGID, 0 is the
-	// caller's group).
+	// Which is PAll, PPID or PPGID, and ID the pid or process group id in the caller's pid
+	// namespace (for PPGID, 0 is the caller's group).
 	Which int
 	ID    int32
 	// Exited, Stopped and Continued are WEXITED, WSTOPPED (WUNTRACED) and WCONTINUED.
@@ -40,6 +40,7 @@ type WaitOptions struct {
 
 // WaitResult is a child's state change.
 type WaitResult struct {
+	// PID is the child's pid in the waiter's pid namespace.
 	PID int32
 	UID uint32
 	// Code is CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED or CLD_CONTINUED, and Status
@@ -93,15 +94,15 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 	for _, c := range kids {
 		switch o.Which {
 		case PPID:
-			if c.tgid != o.ID {
+			if c.ids.in(tg.ids.ns) != o.ID {
 				continue
 			}
 		case PPGID:
-			id := o.ID
-			if id == 0 {
-				id = tg.proc.pgrp.pgid
-			}
-			if c.proc.pgrp == nil || c.proc.pgrp.pgid != id {
+			if o.ID == 0 {
+				if c.proc.pgrp != tg.proc.pgrp {
+					continue
+				}
+			} else if c.proc.pgrp == nil || c.proc.pgrp.ids.in(tg.ids.ns) != o.ID {
 				continue
 			}
 		}
@@ -109,7 +110,7 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 			continue
 		}
 		matched = true
-		r := &WaitResult{PID: c.tgid, UID: c.Creds().RealUID}
+		r := &WaitResult{PID: c.ids.in(tg.ids.ns), UID: c.Creds().RealUID}
 		switch {
 		case c.proc.zombie:
 			if !o.Exited {

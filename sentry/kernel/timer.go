@@ -121,7 +121,7 @@ func (t *Task) ResolveClock(id int32, sameGroup bool) (Clock, error) {
 	if id&4 != 0 {
 		target := t
 		if pid != 0 {
-			target = t.k.TaskByTID(pid)
+			target = t.PIDNamespace().TaskWithID(pid)
 		}
 		if target == nil || (sameGroup && target.tg != t.tg) {
 			return nil, unix.EINVAL
@@ -130,7 +130,7 @@ func (t *Task) ResolveClock(id int32, sameGroup bool) (Clock, error) {
 	}
 	tg := t.tg
 	if pid != 0 {
-		tg = t.k.ProcessByPID(pid)
+		tg = t.PIDNamespace().ThreadGroupWithID(pid)
 	}
 	if tg == nil {
 		return nil, unix.EINVAL

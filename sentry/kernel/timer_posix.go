@@ -74,7 +74,7 @@ func (t *Task) CreateTimer(clockID int32, ev *Sigevent) (int32, error) {
 		pt.ev = *ev
 		switch ev.Notify {
 		case SigevThreadID | SigevSignal:
-			tt := t.k.TaskByTID(ev.TID)
+			tt := t.PIDNamespace().TaskWithID(ev.TID)
 			if tt == nil || tt.tg != t.tg {
 				return 0, unix.EINVAL
 			}

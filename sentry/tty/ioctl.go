@@ -87,7 +87,7 @@ func (tm *Terminal) Ioctl(t *kernel.Task, master, readable, privileged bool, cmd
 		if !master && !tm.isCttyOf(t) {
 			return 0, unix.ENOTTY
 		}
-		return 0, putInt32(t, arg, tm.foreground())
+		return 0, putInt32(t, arg, tm.foreground(t.PIDNamespace()))
 	case unix.TIOCSPGRP:
 		var b [4]byte
 		if err := copyIn(t, arg, b[:]); err != nil {
@@ -98,7 +98,7 @@ func (tm *Terminal) Ioctl(t *kernel.Task, master, readable, privileged bool, cmd
 		if !master && !tm.isCttyOf(t) {
 			return 0, unix.ENOTTY
 		}
-		sid, err := tm.sessionID()
+		sid, err := tm.sessionID(t.PIDNamespace())
 		if err != nil {
 			return 0, err
 		}

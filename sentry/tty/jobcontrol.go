@@ -144,14 +144,12 @@ func (tm *Terminal) SignalForeground(sig int) {
 	}
 }
 
-// foreground returns the foreground process group's id for TIOCGPGRP (0: none).
-func (tm *Terminal) foreground() int32 {
+// foreground returns the foreground process group's id in ns for TIOCGPGRP (0: none, or
+// not visible in ns).
+func (tm *Terminal) foreground(ns *kernel.PIDNamespace) int32 {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
-	if tm.fg == nil {
-		return 0
-	}
-	return tm.fg.PGID()
+	return ns.IDOfProcessGroup(tm.fg)
 }
 
 // setForeground is TIOCSPGRP: the caller's controlling terminal must be tm, and pgid a
@@ -169,7 +167,7 @@ func (tm *Terminal) setForeground(t *kernel.Task, pgid int32) error {
 	if pgid < 0 {
 		return unix.EINVAL
 	}
-	pg := tm.k.ProcessGroupByID(pgid)
+	pg := t.PIDNamespace().ProcessGroupWithID(pgid)
 	if pg == nil {
 		return unix.ESRCH
 	}
@@ -182,12 +180,13 @@ func (tm *Terminal) setForeground(t *kernel.Task, pgid int32) error {
 	return nil
 }
 
-// sessionID is TIOCGSID: ENOTTY if the terminal controls no session.
-func (tm *Terminal) sessionID() (int32, error) {
+// sessionID is TIOCGSID, the session's id in ns: ENOTTY if the terminal controls no
+// session.
+func (tm *Terminal) sessionID(ns *kernel.PIDNamespace) (int32, error) {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	if tm.session == nil {
 		return 0, unix.ENOTTY
 	}
-	return tm.session.SID(), nil
+	return ns.IDOfSession(tm.session), nil
 }

@@ -378,13 +378,10 @@ func (tm *Terminal) MasterQueue() *waiter.Queue { return &tm.masterQ }
 // /proc/<pid>/stat's tty_nr.
 func (tm *Terminal) DeviceNumber() (major, minor uint32) { return 136, tm.Index }
 
-// ForegroundPGID returns the id of the terminal's foreground process group, or 0 if it has
-// none (as Linux's tcgetpgrp-less terminal). For /proc/<pid>/stat's tpgid.
-func (tm *Terminal) ForegroundPGID() int32 {
+// ForegroundProcessGroup returns the terminal's foreground process group, or nil if it
+// has none. For /proc/<pid>/stat's tpgid.
+func (tm *Terminal) ForegroundProcessGroup() *kernel.ProcessGroup {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
-	if tm.fg == nil {
-		return 0
-	}
-	return tm.fg.PGID()
+	return tm.fg
 }

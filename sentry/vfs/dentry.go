@@ -11,9 +11,12 @@ import (
 type Filesystem struct {
 	vfs      *VirtualFilesystem
 	typeName string
-	impl     FilesystemImpl
-	root     *Dentry
-	dev      uint64
+	// source is the mount source it was made with (mount(2)'s first argument), shown in
+	// /proc/<pid>/mounts and mountinfo.
+	source string
+	impl   FilesystemImpl
+	root   *Dentry
+	dev    uint64
 
 	// renameMu serialises renames against each other and guards every Dentry's parent and
 	// name in this filesystem: rename holds it for writing, `..` and getcwd for reading.
@@ -27,6 +30,15 @@ func (fs *Filesystem) Impl() FilesystemImpl { return fs.impl }
 
 // TypeName returns the filesystem type's name.
 func (fs *Filesystem) TypeName() string { return fs.typeName }
+
+// Source returns the source the filesystem was mounted from ("proc", "shm", a host path),
+// or its type's name if it was made without one.
+func (fs *Filesystem) Source() string {
+	if fs.source == "" {
+		return fs.typeName
+	}
+	return fs.source
+}
 
 // Dev returns the filesystem's device number.
 func (fs *Filesystem) Dev() uint64 { return fs.dev }

@@ -32,6 +32,8 @@ type Mount struct {
 	// expiry is MNT_EXPIRE's mark: set by a first umount2(MNT_EXPIRE), which the second
 	// then completes; cleared by any other lookup or open that ends on the mount.
 	expiry atomic.Bool
+	// unbindable is the MS_UNBINDABLE propagation type (mount_propagation.go).
+	unbindable atomic.Bool
 }
 
 // Filesystem returns the mounted filesystem.
@@ -90,7 +92,7 @@ func (v *VirtualFilesystem) NewFilesystem(typeName string, opts MountOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	fs := &Filesystem{vfs: v, typeName: typeName, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
+	fs := &Filesystem{vfs: v, typeName: typeName, source: opts.Source, impl: impl, dev: unix.Mkdev(0, v.nextDev.Add(1))}
 	_, fs.evictable = impl.(EvictableFilesystem)
 	fs.root = newDentry(fs, root, unix.S_IFDIR)
 	return fs, nil
@@ -123,6 +125,9 @@ func (v *VirtualFilesystem) BindMount(source, target VirtualDentry, flags uint32
 			return nil, unix.ENOTDIR
 		}
 		return nil, unix.ENOTDIR
+	}
+	if source.Mount.Unbindable() {
+		return nil, unix.EINVAL
 	}
 	return v.attach(source.Mount.fs, source.Dentry, target, flags)
 }

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sort"
+	"strings"
 	"sync/atomic"
 )
 
@@ -26,46 +27,62 @@ type MountEntry struct {
 	Point  VirtualDentry
 }
 
-// Mounts returns the namespace's mounts, the root first and each mount before the ones
-// attached below it (children in mount order), as /proc/pid/mounts lists them.
+// Mounts returns the namespace's mounts in the order Linux lists them in /proc/pid/mounts:
+// the order they were attached in (mount IDs are given at attach time; a recursive bind
+// copies parents before children; a moved mount keeps its place), so the root first.
 func (ns *MountNamespace) Mounts() []MountEntry {
 	v := ns.vfs
 	v.mountMu.RLock()
-	byParent := map[*Mount][]*Mount{}
+	out := []MountEntry{{Mount: ns.root, Parent: ns.root, Point: VirtualDentry{ns.root, ns.root.root}}}
 	for k, stack := range v.mounts {
 		if k.parent.ns != ns {
 			continue
 		}
-		byParent[k.parent] = append(byParent[k.parent], stack...)
-	}
-	type attach struct {
-		parent *Mount
-		point  *Dentry
-	}
-	where := map[*Mount]attach{}
-	for _, kids := range byParent {
-		for _, m := range kids {
-			where[m] = attach{m.parent, m.point}
+		for _, m := range stack {
+			out = append(out, MountEntry{Mount: m, Parent: m.parent, Point: VirtualDentry{m.parent, m.point}})
 		}
 	}
 	v.mountMu.RUnlock()
-
-	var out []MountEntry
-	var visit func(m *Mount)
-	visit = func(m *Mount) {
-		kids := byParent[m]
-		sort.Slice(kids, func(i, j int) bool { return kids[i].ID() < kids[j].ID() })
-		for _, c := range kids {
-			a := where[c]
-			out = append(out, MountEntry{Mount: c, Parent: a.parent, Point: VirtualDentry{a.parent, a.point}})
-			visit(c)
-		}
-	}
-	root := ns.root
-	out = append(out, MountEntry{Mount: root, Parent: root, Point: VirtualDentry{root, root.root}})
-	visit(root)
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].Mount.ID() < out[1+j].Mount.ID() })
 	return out
 }
 
 // Namespace returns the mount namespace the mount belongs to.
 func (m *Mount) Namespace() *MountNamespace { return m.ns }
+
+// BackingPather is implemented by filesystems whose root is a subtree of a larger one (the
+// gofer's bind mounts of host directories): BackingPath maps a path from the filesystem's
+// root to the path in that larger one.
+type BackingPather interface {
+	BackingPath(p string) string
+}
+
+// RootPath returns the path of the mount's root inside its filesystem (mountinfo's fourth
+// field): "/" for a mount of a whole filesystem, the bound subtree's path for a bind mount,
+// mapped through BackingPather when the filesystem implements it.
+func (m *Mount) RootPath() string {
+	p := m.rootPath()
+	if bp, ok := m.fs.impl.(BackingPather); ok {
+		return bp.BackingPath(p)
+	}
+	return p
+}
+
+func (m *Mount) rootPath() string {
+	fs := m.fs
+	fs.renameMu.RLock()
+	defer fs.renameMu.RUnlock()
+	var parts []string
+	for d := m.root; d != fs.root && d.parent != nil; d = d.parent {
+		parts = append(parts, d.name)
+	}
+	var sb strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		sb.WriteByte('/')
+		sb.WriteString(parts[i])
+	}
+	if sb.Len() == 0 {
+		return "/"
+	}
+	return sb.String()
+}

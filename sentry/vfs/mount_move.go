@@ -85,8 +85,8 @@ func (v *VirtualFilesystem) BindMountRecursive(source, target VirtualDentry, fla
 	var copyBelow func(kids []*Mount, parent *Mount)
 	copyBelow = func(kids []*Mount, parent *Mount) {
 		for _, c := range kids {
-			if c.point == nil {
-				continue // detached since the snapshot
+			if c.point == nil || c.Unbindable() {
+				continue // detached since the snapshot, or not to be copied
 			}
 			n := &Mount{fs: c.fs, root: c.root, ns: parent.ns}
 			n.flags.Store(c.flags.Load())

@@ -8,5 +8,8 @@ package e2e
 func init() {
 	differentialCases = append(differentialCases,
 		differentialCase{name: "files-misc", prog: "fsmisc"},
+		// /proc/self/oom_score_adj: range, and inheritance by a forked child
+		// (test/c/oomadj.c).
+		differentialCase{name: "oom-score-adj", prog: "oomadj"},
 	)
 }

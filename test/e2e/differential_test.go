@@ -60,6 +60,10 @@ var differentialCases = []differentialCase{
 	{name: "fork-orphan", prog: "orphan"},
 	{name: "fork-threads", prog: "forkthreads"},
 	{name: "pgrp", prog: "pgrp"},
+	// PID namespaces: clone/unshare(CLONE_NEWPID), the namespace's init (test/c/pidns.c).
+	{name: "pid-namespaces", prog: "pidns"},
+	// unshare(2)'s CLONE_FILES, CLONE_FS and thread flags (test/c/unshare.c).
+	{name: "unshare", prog: "unshare"},
 	// Pipes, fifos, poll/select and splice (see test/c/pipe.c, fifo.c, poll.c, splice.c).
 	{name: "pipe", prog: "pipe"},
 	{name: "fifo", prog: "fifo"},

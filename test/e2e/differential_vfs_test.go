@@ -32,6 +32,9 @@ func init() {
 		// File bind mounts, MS_MOVE, MS_BIND|MS_REC, umount2's EBUSY, MNT_DETACH,
 		// MNT_EXPIRE, UMOUNT_NOFOLLOW (test/c/mountmore.c).
 		differentialCase{name: "mount-more", prog: "mountmore"},
+		// Mount propagation (MS_UNBINDABLE), the mqueue filesystem and character device
+		// nodes made by mknod (test/c/mountprop.c).
+		differentialCase{name: "mount-propagation", prog: "mountprop"},
 	)
 }
 

@@ -247,9 +247,10 @@ func rawState(t *testing.T, root, id string) (goferPid, pid int) {
 }
 
 // TestPod: a pod's containers share one sandbox (one `runsc boot`), each with its own root
-// filesystem, process defaults and processes; their exit statuses reach wait, state and
-// the host process the pid file names; deleting one keeps the sandbox; deleting the
-// sandbox leaves nothing behind.
+// filesystem, process defaults, processes and pid namespace (its init is pid 1 there,
+// unless its spec names the sandbox's); their exit statuses reach wait, state and the host
+// process the pid file names; deleting one keeps the sandbox; deleting the sandbox leaves
+// nothing behind.
 func TestPod(t *testing.T) {
 	pod := podMember(t, "", "pod", "pod", "exec sleep 599", true)
 	root := pod.root
@@ -260,7 +261,7 @@ func TestPod(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(a1.bundle, "rootfs", "marker-a1"), []byte("only in a1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a2 := podMember(t, root, "a2", "pod", "sleep 601 & while [ ! -e /go ]; do sleep 0.05; done; exit 7", false)
+	a2 := podMember(t, root, "a2", "pod", "echo $$ > /init-pid; sleep 601 & while [ ! -e /go ]; do sleep 0.05; done; exit 7", false)
 	a2.setProcess("env", []any{"PATH=/bin", "WHO=a2"})
 
 	podPid := filepath.Join(t.TempDir(), "pod.pid")
@@ -331,11 +332,34 @@ func TestPod(t *testing.T) {
 	if !strings.Contains(p0, "sleep 599") || strings.Contains(p0, "sleep 600") || strings.Contains(p0, "sleep 601") {
 		t.Fatalf("ps pod:\n%s", p0)
 	}
-	if pids := pod.sandboxPids("a1"); len(pids) != 1 || pids[0] == 1 {
-		t.Fatalf("ps a1: %v, want one process (not pid 1)", pids)
+	// Each app container's init is pid 1 of its own pid namespace: ps lists its pids
+	// there, its processes see no other container's, the sandbox's container sees all.
+	if pids := pod.sandboxPids("a1"); len(pids) != 1 || pids[0] != 1 {
+		t.Fatalf("ps a1: %v, want its init alone, pid 1", pids)
+	}
+	// ps --format json of a joined container: host pids, the pod's sandbox first, then
+	// its own gofer and its init's stub (named sleep).
+	var hostPids []int
+	if r := pod.must("ps", "--format", "json", "a1"); json.Unmarshal([]byte(r.stdout), &hostPids) != nil || len(hostPids) != 3 || hostPids[0] != pod.state("pod").Pid {
+		t.Fatalf("ps --format json a1: %q, want [pod's sandbox %d, gofer, stub]", r.stdout, pod.state("pod").Pid)
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", hostPids[2])); string(b) != "sleep\n" {
+		t.Fatalf("ps --format json a1: host process %d is %q, want a1's init's stub, sleep", hostPids[2], b)
+	}
+	if r := a2.must("exec", "a2", "cat", "/init-pid"); r.stdout != "1\n" {
+		t.Fatalf("a2's init saw its pid as %q, want 1", r.stdout)
+	}
+	if r := a1.must("exec", "a1", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo; echo $PPID"); r.stdout != "sleep 600 \n0\n" {
+		t.Fatalf("a1's pid 1 and an exec'd process's parent: %q", r.stdout)
+	}
+	if r := a1.must("exec", "a1", "busybox", "ps"); !strings.Contains(r.stdout, "sleep 600") || strings.Contains(r.stdout, "sleep 599") || strings.Contains(r.stdout, "sleep 601") {
+		t.Fatalf("ps in a1 sees other containers' processes:\n%s", r.stdout)
+	}
+	if r := pod.must("exec", "pod", "busybox", "ps"); !strings.Contains(r.stdout, "sleep 600") || !strings.Contains(r.stdout, "sleep 601") {
+		t.Fatalf("ps in the sandbox's container (the parent pid namespace):\n%s", r.stdout)
 	}
 
-	// a2's init exits 7: its background process is killed with it (as a pid namespace's
+	// a2's init exits 7: its background process is killed with it (a pid namespace's
 	// init's exit kills the namespace), and 7 reaches wait, state and the pid file's
 	// process (reaped by the subreaper, as containerd's shim does).
 	a2.must("exec", "a2", "sh", "-c", ": > /go")
@@ -350,10 +374,10 @@ func TestPod(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		r := a1.must("exec", "a1", "busybox", "ps")
+		r := pod.must("exec", "pod", "busybox", "ps")
 		if !strings.Contains(r.stdout, "sleep 601") {
 			if !strings.Contains(r.stdout, "sleep 600") || !strings.Contains(r.stdout, "sleep 599") {
-				t.Fatalf("ps in a1 (the pod's one pid space):\n%s", r.stdout)
+				t.Fatalf("ps in the sandbox's container:\n%s", r.stdout)
 			}
 			break
 		}
@@ -364,12 +388,18 @@ func TestPod(t *testing.T) {
 	}
 	a2.fails("cannot exec in container a2: container is stopped", "exec", "a2", "true")
 
-	// a1's init is killed by SIGTERM (not pid 1: no init protection).
+	// a1's init is pid 1 of its namespace: as with runc, a signal it has no handler for
+	// is ignored (SIGTERM to `sleep`), SIGKILL from outside ends it.
 	a1.must("kill", "a1", "TERM")
-	if w := a1.runsc("wait", "a1"); w.code != 143 {
-		t.Fatalf("wait a1: %+v, want 143", w)
+	time.Sleep(200 * time.Millisecond)
+	if s := a1.state("a1"); s.Status != "running" {
+		t.Fatalf("a1 after SIGTERM to its init (pid 1, no handler): %+v", s)
 	}
-	if s := a1.state("a1"); s.Status != "stopped" || s.ExitCode == nil || *s.ExitCode != 143 {
+	a1.must("kill", "a1", "KILL")
+	if w := a1.runsc("wait", "a1"); w.code != 137 {
+		t.Fatalf("wait a1: %+v, want 137", w)
+	}
+	if s := a1.state("a1"); s.Status != "stopped" || s.ExitCode == nil || *s.ExitCode != 137 {
 		t.Fatalf("state a1: %+v", s)
 	}
 
@@ -404,11 +434,22 @@ func TestPod(t *testing.T) {
 	}
 	pod.must("exec", "pod", "busybox", "true")
 
-	// A container created after those, then the sandbox deleted under it.
+	// A container created after those, sharing the sandbox's pid namespace (Kubernetes'
+	// shareProcessNamespace: the spec names it by path), then the sandbox deleted under it.
 	a3 := podMember(t, root, "a3", "pod", "exec sleep 602", true)
+	a3.editSpec(func(m map[string]any) {
+		nss := m["linux"].(map[string]any)["namespaces"].([]any)
+		nss[0] = map[string]any{"type": "pid", "path": "/proc/" + strconv.Itoa(os.Getpid()) + "/ns/pid"}
+	})
 	a3.must("create", "--bundle", a3.bundle, "a3")
 	a3.must("start", "a3")
 	a3.must("exec", "a3", "busybox", "true")
+	if pids := pod.sandboxPids("a3"); len(pids) != 1 || pids[0] == 1 {
+		t.Fatalf("ps a3: %v, want its init alone, not pid 1", pids)
+	}
+	if r := a3.must("exec", "a3", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"); r.stdout != "sleep 599 " {
+		t.Fatalf("pid 1 seen from a3 (sharing the sandbox's namespace): %q", r.stdout)
+	}
 	g3, w3 := rawState(t, root, "a3")
 	g0, _ := rawState(t, root, "pod")
 	pod.must("delete", "--force", "pod")

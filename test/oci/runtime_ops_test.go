@@ -324,7 +324,7 @@ func TestCgroup(t *testing.T) {
 	parent := "/stockade-test-" + strconv.Itoa(os.Getpid())
 	path := parent + "/cg"
 	t.Cleanup(func() {
-		for _, c := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids", ""} {
+		for _, c := range []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "devices", ""} {
 			os.Remove(filepath.Join("/sys/fs/cgroup", c, parent))
 		}
 	})
@@ -332,9 +332,16 @@ func TestCgroup(t *testing.T) {
 		l := m["linux"].(map[string]any)
 		l["cgroupsPath"] = path
 		l["resources"] = map[string]any{
-			"memory": map[string]any{"limit": 256 << 20},
+			"memory": map[string]any{"limit": 256 << 20, "swappiness": 10, "disableOOMKiller": true},
 			"cpu":    map[string]any{"shares": 512, "quota": 50000, "period": 100000},
 			"pids":   map[string]any{"limit": 200},
+			// As runc writes them, in order: everything denied, then two devices allowed,
+			// then (runc's too) the devices every container may use.
+			"devices": []any{
+				map[string]any{"allow": false, "access": "rwm"},
+				map[string]any{"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+				map[string]any{"allow": true, "type": "c", "major": 4, "minor": 1, "access": "rw"},
+			},
 		}
 	})
 	mounts0, _ := os.ReadFile("/proc/self/mountinfo")
@@ -354,6 +361,16 @@ func TestCgroup(t *testing.T) {
 		}
 		if got := cgroupFile(t, "cpu", path, "cpu.shares", ""); got != "512" {
 			t.Fatalf("cpu shares %s", got)
+		}
+		if got := cgroupFile(t, "memory", path, "memory.swappiness", ""); got != "10" {
+			t.Fatalf("memory swappiness %s", got)
+		}
+		if got := cgroupFile(t, "memory", path, "memory.oom_control", ""); !strings.Contains(got, "oom_kill_disable 1") {
+			t.Fatalf("memory.oom_control %q", got)
+		}
+		if got := cgroupFile(t, "devices", path, "devices.list", ""); !strings.HasPrefix(got, "c 1:3 rwm\nc 4:1 rw\nc *:* m\nb *:* m\n") ||
+			!strings.Contains(got, "\nc 136:* rwm\n") || strings.Contains(got, "a *:*") {
+			t.Fatalf("devices.list %q", got)
 		}
 	}
 	procs := cgroupFile(t, "memory", path, "cgroup.procs", "cgroup.procs")
@@ -523,6 +540,17 @@ func TestNetNSJoin(t *testing.T) {
 		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "network", "path": "/etc/hostname"}}
 	})
 	e.fails("/etc/hostname is not a network namespace", "create", "bad")
+	// Every namespace path is checked against its type, as runc's setns does (a path of
+	// another type is an error; the OCI validation suite checks it for each type).
+	e.editSpec(func(m map[string]any) {
+		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "ipc", "path": "/proc/self/ns/mnt"}}
+	})
+	e.fails("/proc/self/ns/mnt is not a ipc namespace", "create", "bad")
+	e.editSpec(func(m map[string]any) {
+		m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "uts"}, map[string]any{"type": "cgroup", "path": "/proc/self/ns/cgroup"}}
+	})
+	e.must("create", "good")
+	e.must("delete", "--force", "good")
 }
 
 // TestPsErrors: ps's bad input.
@@ -662,5 +690,88 @@ func TestNoNewPrivs(t *testing.T) {
 			t.Fatalf("noNewPrivileges %v: exec --no-new-privs has %q", cfg, r.stdout)
 		}
 		e.must("delete", "--force", id)
+	}
+}
+
+// TestCgroupNamespace: a cgroup namespace without a path in linux.namespaces gives the
+// sandbox a new one (as runc gives the container); without it, the sandbox stays in the
+// caller's.
+func TestCgroupNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("namespaces need root")
+	}
+	e := newBusyboxEnv(t, "sleep 60")
+	mine, err := os.Readlink("/proc/self/ns/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxNS := func(id string) string {
+		t.Helper()
+		e.must("run", "--detach", id)
+		defer e.must("delete", "--force", id)
+		ns, err := os.Readlink("/proc/" + strconv.Itoa(e.state(id).Pid) + "/ns/cgroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns
+	}
+	// runsc spec's default has one.
+	if got := sandboxNS("new"); got == mine {
+		t.Fatalf("with a cgroup namespace in the spec: sandbox still in the caller's %s", got)
+	}
+	e.editSpec(func(m map[string]any) {
+		l := m["linux"].(map[string]any)
+		var kept []any
+		for _, ns := range l["namespaces"].([]any) {
+			if ns.(map[string]any)["type"] != "cgroup" {
+				kept = append(kept, ns)
+			}
+		}
+		l["namespaces"] = kept
+	})
+	if got := sandboxNS("same"); got != mine {
+		t.Fatalf("without a cgroup namespace in the spec: sandbox's %s, want the caller's %s", got, mine)
+	}
+}
+
+// TestIPCUTSNamespaceJoin: ipc and uts namespace paths in linux.namespaces are joined by
+// the sandbox process, as runc joins them for the container.
+func TestIPCUTSNamespaceJoin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	holder := exec.Command("unshare", "--ipc", "--uts", "sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal("unshare:", err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	dir := "/proc/" + strconv.Itoa(holder.Process.Pid) + "/ns/"
+	want := map[string]string{}
+	for i := 0; i < 100; i++ {
+		for _, ns := range []string{"ipc", "uts"} {
+			want[ns], _ = os.Readlink(dir + ns)
+		}
+		self, _ := os.Readlink("/proc/self/ns/ipc")
+		if want["ipc"] != "" && want["ipc"] != self {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e := newBusyboxEnv(t, "sleep 60")
+	e.editSpec(func(m map[string]any) {
+		// A hostname with a joined uts namespace, as runc allows: the container's is the
+		// sentry's, and the joined namespace's stays as it was.
+		m["hostname"] = "joined"
+		l := m["linux"].(map[string]any)
+		l["namespaces"] = []any{map[string]any{"type": "pid"}, map[string]any{"type": "mount"},
+			map[string]any{"type": "ipc", "path": dir + "ipc"}, map[string]any{"type": "uts", "path": dir + "uts"}}
+	})
+	e.must("create", "j")
+	defer e.must("delete", "--force", "j")
+	for _, ns := range []string{"ipc", "uts"} {
+		got, _ := os.Readlink("/proc/" + strconv.Itoa(e.state("j").Pid) + "/ns/" + ns)
+		if got != want[ns] {
+			t.Errorf("sandbox's %s namespace %s, want %s", ns, got, want[ns])
+		}
 	}
 }

@@ -9,7 +9,8 @@
 # from the host's static busybox. Each program has a timeout; containers it leaves behind
 # are force-deleted before the next one runs.
 #
-# The run fails only when runsc's ok count drops below the floor recorded in
+# After the counts it lists every test runsc fails, by program and name, marked with
+# whether runc fails it too. The run fails only when runsc's ok count drops below the floor recorded in
 # test/validation/floor (a ratchet: raise it when runsc passes more).
 #
 # Environment: RUNSC (default bin/runsc), VALIDATION_RUNSC_FLAGS (global flags for runsc,
@@ -128,9 +129,44 @@ run_suite runsc "$work/runsc-wrapper"
 runsc_ok=$ok
 runsc_notok=$notok
 
+have_runc=false
 if [[ "$RUNC" != none && -x "$RUNC" ]]; then
+	have_runc=true
 	echo "validation: running the same programs against runc ($RUNC) for comparison"
 	run_suite runc "$RUNC"
+fi
+
+# test_names SUITE PROG RESULT: the names of PROG's tests under SUITE with RESULT ("ok" or
+# "not ok"), one a line.
+test_names() {
+	[[ -f "$logs/$1/$2.tap" ]] || return 0
+	sed -n "s/^$3 [0-9]* - \{0,1\}//p" "$logs/$1/$2.tap" | sort -u
+}
+notok_names() { test_names "$1" "$2" "not ok"; }
+
+# Every runsc failure by name, marked with runc's result for the same program and name
+# ("runc fails too", "runc passes", or "runc has no result" when runc's run of the program
+# never got that far), so that a CI log says what is left to fix.
+echo "validation: runsc's not ok tests:"
+for prog in "${programs[@]}"; do
+	while IFS= read -r name; do
+		mark=""
+		if $have_runc; then
+			if notok_names runc "$prog" | grep -qxF -- "$name"; then
+				mark=" [runc fails too]"
+			elif test_names runc "$prog" ok | grep -qxF -- "$name"; then
+				mark=" [runc passes]"
+			else
+				mark=" [runc has no result]"
+			fi
+		fi
+		n=$(sed -n 's/^not ok [0-9]* - \{0,1\}//p' "$logs/runsc/$prog.tap" | grep -cxF -- "$name" || true)
+		[[ "$n" -gt 1 ]] && mark=" (x$n)$mark"
+		echo "  not ok: $prog: ${name:-(unnamed)}$mark"
+	done < <(notok_names runsc "$prog")
+done
+
+if $have_runc; then
 	echo "validation: summary: runsc $runsc_ok ok / $runsc_notok not ok; runc $ok ok / $notok not ok"
 else
 	echo "validation: summary: runsc $runsc_ok ok / $runsc_notok not ok (runc not installed)"
