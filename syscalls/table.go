@@ -22,6 +22,8 @@ const (
 	noteCPUTimers = "CPU-time timers are sampled every 5 ms"
 	noteSignalfd  = "poll/epoll readiness is that of the creating thread"
 	noteSignals   = "with job control (group stop, SIGCONT, orphaned process groups); the sandbox's init gets only signals it handles, SIGKILL/SIGSTOP only from outside (pid_namespaces(7))"
+	noteNice      = "Linux's permission rules (CAP_SYS_NICE, RLIMIT_NICE); the value is kept, inherited and reported (getpriority, /proc/<pid>/stat), but tasks are goroutines that Go schedules: it weighs nothing"
+	noteSched     = "every task is SCHED_OTHER (static priority 0): sched_setscheduler and sched_setparam are not implemented"
 	noteInotify   = "events from the sandbox's own file operations (changes made on the host to gofer files are not seen); no per-user instance or watch limits; fdinfo lines without file handles"
 )
 
@@ -254,4 +256,12 @@ var Table = map[uintptr]kernel.Syscall{
 	unix.SYS_INOTIFY_INIT1:     partial(InotifyInit1, noteInotify),
 	unix.SYS_INOTIFY_ADD_WATCH: partial(InotifyAddWatch, noteInotify),
 	unix.SYS_INOTIFY_RM_WATCH:  full(InotifyRmWatch),
+
+	// Scheduling attributes (sys_sched.go).
+	unix.SYS_GETPRIORITY:            full(Getpriority),
+	unix.SYS_SETPRIORITY:            partial(Setpriority, noteNice),
+	unix.SYS_SCHED_GETSCHEDULER:     partial(SchedGetscheduler, noteSched),
+	unix.SYS_SCHED_GETPARAM:         partial(SchedGetparam, noteSched),
+	unix.SYS_SCHED_GET_PRIORITY_MAX: full(SchedGetPriorityMax),
+	unix.SYS_SCHED_GET_PRIORITY_MIN: full(SchedGetPriorityMin),
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/sentry/kernel"
+	"github.com/stockade-sandbox/stockade/sentry/vfs"
 	"github.com/stockade-sandbox/stockade/sentry/waiter"
 )
 
@@ -22,6 +23,8 @@ type File struct {
 	mu sync.Mutex
 	// pollers holds the stop channel of each registered entry's host poller. Guarded by mu.
 	pollers map[*waiter.Entry]chan struct{}
+	// released is set once Release has closed fd. Guarded by mu.
+	released bool
 }
 
 var _ kernel.File = (*File)(nil)
@@ -173,9 +176,81 @@ func (f *File) pollHost(e *waiter.Entry, stop chan struct{}) {
 	}
 }
 
+// Reopen opens the descriptor again, for /proc/<pid>/fd/N (`echo >/dev/stderr` when
+// stderr is the host's): a new File on a duplicate of the host descriptor. The two share
+// the host's open file description (offset, status flags), where Linux would open the
+// inode anew: the sandbox cannot open host files by path. EBADF once f is released.
+func (f *File) Reopen(flags uint32) (vfs.FileDescriptionImpl, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.released {
+		return nil, unix.EBADF
+	}
+	nfd, err := unix.FcntlInt(uintptr(f.fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	nf, err := New(nfd)
+	if err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	return &reopened{f: nf}, nil
+}
+
+// Truncate truncates the host file (open(2)'s O_TRUNC through /proc/<pid>/fd/N).
+func (f *File) Truncate(size int64) error { return unix.Ftruncate(f.fd, size) }
+
+// reopened is a host descriptor opened again through /proc/<pid>/fd/N: the VFS's view of
+// a File. Offsets are the host's.
+type reopened struct {
+	vfs.DefaultImpl
+	f *File
+}
+
+var (
+	_ vfs.FileDescriptionImpl = (*reopened)(nil)
+	_ vfs.Waitable            = (*reopened)(nil)
+)
+
+// Read implements vfs.FileDescriptionImpl.
+func (r *reopened) Read(t *kernel.Task, dst []byte, _ int64) (int, error) { return r.f.Read(t, dst) }
+
+// Write implements vfs.FileDescriptionImpl.
+func (r *reopened) Write(t *kernel.Task, src []byte, off int64, _ bool) (int, int64, error) {
+	n, err := r.f.Write(t, src)
+	return n, off + int64(n), err
+}
+
+// Seek implements vfs.FileDescriptionImpl.
+func (r *reopened) Seek(t *kernel.Task, _, off int64, whence int) (int64, error) {
+	return r.f.Seek(t, off, whence)
+}
+
+// Ioctl implements vfs.FileDescriptionImpl.
+func (r *reopened) Ioctl(t *kernel.Task, cmd, arg uintptr) (uintptr, error) {
+	return r.f.Ioctl(t, cmd, arg)
+}
+
+// Sync implements vfs.FileDescriptionImpl.
+func (r *reopened) Sync() error { return unix.Fsync(r.f.fd) }
+
+// Readiness implements vfs.Waitable.
+func (r *reopened) Readiness(mask waiter.EventMask) waiter.EventMask { return r.f.Readiness(mask) }
+
+// EventRegister implements vfs.Waitable.
+func (r *reopened) EventRegister(e *waiter.Entry) { r.f.EventRegister(e) }
+
+// EventUnregister implements vfs.Waitable.
+func (r *reopened) EventUnregister(e *waiter.Entry) { r.f.EventUnregister(e) }
+
+// Release implements vfs.FileDescriptionImpl.
+func (r *reopened) Release() { r.f.Release() }
+
 // Release implements kernel.File.
 func (f *File) Release() {
 	f.mu.Lock()
+	f.released = true
 	for e, stop := range f.pollers {
 		close(stop)
 		delete(f.pollers, e)

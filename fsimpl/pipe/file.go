@@ -36,6 +36,11 @@ func New(uid, gid uint32, flags uint32) (r, w *File) {
 // Pipe returns the pipe the file is an end of.
 func (f *File) Pipe() *Pipe { return f.p }
 
+// Reopen opens the pipe again, as a fifo (fifo(7)), which is what opening
+// /proc/<pid>/fd/N of a pipe does in Linux: bash's process substitution (<(cmd) names
+// /dev/fd/63) and `echo >/dev/stdout` rely on it.
+func (f *File) Reopen(flags uint32) (vfs.FileDescriptionImpl, error) { return f.p.open2(flags, true) }
+
 // Read implements kernel.File.
 func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 	if !f.read {
@@ -76,7 +81,11 @@ func NewFifo() *Pipe { return newPipe() }
 
 // Open opens the fifo p with open flags: the returned implementation must be finished with
 // vfs.WaitOpen. A non-blocking write-only open without readers fails with ENXIO.
-func (p *Pipe) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
+func (p *Pipe) Open(flags uint32) (vfs.FileDescriptionImpl, error) { return p.open2(flags, false) }
+
+// open2 is Open; for an anonymous pipe (anon), as Linux's fifo_open for pipefs, an open
+// never waits for a peer and never fails for the lack of one.
+func (p *Pipe) open2(flags uint32, anon bool) (vfs.FileDescriptionImpl, error) {
 	nonblock := flags&unix.O_NONBLOCK != 0
 	fi := &fifoImpl{end: end{p: p}}
 	switch flags & unix.O_ACCMODE {
@@ -90,6 +99,7 @@ func (p *Pipe) Open(flags uint32) (vfs.FileDescriptionImpl, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
+	case anon:
 	case fi.write && !fi.read && p.readers == 0:
 		if nonblock {
 			return nil, unix.ENXIO

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -83,10 +84,78 @@ func (x target) fdDir(info bool) *dir {
 			a.mode = unix.S_IFREG | 0444
 			return &file{attrs: a, gen: func(r *kernel.Task) ([]byte, error) { return x.fdInfo(r, fd) }}, nil
 		}
-		return &symlink{attrs: a, target: func(r *kernel.Task) (string, error) { return x.fdTarget(r, fd) }}, nil
+		return &fdLink{symlink: symlink{attrs: a, target: func(r *kernel.Task) (string, error) { return x.fdTarget(r, fd) }}, x: x, fd: fd}, nil
 	}
 	return d
 }
+
+// Reopener is implemented by files that are not in the VFS tree but that opening
+// /proc/<pid>/fd/N opens again (pipes: as a fifo; host descriptors).
+type Reopener interface {
+	Reopen(flags uint32) (vfs.FileDescriptionImpl, error)
+}
+
+// fdLink is /proc/<pid>/fd/N: a magic link to the open file (vfs.MagicLinkInode). Its
+// target is the file's location for a file in the VFS tree; for a Reopener, an inode with
+// the file's attributes whose open reopens it. Other files (anonymous inodes) are followed
+// as their name, which leads nowhere (Linux: ENXIO on open).
+type fdLink struct {
+	symlink
+	x  target
+	fd int32
+}
+
+var _ vfs.MagicLinkInode = (*fdLink)(nil)
+
+// MagicLink implements vfs.MagicLinkInode.
+func (l *fdLink) MagicLink(t *kernel.Task) (vfs.VirtualDentry, vfs.Inode, bool, error) {
+	if !l.isValid() {
+		return vfs.VirtualDentry{}, nil, false, unix.ENOENT
+	}
+	f, err := l.x.file(l.fd)
+	if err != nil {
+		return vfs.VirtualDentry{}, nil, false, err
+	}
+	defer f.DecRef()
+	switch file := f.File.(type) {
+	case *vfs.FileDescription:
+		return file.VirtualDentry(), nil, true, nil
+	case Reopener:
+		st, err := f.Stat(t)
+		if err != nil {
+			return vfs.VirtualDentry{}, nil, false, err
+		}
+		return vfs.VirtualDentry{}, &reopenInode{st: st, r: file}, true, nil
+	}
+	return vfs.VirtualDentry{}, nil, false, nil
+}
+
+// reopenInode is an open file outside the VFS tree as /proc/<pid>/fd/N reaches it: the
+// file's attributes when the link was followed, and an open that reopens it.
+type reopenInode struct {
+	st unix.Stat_t
+	r  Reopener
+}
+
+// Stat implements vfs.Inode.
+func (i *reopenInode) Stat() (vfs.Stat, error) {
+	st := i.st
+	return vfs.Stat{Mode: st.Mode, Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid, Size: uint64(st.Size),
+		Blocks: uint64(st.Blocks), Ino: st.Ino, Blksize: uint32(st.Blksize), Rdev: st.Rdev,
+		Atime: time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}, nil
+}
+
+// SetStat implements vfs.Inode: only the truncation of open(2)'s O_TRUNC, for files that
+// can (host files); other attribute changes are not the link's to make.
+func (i *reopenInode) SetStat(s *vfs.SetStat) error {
+	if tr, ok := i.r.(interface{ Truncate(int64) error }); ok && s.Mask == vfs.SetSize {
+		return tr.Truncate(int64(s.Size))
+	}
+	return unix.EPERM
+}
+
+// Open implements vfs.Inode.
+func (i *reopenInode) Open(flags uint32) (vfs.FileDescriptionImpl, error) { return i.r.Reopen(flags) }
 
 // file returns the open file fd of the target with a reference, or ENOENT.
 func (x target) file(fd int32) (*kernel.FileRef, error) {

@@ -96,6 +96,7 @@ func (fs *Filesystem) globalNodes() []node {
 		reg("uptime", fs.uptime),
 		reg("loadavg", fs.loadavg),
 		reg("stat", fs.stat),
+		reg("vmstat", fs.vmstat),
 		reg("filesystems", func(*kernel.Task) ([]byte, error) {
 			var sb strings.Builder
 			for _, n := range vfs.FilesystemTypes() {
@@ -170,12 +171,10 @@ func uuid() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// meminfo reports the host's memory as the total and the sandbox's memory file as what
-// is used: MemFree is the total less the sandbox's allocations (the sandbox cannot see
-// the host's other users).
-func (fs *Filesystem) meminfo(*kernel.Task) ([]byte, error) {
+// memory returns the sandbox's total memory (the host's, or the container's limit if
+// lower), what its memory file has allocated, and the difference.
+func (fs *Filesystem) memory() (total, used, free uint64) {
 	var si unix.Sysinfo_t
-	total := uint64(0)
 	if unix.Sysinfo(&si) == nil {
 		total = uint64(si.Totalram) * uint64(si.Unit)
 	}
@@ -183,14 +182,62 @@ func (fs *Filesystem) meminfo(*kernel.Task) ([]byte, error) {
 	if l := fs.k.MemoryLimit(); l != 0 && (total == 0 || l < total) {
 		total = l
 	}
-	var used uint64
 	if fs.k.MemFile != nil {
 		used = fs.k.MemFile.Allocated()
 	}
-	free := uint64(0)
 	if total > used {
 		free = total - used
 	}
+	return total, used, free
+}
+
+// vmstat is /proc/vmstat in pages and events, from the same figures as meminfo: the
+// sandbox has no swap, page cache or block I/O, so those counters are 0. procps' vmstat
+// (libproc2) refuses to run without this file.
+func (fs *Filesystem) vmstat(*kernel.Task) ([]byte, error) {
+	_, used, free := fs.memory()
+	const page = 4096
+	var sb strings.Builder
+	for _, f := range []struct {
+		name string
+		v    uint64
+	}{
+		{"nr_free_pages", free / page},
+		{"nr_zone_inactive_anon", 0},
+		{"nr_zone_active_anon", used / page},
+		{"nr_zone_inactive_file", 0},
+		{"nr_zone_active_file", 0},
+		{"nr_zone_unevictable", 0},
+		{"nr_mlock", 0},
+		{"nr_inactive_anon", 0},
+		{"nr_active_anon", used / page},
+		{"nr_inactive_file", 0},
+		{"nr_active_file", 0},
+		{"nr_unevictable", 0},
+		{"nr_anon_pages", used / page},
+		{"nr_mapped", 0},
+		{"nr_file_pages", 0},
+		{"nr_dirty", 0},
+		{"nr_writeback", 0},
+		{"nr_shmem", 0},
+		{"pgpgin", 0},
+		{"pgpgout", 0},
+		{"pswpin", 0},
+		{"pswpout", 0},
+		{"pgfault", 0},
+		{"pgmajfault", 0},
+		{"oom_kill", 0},
+	} {
+		fmt.Fprintf(&sb, "%s %d\n", f.name, f.v)
+	}
+	return []byte(sb.String()), nil
+}
+
+// meminfo reports the host's memory as the total and the sandbox's memory file as what
+// is used: MemFree is the total less the sandbox's allocations (the sandbox cannot see
+// the host's other users).
+func (fs *Filesystem) meminfo(*kernel.Task) ([]byte, error) {
+	total, used, free := fs.memory()
 	var sb strings.Builder
 	kb := func(name string, v uint64) { fmt.Fprintf(&sb, "%-16s%8d kB\n", name+":", v>>10) }
 	kb("MemTotal", total)

@@ -246,7 +246,11 @@ func (x target) stat(r *kernel.Task) ([]byte, error) {
 	fmt.Fprintf(&sb, "%d (%s) %c %d %d %d %d %d %d ", x.pid(), x.name(), state, ppid, pgid, sid, ttyNr, tpgid, 0x400040)
 	fmt.Fprintf(&sb, "0 0 0 0 %d %d %d %d ", ticks(self.User.Nanoseconds()), ticks(self.Sys.Nanoseconds()),
 		ticks(children.User.Nanoseconds()), ticks(children.Sys.Nanoseconds()))
-	fmt.Fprintf(&sb, "20 0 %d 0 %d %d %d %d ", nthreads, start, vsize, rss/4096, rsslim)
+	var nice int32
+	if t := x.task(); t != nil {
+		nice = t.Nice()
+	}
+	fmt.Fprintf(&sb, "%d %d %d 0 %d %d %d %d ", 20+nice, nice, nthreads, start, vsize, rss/4096, rsslim)
 	// startcode endcode startstack kstkesp kstkeip
 	sb.WriteString("0 0 0 0 0 ")
 	fmt.Fprintf(&sb, "%d %d %d %d ", sigPending, sigBlocked, ignored, caught)

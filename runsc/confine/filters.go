@@ -154,6 +154,9 @@ func SandboxRules(o SandboxOptions) []Rule {
 		Allow(unix.SYS_GETDENTS64),
 		Allow(unix.SYS_FSYNC),
 		Allow(unix.SYS_FDATASYNC),
+		// The readiness of host descriptors (fsimpl/host: the container's stdio) is the
+		// host's answer to a poll (unix.Poll is ppoll).
+		Allow(unix.SYS_PPOLL),
 		AllowIf(unix.SYS_IOCTL, anyOf32(1, unix.TCGETS, unix.TCSETS, unix.TCSETSW, unix.TCSETSF,
 			unix.TIOCGWINSZ, unix.TIOCSWINSZ, unix.TIOCGPGRP, unix.TIOCSPGRP, 0x541b, 0x5421, 0x5451, 0x5450, // FIONREAD, FIONBIO, FIOCLEX, FIONCLEX
 		)...),

@@ -78,6 +78,11 @@ type tgProc struct {
 	pgrp *ProcessGroup
 	// zombie is set when the process has exited and waits to be reaped.
 	zombie bool
+	// waitable is set once the parent has been sent the zombie's exit signal (childExited):
+	// only then may wait reap it, so that a parent never reaps a child whose SIGCHLD is
+	// still to come (Linux queues the signal and makes the zombie visible under one lock;
+	// here the signal is sent without Kernel.mu, so visibility waits for it).
+	waitable bool
 	// execed is set once the process has called execve (setpgid on it fails then).
 	execed bool
 	// subreaper is PR_SET_CHILD_SUBREAPER.
@@ -127,6 +132,8 @@ type taskProc struct {
 	// blocked is set while the task sleeps in BlockOn: for /proc's starttime and state.
 	started atomic.Int64
 	blocked atomic.Bool
+	// nice is the task's nice value (task_sched.go), inherited by the tasks it creates.
+	nice atomic.Int32
 }
 
 // CPUTime is user and system CPU time.
@@ -347,12 +354,26 @@ func (k *Kernel) childExited(tg *ThreadGroup) {
 	tg.mu.Unlock()
 	if autoReap {
 		k.reapLocked(tg)
+		p.notifyChildWaitLocked()
+		k.mu.Unlock()
+		if send {
+			p.sendChildSignal(sig, tg, code, status)
+		}
+		return
 	}
-	p.notifyChildWaitLocked()
 	k.mu.Unlock()
+	// The signal first, then the zombie becomes waitable and the waiters wake: a parent
+	// that blocks SIGCHLD right after reaping must not find this child's signal pending
+	// (it would hide the next child's).
 	if send {
 		p.sendChildSignal(sig, tg, code, status)
 	}
+	k.mu.Lock()
+	if tg.proc.zombie {
+		tg.proc.waitable = true
+	}
+	p.notifyChildWaitLocked()
+	k.mu.Unlock()
 }
 
 // reaperForLocked returns the process that adopts tg's children: the nearest living

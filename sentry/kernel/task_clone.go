@@ -142,6 +142,7 @@ func (t *Task) newChild(tg *ThreadGroup, m *mm.MemoryManager, opts CloneOptions)
 		wake: make(chan struct{}, 1),
 	}
 	nt.proc.noNewPrivs.Store(t.proc.noNewPrivs.Load())
+	nt.proc.nice.Store(t.proc.nice.Load())
 	nt.regs.SetReturn(0)
 	if opts.Stack != 0 {
 		nt.regs.SetStack(opts.Stack)

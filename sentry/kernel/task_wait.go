@@ -112,7 +112,7 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 		matched = true
 		r := &WaitResult{PID: c.ids.in(tg.ids.ns), UID: c.Creds().RealUID}
 		switch {
-		case c.proc.zombie:
+		case c.proc.zombie && c.proc.waitable:
 			if !o.Exited {
 				continue
 			}

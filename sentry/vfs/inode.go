@@ -116,6 +116,17 @@ type TaskSymlinkInode interface {
 	ReadlinkTask(t *kernel.Task) (string, error)
 }
 
+// MagicLinkInode is a symlink that a path walk jumps through instead of reading
+// (/proc/<pid>/fd/N: a "magic link", openat2(2)'s RESOLVE_NO_MAGICLINKS): following it
+// reaches the open file itself, even one with no name or whose path has changed.
+type MagicLinkInode interface {
+	SymlinkInode
+	// MagicLink returns where following the link leads for t: a file in the VFS tree (vd),
+	// or an inode with no name (anon, e.g. a pipe), which the walk ends on as a detached
+	// dentry of the link's filesystem. ok false: the link is followed as a plain symlink.
+	MagicLink(t *kernel.Task) (vd VirtualDentry, anon Inode, ok bool, err error)
+}
+
 // ReadlinkTask is readlink(2) of d by t (nil: no task): EINVAL if d is not a symlink.
 func ReadlinkTask(t *kernel.Task, d *Dentry) (string, error) { return readlinkFor(t, d) }
 

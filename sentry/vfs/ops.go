@@ -80,6 +80,12 @@ func (v *VirtualFilesystem) OpenAt(c *Creds, pop *PathOperation, flags, mode uin
 			return nil, unix.ELOOP
 		}
 		r.symlinks++
+		if mvd, ok, err := r.magicLink(vd); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return v.open(c, mvd, flags, false)
+		}
 		target, err := readlinkFor(r.task, vd.Dentry)
 		if err != nil {
 			return nil, err

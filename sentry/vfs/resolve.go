@@ -163,6 +163,12 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 		return unix.ELOOP
 	}
 	r.symlinks++
+	if vd, ok, err := r.magicLink(link); err != nil || ok {
+		if ok {
+			r.cur = vd
+		}
+		return err
+	}
 	target, err := readlinkFor(r.task, link.Dentry)
 	if err != nil {
 		return err
@@ -184,6 +190,35 @@ func (r *resolver) followSymlink(link VirtualDentry) error {
 		return unix.ENOTDIR
 	}
 	return nil
+}
+
+// magicLink returns where the magic link at link leads (see MagicLinkInode); ok false if
+// link is not one, or the walk has no task to follow it for.
+func (r *resolver) magicLink(link VirtualDentry) (vd VirtualDentry, ok bool, err error) {
+	ml, isMagic := link.Dentry.inode.(MagicLinkInode)
+	if !isMagic || r.task == nil {
+		return VirtualDentry{}, false, nil
+	}
+	if r.flags&ResolveNoMagiclinks != 0 {
+		return VirtualDentry{}, false, unix.ELOOP
+	}
+	vd, anon, ok, err := ml.MagicLink(r.task)
+	if err != nil || !ok {
+		return VirtualDentry{}, false, err
+	}
+	if anon != nil {
+		st, err := anon.Stat()
+		if err != nil {
+			return VirtualDentry{}, false, err
+		}
+		vd = VirtualDentry{link.Mount, newDentry(link.Dentry.fs, anon, st.Mode&unix.S_IFMT)}
+	}
+	// As Linux's nd_jump_link: no jump across mounts under RESOLVE_NO_XDEV, none at all in
+	// a scoped walk (RESOLVE_BENEATH, RESOLVE_IN_ROOT).
+	if r.flags&ResolveNoXdev != 0 && vd.Mount != link.Mount || r.flags&(ResolveBeneath|ResolveInRoot) != 0 {
+		return VirtualDentry{}, false, unix.EXDEV
+	}
+	return vd, true, nil
 }
 
 // dotdot moves r.cur to its parent: not above r.root, and across mounts.

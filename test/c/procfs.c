@@ -242,6 +242,20 @@ int main(int argc, char **argv) {
 	// Global files.
 	slurp("/proc/meminfo");
 	printf("meminfo MemTotal: %d\n", strncmp(buf, "MemTotal:", 9) == 0);
+	// vmstat: "name value" lines, with the counters procps' vmstat reads.
+	slurp("/proc/vmstat");
+	int vmlines = 0, vmbad = 0;
+	for (char *l = buf; *l; l = strchr(l, '\n') + 1) {
+		char name[64];
+		unsigned long long v;
+		vmlines++;
+		if (sscanf(l, "%63[a-z_0-9] %llu", name, &v) != 2)
+			vmbad++;
+		if (!strchr(l, '\n'))
+			break;
+	}
+	printf("vmstat lines parse: %d, has nr_free_pages pgfault pswpin: %d %d %d\n", vmlines > 10 && vmbad == 0,
+	       strncmp(buf, "nr_free_pages ", 14) == 0, strstr(buf, "\npgfault ") != NULL, strstr(buf, "\npswpin ") != NULL);
 	double up = -1, idle = -1;
 	slurp("/proc/uptime");
 	printf("uptime parses: %d\n", sscanf(buf, "%lf %lf", &up, &idle) == 2 && up > 0 && idle >= 0);

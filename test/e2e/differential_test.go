@@ -55,6 +55,8 @@ var differentialCases = []differentialCase{
 	{name: "fork-wait", prog: "fork"},
 	{name: "execve", prog: "execve"},
 	{name: "setid", prog: "setid"},
+	// Nice values and scheduling policy queries (test/c/priority.c).
+	{name: "priority", prog: "priority"},
 	{name: "fork-cow", prog: "cow"},
 	{name: "vfork", prog: "vfork"},
 	{name: "fork-orphan", prog: "orphan"},
@@ -71,6 +73,8 @@ var differentialCases = []differentialCase{
 	{name: "splice", prog: "splice"},
 	// /proc/self and /proc/<pid> against the process's own view (see test/c/procfs.c).
 	{name: "procfs", prog: "procfs", args: []string{"first", "with space", ""}},
+	// /proc/self/fd/N as a magic link: pipes, /dev/stdout, deleted files (test/c/fdreopen.c).
+	{name: "fd-reopen", prog: "fdreopen"},
 	// Advisory locks, copy_file_range and mounts (see test/c/lock.c, copyrange.c, mount.c).
 	{name: "locks", prog: "lock"},
 	{name: "copy-file-range", prog: "copyrange"},

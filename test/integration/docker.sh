@@ -360,6 +360,29 @@ s_bridge() {
 	[[ "$ip" == 172.31.250.* ]] || { reason="IP address on the bridge: '$ip'"; return 1; }
 }
 
+# A Debian userland: the rootfs test/rootfs/debian.sh builds (cached) imported as an image;
+# dpkg, apt, python3 and procps under runsc print what they print under runc.
+s_debian() {
+	local tarball script out want
+	tarball="$("$repo/test/rootfs/debian.sh")" || { reason="test/rootfs/debian.sh failed"; return 1; }
+	docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		"$tarball" stockade-debian >/dev/null || { reason="docker import $tarball failed"; return 1; }
+	script='dpkg -l | wc -l; dpkg --status bash | grep ^Version; dpkg --verify bash coreutils && echo verified
+apt-get --version | head -n1; id; id tester; ps -e -o comm=
+python3 -c "import json, subprocess, threading
+r = []
+ts = [threading.Thread(target=lambda i=i: r.append(i * i)) for i in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(json.dumps(sorted(r)), subprocess.run([\"sha256sum\", \"/etc/debian_version\"], capture_output=True, text=True).stdout)"'
+	out="$(run --rm stockade-debian bash -c "$script")" || { reason="runsc: $out"; return 1; }
+	want="$(timeout 60 docker run --rm --runtime=runc stockade-debian bash -c "$script" 2>&1)" || { reason="runc: $want"; return 1; }
+	[[ "$out" == *verified*"apt "*"uid=1000(tester)"*"[0, 1, 4, 9, 16, 25, 36, 49]"* ]] || { reason="output: $(printf '%q' "$out")"; return 1; }
+	expect "output (runc's is the want)" "$out" "$want" || return 1
+	out="$(run --rm --user 1000 stockade-debian bash -c 'id; python3 -c "import os; print(os.getuid(), os.getgroups())"')"
+	want="$(timeout 60 docker run --rm --runtime=runc --user 1000 stockade-debian bash -c 'id; python3 -c "import os; print(os.getuid(), os.getgroups())"' 2>&1)"
+	expect "--user 1000 (runc's is the want)" "$out" "$want"
+}
+
 scenario echo s_echo
 scenario exit-code s_exit_code
 scenario exit-signal s_exit_signal
@@ -379,6 +402,7 @@ scenario memory s_memory
 scenario pids-limit s_pids_limit
 scenario network-none s_network_none
 scenario bridge s_bridge
+scenario debian s_debian
 
 # --- timing --------------------------------------------------------------------------------
 
