@@ -152,6 +152,22 @@ type Context interface {
 	Release()
 }
 
+// HostProcess is implemented by a Context whose application thread runs as a host process
+// (ptrace: a stub thread, one host process per application thread), which the host's ps
+// lists: the runtime reports those pids (runsc ps --format json, hence docker top) and
+// names them after the application thread so that host tools show something meaningful.
+type HostProcess interface {
+	// SetName gives the host process of the application thread the command name (comm)
+	// name, from the next Switch on (also in a new address space).
+	//
+	// Preconditions: called by the owning goroutine.
+	SetName(name string)
+	// HostPID is the host pid of the process running the application thread in the
+	// address space last switched to, or 0 before the first switch. Any goroutine may call
+	// it.
+	HostPID() int
+}
+
 // Constructor builds a platform instance; called once per sandbox.
 type Constructor func() (Platform, error)
 

@@ -39,6 +39,7 @@ func main() {
 		&cmd.List{Conf: conf}, &cmd.Wait{Conf: conf}, &cmd.Spec{},
 		&cmd.Exec{Conf: conf}, &cmd.Ps{Conf: conf}, &cmd.Pause{Conf: conf},
 		&cmd.Resume{Conf: conf}, &cmd.Events{Conf: conf}, &cmd.Update{Conf: conf},
+		&cmd.Features{},
 	} {
 		register(c, "OCI runtime")
 	}

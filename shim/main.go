@@ -28,5 +28,5 @@ import (
 const runtimeName = "io.containerd.runsc.v1"
 
 func main() {
-	shim.Run(context.Background(), manager.NewShimManager(runtimeName))
+	shim.Run(context.Background(), runscManager{Manager: manager.NewShimManager(runtimeName), binary: defaultBinary()})
 }

@@ -212,15 +212,32 @@ type context struct {
 	interrupt atomic.Bool
 	// fp holds the buffers of FullState and SetFullState. Owned by the task goroutine.
 	fp fpBuffers
+	// name is the application thread's name, given to each stub thread it runs in
+	// (SetName). Owned by the task goroutine.
+	name string
+	// hostPID is lastThread's host pid, for HostPID.
+	hostPID atomic.Int32
 }
 
-var _ platform.Context = (*context)(nil)
+var (
+	_ platform.Context     = (*context)(nil)
+	_ platform.HostProcess = (*context)(nil)
+)
+
+// SetName implements platform.HostProcess.
+func (c *context) SetName(name string) { c.name = name }
+
+// HostPID implements platform.HostProcess.
+func (c *context) HostPID() int { return int(c.hostPID.Load()) }
 
 // Switch implements platform.Context.
 func (c *context) Switch(pas platform.AddressSpace, regs *arch.Registers) (platform.Event, error) {
 	t, err := c.threadIn(pas)
 	if err != nil {
 		return platform.Event{}, err
+	}
+	if t.name != c.name {
+		t.setName(c.name)
 	}
 	c.running.Store(t)
 	defer c.running.Store(nil)
@@ -283,6 +300,7 @@ func (c *context) threadIn(pas platform.AddressSpace) (*thread, error) {
 			return nil, err
 		}
 		c.lastAS, c.lastThread = as, t
+		c.hostPID.Store(int32(t.tid))
 	}
 	return t, nil
 }

@@ -37,6 +37,8 @@ type thread struct {
 	// allocate.
 	injRegs arch.Registers
 	siginfo [siginfoStructLen]byte
+	// name is the comm last given to the host thread (setName).
+	name string
 	// cpu is the CPU the thread is bound to, or -1.
 	cpu     int
 	cpuMask unix.CPUSet
@@ -216,3 +218,26 @@ func (t *thread) kill(reap bool) {
 	}
 	t.dead = true
 }
+
+// setName sets the stub thread's host command name (comm) with an injected
+// prctl(PR_SET_NAME), so that the host's ps shows the application's name rather than the
+// sentry's. The name is passed in a 16-byte slot of the stub data page chosen by tid, so
+// that threads of one address space renamed at once by their tracers rarely share one (a
+// clash only gives one of them the other's name). Failure is not an error for the caller:
+// the name is cosmetic.
+func (t *thread) setName(name string) {
+	t.name = name
+	var b [16]byte
+	copy(b[:15], name)
+	addr := stubData + nameSlots + uintptr(t.tid%nameSlotCount)*16
+	if poke(t.tid, addr, b[:]) != nil {
+		return
+	}
+	t.syscallErr(unix.SYS_PRCTL, nil, unix.PR_SET_NAME, addr)
+}
+
+// The stub data page's upper half holds setName's slots; the lower half is the master's.
+const (
+	nameSlots     = 0x800
+	nameSlotCount = 0x800 / 16
+)

@@ -17,6 +17,12 @@ import (
 // The console: init's terminal when the container has one (process.terminal) or `runsc
 // do` runs on a terminal.
 //
+// Resizes are pushed: every console's size is read from its host terminal when it starts
+// and whenever this process gets SIGWINCH. The host sends SIGWINCH itself for init's
+// console, the sandbox's controlling terminal; for an exec'd process's, which is not,
+// runsc exec sends it (it gets the host's SIGWINCH as the session leader of that pty, or
+// relays its own terminal's size). A console whose size did not change ignores it.
+//
 // The sentry's own terminal is the console, not the host's: Start opens a pseudo-terminal
 // of the container's devpts (/dev/pts/0 for the first), makes its slave init's standard
 // descriptors and its session's controlling terminal, and runsc/console pumps bytes between
@@ -34,10 +40,6 @@ type Console struct {
 	Stdio [3]bool
 	// Rows and Cols are the initial window size when the host terminal reports none.
 	Rows, Cols uint16
-	// PollSize, if not zero, is how often the host terminal's size is read: for a console
-	// that is not this process's controlling terminal (whose resizes come as SIGWINCH), such
-	// as an exec'd process's.
-	PollSize time.Duration
 	// IgnoreHangup makes this process ignore SIGHUP, which the host sends it when the
 	// console is its controlling terminal and the caller closes the master: the pump then
 	// hangs the container's terminal up instead.
@@ -115,7 +117,7 @@ func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, 
 	}
 	var p *console.Pump
 	if c.Own {
-		p, err = console.StartFilePump(tm, c.In, c.PollSize)
+		p, err = console.StartFilePump(tm, c.In)
 		if err != nil {
 			for _, f := range files {
 				if f != nil {
@@ -126,7 +128,7 @@ func (s *Sandbox) StartConsole(fsc *vfs.FSContext, c *Console) ([3]kernel.File, 
 			return [3]kernel.File{}, nil, fmt.Errorf("console: %w", err)
 		}
 	} else {
-		p = console.StartPump(tm, c.In, c.Out, c.In, true, c.PollSize)
+		p = console.StartPump(tm, c.In, c.Out, c.In, true)
 	}
 	p.CopySize()
 	if ws := tm.Winsize(); ws.Row == 0 && ws.Col == 0 && (c.Rows != 0 || c.Cols != 0) {

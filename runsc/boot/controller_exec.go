@@ -106,6 +106,7 @@ func (c *Controller) ps(id string) []control.Process {
 		out = append(out, control.Process{
 			PID: p.PID, PPID: p.PPID, UID: p.UID, Started: boot.Add(p.Start),
 			CPUNanos: int64(p.CPU.User + p.CPU.Sys), Name: p.Name, Cmd: p.Cmd, Threads: p.Threads,
+			HostPID: p.HostPID,
 		})
 	}
 	return out

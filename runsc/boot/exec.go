@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -84,7 +83,8 @@ func (s *Sandbox) spawn(fsc *vfs.FSContext, exe *vfs.FileDescription, path strin
 		// stdio[0] is the slave of a host pty made for this process: it gets a terminal
 		// of the container's devpts, joined to that pty, as its descriptors 0-2 and its
 		// new session's controlling terminal. The host pty is not this process's
-		// controlling terminal, so its resizes are polled.
+		// controlling terminal: runsc exec sends SIGWINCH when it is resized
+		// (runsc/cmd's execConsole), and every console then re-reads its size.
 		if len(stdio) == 0 {
 			fsc.DecRef()
 			return nil, errors.New("a terminal needs the host pty's slave")
@@ -94,7 +94,7 @@ func (s *Sandbox) spawn(fsc *vfs.FSContext, exe *vfs.FileDescription, path strin
 			fsc.DecRef()
 			return nil, fmt.Errorf("console: %w", err)
 		}
-		c := &Console{In: fd, Out: fd, Stdio: [3]bool{true, true, true}, PollSize: 250 * time.Millisecond, Own: true}
+		c := &Console{In: fd, Out: fd, Stdio: [3]bool{true, true, true}, Own: true}
 		files, onSession, err = s.StartConsole(fsc, c)
 		if err != nil {
 			unix.Close(fd)

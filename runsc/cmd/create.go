@@ -153,7 +153,7 @@ func goferLog(conf *config.Config) (*os.File, error) {
 // newConsole makes the container's host pty, sized rows x cols if given, sends its master
 // to the console socket (runc's protocol) and returns its slave, the sandbox's stdio.
 func newConsole(socket string, rows, cols uint16) (*os.File, error) {
-	slave, _, err := console.Open(socket, rows, cols, nil, nil)
+	slave, _, err := console.Open(socket, rows, cols, nil, nil, nil)
 	return slave, err
 }
 

@@ -125,11 +125,12 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 	if e.preserveFDs != 0 {
 		return fail("exec: --preserve-fds %d: passing extra descriptors is not supported", e.preserveFDs)
 	}
-	if err := checkConsoleFlags(e.tty || (e.process != "" && processTerminal(e.process)), e.detach, e.consoleSocket); err != nil {
+	tty := e.tty || (e.process != "" && processTerminal(e.process))
+	if err := checkConsoleFlags(tty, e.detach, e.consoleSocket); err != nil {
 		return fail("exec: %v", err)
 	}
 	if e.detach {
-		return e.detachSelf(f.NArg())
+		return e.detachSelf(f.NArg(), tty)
 	}
 	c, err := container.Load(e.Conf.Root, id, false)
 	if err != nil {
@@ -141,8 +142,15 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 		return fail("exec: %v", err)
 	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	// resized tells the sandbox that the exec'd terminal's size changed: SIGWINCH makes
+	// it re-read its terminals' sizes (boot.Console). Its default action is to be ignored,
+	// so a sandbox pid reused meanwhile is harmless.
+	sandbox := c.Pid
+	resized := func() { unix.Kill(sandbox, unix.SIGWINCH) }
+	forwardWinch := false
 	if e.tty {
-		files, done, err := execConsole(e.consoleSocket, e.consoleRows, e.consoleCols)
+		files, done, fw, err := execConsole(e.consoleSocket, e.consoleRows, e.consoleCols, resized)
+		forwardWinch = fw
 		if err != nil {
 			c.Close()
 			return fail("exec: %v", err)
@@ -183,7 +191,12 @@ func (e *Exec) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands
 				continue
 			}
 			if e.tty && sig == unix.SIGWINCH {
-				continue // the terminal's size follows the host pty's instead
+				// The exec'd terminal was resized (execConsole): not a signal for the
+				// process, whose terminal sends it one if its size changed.
+				if forwardWinch {
+					resized()
+				}
+				continue
 			}
 			container.SignalPID(e.Conf.Root, id, pid, unix.Signal(sig))
 		}
@@ -311,7 +324,7 @@ func setEnv(env []string, name, kv string) []string {
 // detachSelf runs this exec again without --detach, as a process of its own (a new
 // session, the same stdio) that waits for the container's process, and returns once that
 // has started it. --pid-file gets that process's pid.
-func (e *Exec) detachSelf(nargs int) subcommands.ExitStatus {
+func (e *Exec) detachSelf(nargs int, tty bool) subcommands.ExitStatus {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return fail("exec: %v", err)
@@ -337,9 +350,42 @@ func (e *Exec) detachSelf(nargs int) subcommands.ExitStatus {
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = exe
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// With a terminal the process's stdio is the pty, and the child must not keep ours:
+	// a caller that reads our output to its end (containerd's shim does, for an exec with
+	// a terminal) would wait for the process to exit, not for this command. The child's
+	// stderr comes through a pipe until it has started the process (or failed to), then
+	// goes (later errors are in --log).
+	var childErr *os.File
+	copied := make(chan struct{})
+	close(copied)
+	if tty {
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			w.Close()
+			return fail("exec: %v", err)
+		}
+		defer null.Close()
+		er, ew, err := os.Pipe()
+		if err != nil {
+			w.Close()
+			return fail("exec: %v", err)
+		}
+		defer er.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, ew
+		childErr = ew
+		copied = make(chan struct{})
+		go func() {
+			io.Copy(os.Stderr, er)
+			close(copied)
+		}()
+	}
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	if childErr != nil {
+		childErr.Close()
+	}
+	if err != nil {
 		w.Close()
 		return fail("exec: %v", err)
 	}
@@ -348,6 +394,7 @@ func (e *Exec) detachSelf(nargs int) subcommands.ExitStatus {
 	if _, err := strconv.Atoi(strings.TrimSpace(string(msg))); err != nil {
 		// The child said why on stderr.
 		st, _ := cmd.Process.Wait()
+		<-copied
 		if st != nil && st.ExitCode() > 0 {
 			return subcommands.ExitStatus(st.ExitCode())
 		}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/console"
 )
@@ -20,17 +22,36 @@ import (
 // joined to it, as its descriptors 0-2 and the controlling terminal of its new session.
 
 // execConsole makes the exec'd process's host terminal. It returns the files to pass to
-// the sandbox and done, which exec calls once the process has ended (it waits for the
-// relay's last output and restores this command's terminal).
-func execConsole(socket string, rows, cols uint16) (stdio []*os.File, done func(), err error) {
-	slave, finish, err := console.Open(socket, rows, cols, os.Stdin, os.Stdout)
+// the sandbox, done, which exec calls once the process has ended (it waits for the relay's
+// last output and restores this command's terminal), and forwardWinch, which says that
+// SIGWINCH to this process means the terminal was resized.
+//
+// Resizes are pushed, not polled: the sandbox re-reads the size of every exec'd terminal's
+// host pty when it gets SIGWINCH, and resized (which sends it that) is called on each
+// resize. With a console socket, the caller resizes by setting the size on the master it
+// holds (containerd's shim: resize-pty); the host kernel tells the foreground process group
+// of the terminal's session, so this command makes the slave its controlling terminal (it
+// is a session leader when detached: detachSelf) and gets SIGWINCH itself. When it cannot
+// (a session of its own that has a terminal already), it watches the slave's size every
+// 250 ms instead. Without a socket, the relay resizes the master and calls resized.
+func execConsole(socket string, rows, cols uint16, resized func()) (stdio []*os.File, done func(), forwardWinch bool, err error) {
+	slave, finish, err := console.Open(socket, rows, cols, os.Stdin, os.Stdout, resized)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
+	}
+	stop := func() {}
+	if socket != "" {
+		if unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0) == nil {
+			forwardWinch = true
+		} else {
+			stop = console.WatchSize(slave, 250*time.Millisecond, resized)
+		}
 	}
 	return []*os.File{slave}, func() {
+		stop()
 		slave.Close()
 		finish()
-	}, nil
+	}, forwardWinch, nil
 }
 
 // checkConsoleFlags refuses what runc refuses: a console socket without a terminal, and a

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/subcommands"
@@ -28,12 +29,16 @@ func (*Ps) Synopsis() string { return "ps displays the processes running inside 
 func (*Ps) Usage() string {
 	return `ps [command options] <container-id> [ps options]
 
-Lists the container's processes as "ps -ef" does (UID PID PPID C STIME TTY TIME CMD), or,
-with --format json, the list of their pids. The pids are the sandbox's own (the container's
-pid namespace, where init is 1), not host pids: the container's processes are not host
-processes. A container that joined a pod's sandbox has a pid namespace of its own (its
-init is 1 there), unless its spec names the sandbox's (shareProcessNamespace): then its
-pids are the pod's. No ps options are supported ("-ef" is accepted).
+Lists the container's processes as "ps -ef" does (UID PID PPID C STIME TTY TIME CMD), with
+the sandbox's own pids (the container's pid namespace, where init is 1). A container that
+joined a pod's sandbox has a pid namespace of its own (its init is 1 there), unless its
+spec names the sandbox's (shareProcessNamespace): then its pids are the pod's.
+
+With --format json, it prints what runc's prints, host pids, for callers that look them up
+on the host (docker top runs the host's ps and keeps those pids' lines): the host processes
+that run the container, that is the sandbox, the container's gofer, and for each of its
+processes the host process that runs its code (a ptrace stub, which takes the process's
+command name). No ps options are supported ("-ef" is accepted).
 `
 }
 func (p *Ps) SetFlags(f *flag.FlagSet) {
@@ -58,16 +63,22 @@ func (p *Ps) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.E
 		return fail("ps: %v", err)
 	}
 	procs, err := c.Processes()
-	c.Close()
+	c.Close() // its state (pids) stays readable
 	if err != nil {
 		return fail("ps: %v", err)
 	}
 	if p.format == "json" {
-		pids := make([]int32, 0, len(procs))
-		for _, pr := range procs {
-			pids = append(pids, pr.PID)
+		sandbox := c.Pid
+		if c.Joined() {
+			// Its Pid is its waiter's; the sandbox process is its pod's.
+			sc, err := container.Load(p.Conf.Root, c.SandboxID, false)
+			if err != nil {
+				return fail("ps: the sandbox of %s: %v", c.ID, err)
+			}
+			sandbox = sc.Pid
+			sc.Close()
 		}
-		json.NewEncoder(os.Stdout).Encode(pids)
+		json.NewEncoder(os.Stdout).Encode(hostPIDs(sandbox, c.GoferPid, procs, pidNamespaceMap(sandbox)))
 		return subcommands.ExitSuccess
 	}
 	printPsTable(os.Stdout, procs, time.Now())
@@ -99,4 +110,62 @@ func printPsTable(w io.Writer, procs []control.Process, now time.Time) {
 		}
 		fmt.Fprintf(w, "%-8s %5d %5d %2d %5s %-8s %8s %s\n", user, pr.PID, pr.PPID, c, stime, "?", cpu, cmd)
 	}
+}
+
+// hostPIDs is `ps --format json`'s list: the sandbox, the gofer, then the host process
+// of each of procs that has one, without repeats. The sandbox reports its processes' pids
+// in its own pid namespace; nsToHost maps them to host pids (a pid missing there, or 0, is
+// skipped).
+func hostPIDs(sandbox, gofer int, procs []control.Process, nsToHost map[int32]int32) []int32 {
+	pids := []int32{}
+	seen := map[int32]bool{0: true}
+	add := func(pid int32) {
+		if !seen[pid] {
+			seen[pid] = true
+			pids = append(pids, pid)
+		}
+	}
+	add(int32(sandbox))
+	add(int32(gofer))
+	for _, pr := range procs {
+		add(nsToHost[pr.HostPID])
+	}
+	return pids
+}
+
+// pidNamespaceMap maps the pids of the pid namespace that the host process pid is in to
+// host pids, from the NSpid lines of /proc/*/status (host pid first, that namespace's last).
+func pidNamespaceMap(pid int) map[int32]int32 {
+	m := map[int32]int32{}
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	if err != nil {
+		return m
+	}
+	dir, err := os.ReadDir("/proc")
+	if err != nil {
+		return m
+	}
+	for _, d := range dir {
+		host, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if n, err := os.Readlink("/proc/" + d.Name() + "/ns/pid"); err != nil || n != ns {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + d.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || f[0] != "NSpid:" {
+				continue
+			}
+			if inner, err := strconv.Atoi(f[len(f)-1]); err == nil {
+				m[int32(inner)] = int32(host)
+			}
+		}
+	}
+	return m
 }

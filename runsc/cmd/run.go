@@ -93,7 +93,7 @@ func (r *Run) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommands.
 			return fail("run: %v", err)
 		}
 		defer m.Close()
-		defer console.Relay(m, os.Stdin, os.Stdout)()
+		defer console.Relay(m, os.Stdin, os.Stdout, nil)()
 	}
 	if err := c.Start(); err != nil {
 		c.Delete(true)

@@ -27,20 +27,24 @@ func init() { container.OCIVersion = SpecVersion }
 // no VCS information.
 var commit = ""
 
-// PrintVersion prints the version lines, as `runc --version` does.
-func PrintVersion(w io.Writer) {
-	commit := commit
-	if commit == "" {
-		commit = "unknown"
+// commitString is the commit runsc was built from, or "unknown".
+func commitString() string {
+	if commit != "" {
+		return commit
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && commit == "unknown" {
+	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
-				commit = s.Value
+				return s.Value
 			}
 		}
 	}
-	fmt.Fprintf(w, "runsc version %s\ncommit: %s\nspec: %s\n", RuntimeVersion, commit, SpecVersion)
+	return "unknown"
+}
+
+// PrintVersion prints the version lines, as `runc --version` does.
+func PrintVersion(w io.Writer) {
+	fmt.Fprintf(w, "runsc version %s\ncommit: %s\nspec: %s\n", RuntimeVersion, commitString(), SpecVersion)
 }
 
 // Version implements `runsc version`.

@@ -131,7 +131,8 @@ func SandboxRules(o SandboxOptions) []Rule {
 		Allow(unix.SYS_SETPGID),
 		Allow(unix.SYS_PAUSE),
 		Allow(unix.SYS_RSEQ),
-		AllowIf(unix.SYS_PRCTL, anyOf32(0, unix.PR_SET_PDEATHSIG)...),
+		// PR_SET_NAME: stub threads take their application thread's name (ptrace setName).
+		AllowIf(unix.SYS_PRCTL, anyOf32(0, unix.PR_SET_PDEATHSIG, unix.PR_SET_NAME)...),
 		// /proc/meminfo's total (the host's RAM, unless the container has a memory limit).
 		Allow(unix.SYS_SYSINFO),
 		// Memory file.

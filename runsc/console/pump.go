@@ -30,36 +30,36 @@ type Pump struct {
 
 // StartPump starts copying: the host descriptor in is read as typed input, the terminal's
 // output is written to out, and, with watchResize, the terminal's window size follows the
-// host terminal size's: on SIGWINCH (which the host sends when size is this process's
-// controlling terminal), and, if pollSize is not zero, every pollSize too (for a host
-// terminal that is not). The descriptors stay the caller's.
-func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool, pollSize time.Duration) *Pump {
+// host terminal size's: it is read again on each SIGWINCH to this process (which the host
+// sends when size is this process's controlling terminal, and runsc exec when it is an
+// exec'd process's). The descriptors stay the caller's.
+func StartPump(tm *tty.Terminal, in, out, size int, watchResize bool) *Pump {
 	p := &Pump{tm: tm, in: in, out: out, size: size, stop: make(chan struct{}), outDone: make(chan struct{})}
-	p.start(watchResize, pollSize)
+	p.start(watchResize)
 	return p
 }
 
 // StartFilePump is StartPump for a host terminal the pump owns, such as an exec'd
 // process's, which is not this process's controlling terminal: fd is put in non-blocking
 // mode and used through Go's poller, so that Close can end a pending read (a read blocked
-// in the host kernel would keep the host terminal open); its window size is read every
-// pollSize. Close closes it.
-func StartFilePump(tm *tty.Terminal, fd int, pollSize time.Duration) (*Pump, error) {
+// in the host kernel would keep the host terminal open); its window size is read on
+// SIGWINCH, as StartPump's. Close closes it.
+func StartFilePump(tm *tty.Terminal, fd int) (*Pump, error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, err
 	}
 	p := &Pump{tm: tm, in: fd, out: fd, size: fd, file: os.NewFile(uintptr(fd), "console"), stop: make(chan struct{}), outDone: make(chan struct{})}
-	p.start(true, pollSize)
+	p.start(true)
 	return p, nil
 }
 
-func (p *Pump) start(watchResize bool, pollSize time.Duration) {
+func (p *Pump) start(watchResize bool) {
 	go p.input()
 	go p.output()
 	if watchResize {
 		p.winch = make(chan os.Signal, 1)
 		signal.Notify(p.winch, unix.SIGWINCH)
-		go p.resizes(pollSize)
+		go p.resizes()
 	}
 }
 
@@ -104,20 +104,12 @@ func (p *Pump) CopySize() {
 	}
 }
 
-func (p *Pump) resizes(poll time.Duration) {
-	var tick <-chan time.Time
-	if poll > 0 {
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		tick = t.C
-	}
+func (p *Pump) resizes() {
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-p.winch:
-			p.CopySize()
-		case <-tick:
 			p.CopySize()
 		}
 	}

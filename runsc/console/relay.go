@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -99,9 +100,10 @@ func (r *Receiver) Close() {
 }
 
 // Relay copies in to master and master to out until master reports the console's end,
-// with in in raw mode if it is a terminal, and keeps master's window size equal to in's.
-// The returned function waits (up to a second) for the last output and restores in.
-func Relay(master, in, out *os.File) (finish func()) {
+// with in in raw mode if it is a terminal, and keeps master's window size equal to in's,
+// calling resized (if not nil) after each change. The returned function waits (up to a
+// second) for the last output and restores in.
+func Relay(master, in, out *os.File, resized func()) (finish func()) {
 	restore := func() {}
 	if IsTerminal(int(in.Fd())) {
 		if r, err := SetRaw(int(in.Fd())); err == nil {
@@ -110,7 +112,9 @@ func Relay(master, in, out *os.File) (finish func()) {
 	}
 	resize := func() {
 		if rows, cols, err := Size(int(in.Fd())); err == nil && (rows != 0 || cols != 0) {
-			SetSize(int(master.Fd()), rows, cols)
+			if SetSize(int(master.Fd()), rows, cols) == nil && resized != nil {
+				resized()
+			}
 		}
 	}
 	resize()
@@ -146,10 +150,10 @@ func Relay(master, in, out *os.File) (finish func()) {
 
 // Open makes a process's host console: a new pty, sized rows x cols if given, whose
 // master is sent to socket (runc's protocol) or, without a socket, relayed to in and out
-// (runc's foreground mode). It returns the slave, for the process's stdio, and finish,
-// which the caller runs once the process has ended (it waits for the relay's last output
-// and restores in).
-func Open(socket string, rows, cols uint16, in, out *os.File) (slave *os.File, finish func(), err error) {
+// (runc's foreground mode; the relay calls resized after each resize). It returns the
+// slave, for the process's stdio, and finish, which the caller runs once the process has
+// ended (it waits for the relay's last output and restores in).
+func Open(socket string, rows, cols uint16, in, out *os.File, resized func()) (slave *os.File, finish func(), err error) {
 	master, slave, err := NewPTY()
 	if err != nil {
 		return nil, nil, err
@@ -170,9 +174,40 @@ func Open(socket string, rows, cols uint16, in, out *os.File) (slave *os.File, f
 		}
 		return slave, func() {}, nil
 	}
-	relayDone := Relay(master, in, out)
+	relayDone := Relay(master, in, out, resized)
 	return slave, func() {
 		relayDone()
 		master.Close()
 	}, nil
+}
+
+// WatchSize calls resized whenever the window size of the terminal f changes, checking
+// every interval, until the returned function is called: for a terminal whose resizes
+// cannot come as SIGWINCH (it is not the caller's controlling terminal). stop returns once
+// the watch has ended, so that f may be closed then.
+func WatchSize(f *os.File, interval time.Duration, resized func()) (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		lastRows, lastCols, _ := Size(int(f.Fd()))
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			rows, cols, err := Size(int(f.Fd()))
+			if err == nil && (rows != lastRows || cols != lastCols) {
+				lastRows, lastCols = rows, cols
+				resized()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		<-ended
+	}
 }

@@ -119,6 +119,8 @@ type Process struct {
 	Name     string    `json:"name"`
 	Cmd      string    `json:"cmd"`
 	Threads  int       `json:"threads"`
+	// HostPID is the host process that runs its code (a ptrace stub), 0 if unknown.
+	HostPID int32 `json:"hostPid,omitempty"`
 }
 
 // Stats are the sandbox's figures, for `runsc events`.

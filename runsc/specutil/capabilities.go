@@ -53,3 +53,12 @@ func CapSets(c *specs.LinuxCapabilities) *control.CapSets {
 		Bounding: m(c.Bounding), Ambient: m(c.Ambient),
 	}
 }
+
+// CapNames returns the capability names CapMask knows, in the order of their numbers.
+func CapNames() []string {
+	names := make([]string, len(capNumbers))
+	for n, i := range capNumbers {
+		names[i] = n
+	}
+	return names
+}

@@ -23,6 +23,9 @@ type ProcessInfo struct {
 	Name, Cmd string
 	// Threads is the number of live tasks.
 	Threads int
+	// HostPID is the host pid of the process that runs the leader's (or, once it has
+	// exited, another live task's) application code, 0 if none (platform.HostProcess).
+	HostPID int32
 	// Container is the id of the process's container (kernel_containers.go).
 	Container string
 }
@@ -50,6 +53,13 @@ func (k *Kernel) ProcessListIn(ns *PIDNamespace) []ProcessInfo {
 		pi.Start = l.StartTime()
 		pi.CPU, _ = tg.ProcessCPUTime()
 		pi.Cmd = argvOf(l)
+		pi.HostPID = int32(l.HostPID())
+		for _, t := range tg.Tasks() {
+			if pi.HostPID != 0 {
+				break
+			}
+			pi.HostPID = int32(t.HostPID())
+		}
 		out = append(out, pi)
 	}
 	return out

@@ -51,6 +51,9 @@ type Task struct {
 	fsc FSContext
 	// name is the command name (comm, 15 bytes max). Guarded by mu.
 	name string
+	// nameChanged says name changed since the platform context was last told
+	// (platform.HostProcess).
+	nameChanged atomic.Bool
 
 	// clearChildTID is set_tid_address / CLONE_CHILD_CLEARTID. Owned by the task goroutine.
 	clearChildTID uintptr
@@ -134,6 +137,16 @@ func (t *Task) SetName(name string) {
 	t.mu.Lock()
 	t.name = name
 	t.mu.Unlock()
+	t.nameChanged.Store(true)
+}
+
+// HostPID is the host pid of the process that runs the task's application code, if the
+// platform has one (platform.HostProcess), else 0.
+func (t *Task) HostPID() int {
+	if hp, ok := t.sharedCtx.Load().(platform.HostProcess); ok {
+		return hp.HostPID()
+	}
+	return 0
 }
 
 // Scratch returns a buffer of n bytes that is valid until the next call. Owned by the task

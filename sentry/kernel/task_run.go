@@ -29,6 +29,8 @@ func (t *Task) run(start func() error) {
 	}
 	t.ctx = ctx
 	t.sharedCtx.Store(ctx)
+	hostProc, _ := ctx.(platform.HostProcess)
+	t.nameChanged.Store(true)
 	if t.exiting.Load() {
 		return
 	}
@@ -48,6 +50,9 @@ func (t *Task) run(start func() error) {
 		// The pause gate (kernel_pause.go): a paused sandbox runs no application code.
 		if !t.k.beginApp(t) {
 			continue
+		}
+		if hostProc != nil && t.nameChanged.Swap(false) {
+			hostProc.SetName(t.Name())
 		}
 		ev, err := ctx.Switch(t.mm.AddressSpace(), &t.regs)
 		t.k.endApp()

@@ -209,6 +209,71 @@ s_kill() {
 	expect "exit status (ctr task delete: $out)" "$code" 7
 }
 
+# The shim's -info (ctr plugins inspect-runtime): containerd runs the shim with -info, which
+# runs `runsc features`: the features document must be runsc's (its annotations), not the
+# host runc's.
+s_info() {
+	local out
+	out="$(timeout 30 "$ctr_bin" --address "$sock" plugins inspect-runtime --runtime io.containerd.runsc.v1 2>&1)" || {
+		reason="ctr plugins inspect-runtime: $(head -c 300 <<<"$out" | tr '\n' ' ')"
+		return 1
+	}
+	if ! grep -q '"dev.stockade.runsc.version"' <<<"$out" || ! grep -q '"ociVersionMax"' <<<"$out"; then
+		reason="no runsc features document in: $(head -c 400 <<<"$out" | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# resized NAME CMD: runs CMD (a ctr ... -t whose process prints its terminal's size, then
+# again on SIGWINCH before it exits) under script(1) on a 30x100 terminal; once the first
+# size is out, that terminal is resized to 40x120 from outside, as a terminal window is:
+# ctr gets SIGWINCH and resizes the task's pty through the shim (resize-pty), and the
+# container's terminal must follow.
+resized() {
+	local out="$tmp/$1.out" pty="$tmp/$1.pty" cmd="$2" spid got
+	TERM=xterm timeout 60 script -qfec "tty >$pty; stty rows 30 cols 100; $cmd 2>$tmp/stderr; echo rc=\$?" /dev/null </dev/null >"$out" 2>&1 &
+	spid=$!
+	for _ in $(seq 150); do grep -q '30 100' "$out" 2>/dev/null && break; sleep 0.1; done
+	stty -F "$(cat "$pty")" rows 40 cols 120
+	wait "$spid"
+	got="$(tr -d '\r' <"$out" | sed 's/\^@//g')"
+	grep -q '^30 100$' <<<"$got" || { reason="size at start: $(head -c 300 <<<"$got" | tr '\n' ' ') (stderr: $(head -c 200 "$tmp/stderr"))"; return 1; }
+	grep -q '^40 120$' <<<"$got" || { reason="size after the resize: $(head -c 300 <<<"$got" | tr '\n' ' ')"; return 1; }
+	grep -q '^rc=0$' <<<"$got" || { reason="exit status: $(tail -1 <<<"$got")"; return 1; }
+}
+
+# The size the process prints first is the one ctr sets after the start (it waits for it);
+# the trap is set after, so that only the later resize ends it.
+sizes="sleep 0.5; stty size; trap \"stty size; exit 0\" WINCH; while true; do sleep 0.1; done"
+
+s_resize_pty() {
+	resized resize-run "$ctr_bin --address $sock --namespace $ns run --rm -t --runtime io.containerd.runsc.v1 --snapshotter $snapshotter $img rz sh -c '$sizes'"
+}
+
+s_exec_resize_pty() {
+	[[ -n "$long" ]] || { reason="no detached container"; return 1; }
+	resized resize-exec "$ctr_bin --address $sock --namespace $ns task exec -t --exec-id e3 long sh -c '$sizes'"
+}
+
+# close-io: ctr closes the task's stdin (CloseIO) when its own ends, and cat, reading it,
+# must see the end and exit. The input ends a second after the start: ctr only calls
+# CloseIO for an end it reads once the task exists (it would miss an immediate one, with
+# runc too). timeout -k: a cat that never ends, as init, ignores the SIGTERM ctr forwards.
+s_close_io() {
+	local out
+	out="$( (sleep 1; printf 'one\ntwo\n') | timeout -k 5 30 "$ctr_bin" --address "$sock" --namespace "$ns" run --rm \
+		--runtime io.containerd.runsc.v1 --snapshotter "$snapshotter" "$img" cio cat 2>"$tmp/stderr")"
+	expect "cat's output" "$out" $'one\ntwo' || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
+}
+
+s_exec_close_io() {
+	[[ -n "$long" ]] || { reason="no detached container"; return 1; }
+	local out
+	out="$( (sleep 1; printf 'three\n') | timeout -k 5 30 "$ctr_bin" --address "$sock" --namespace "$ns" task exec --exec-id e4 long cat 2>"$tmp/stderr")"
+	expect "cat's output" "$out" three || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
+}
+
+scenario info s_info
 scenario echo s_echo
 scenario sandboxed s_sandboxed
 scenario exit-code s_exit_code
@@ -216,6 +281,10 @@ scenario tty s_tty
 scenario run-detached s_run_detached
 scenario exec s_exec
 scenario exec-tty s_exec_tty
+scenario resize-pty s_resize_pty
+scenario exec-resize-pty s_exec_resize_pty
+scenario close-io s_close_io
+scenario exec-close-io s_exec_close_io
 scenario ps s_ps
 scenario pause s_pause
 scenario metrics s_metrics

@@ -4,11 +4,9 @@
 # with `runsc install --config-file`, an image is imported from a busybox rootfs built here,
 # and each scenario prints one line: PASS, FAIL (with the reason), or PENDING.
 #
-# PENDING scenarios need work that is not on main yet (exec --tty) or an open decision
-# (docker top, see docs/docker.md): they are listed, with the reason, in the one `pending`
-# table below. Their
-# failures do not fail the run; a pending scenario that passes is reported loudly so that
-# the table gets trimmed.
+# PENDING scenarios need work that is not on main yet: they are listed, with the reason, in
+# the one `pending` table below. Their failures do not fail the run; a pending scenario that
+# passes is reported loudly so that the table gets trimmed.
 #
 # Cleanup is trap-based: containers, daemons, shims, sandboxes, mounts, the bridge and its
 # veths go away even when a scenario fails, and the end of the run checks that nothing the
@@ -30,8 +28,6 @@ ONLY="${ONLY:-${DOCKER_ONLY:-}}"
 
 # Scenarios waiting on other work: name -> reason.
 pending=(
-	[exec-tty]="docker exec -it: runsc exec --tty works (test/oci TestExecTTY), but the exec'd terminal still reads 0x0 when stty runs: Docker's resize after exec start is picked up by a 250 ms poll in the sandbox"
-	[top]="docker top maps the pids of 'runsc ps --format json' to host processes, and those are the sandbox's own pids (docs/docker.md)"
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -198,24 +194,34 @@ s_exec() {
 	expect "docker exec status" "$rc" 5
 }
 
+# s_exec_tty: docker exec -it; as for docker run -it (s_tty), the client sends the size
+# after the start (dockerd 20.10's API has no console size at exec), so stty waits a
+# moment, as it must under runc too; the terminal echoes the client's NULs as "^@".
 s_exec_tty() {
 	[[ -n "$detached" ]] || { reason="no detached container"; return 1; }
 	local out
-	out="$(TERM=xterm timeout 30 script -qec "stty rows 24 cols 80; docker exec -it $detached sh -c 'tty; sleep 1; stty size; exit 7'; echo status=\$?" /dev/null </dev/null 2>&1 | tr -d '\r\0')"
+	out="$(TERM=xterm timeout 30 script -qec "stty rows 24 cols 80; docker exec -it $detached sh -c 'tty; sleep 1; stty size; exit 7'; echo status=\$?" /dev/null </dev/null 2>&1 | tr -d '\r\0' | sed 's/\^@//g')"
 	if ! grep -q '/dev/pts/[0-9]*$' <<<"$out" || ! grep -q '^24 80$' <<<"$out" || ! grep -q '^status=7$' <<<"$out"; then
 		reason="want /dev/pts/N, '24 80' and status=7, got: $(head -c 300 <<<"$out" | tr '\n' ' ')"
 		return 1
 	fi
 }
 
+# s_top: docker top lists the host processes of `runsc ps --format json` (docs/docker.md):
+# the sandbox (runsc ... boot), and the stubs running init (named sh) and its sleep (a new
+# one every second: retried until one is caught).
 s_top() {
 	[[ -n "$detached" ]] || { reason="no detached container"; return 1; }
 	local out
-	out="$(timeout 30 docker top "$detached" 2>&1)"
-	if ! grep -q 'sleep\|sh -c' <<<"$out"; then
-		reason="docker top: $(head -c 300 <<<"$out" | tr '\n' ' ')"
-		return 1
-	fi
+	for _ in $(seq 20); do
+		out="$(timeout 30 docker top "$detached" 2>&1)"
+		if grep -q ' boot .*--bundle' <<<"$out" && grep -q ' \[sh\]$' <<<"$out" && grep -q ' \[sleep\]$' <<<"$out"; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	reason="docker top: want the sandbox's, [sh]'s and [sleep]'s lines, got: $(head -c 600 <<<"$out" | tr '\n' ' ')"
+	return 1
 }
 
 s_stop() {

@@ -100,8 +100,8 @@ func TestExecTTY(t *testing.T) {
 	if st := e.state("x"); st.Status != "running" {
 		t.Fatalf("after exec --tty: %s", st.Status)
 	}
-	if r := e.must("ps", "--format", "json", "x"); strings.TrimSpace(r.stdout) != "[1]" {
-		t.Errorf("ps after exec --tty: %q", r.stdout)
+	if got := psPids(t, e, "x"); got != "[1]" {
+		t.Errorf("ps after exec --tty: %q", got)
 	}
 }
 

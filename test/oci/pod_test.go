@@ -218,13 +218,22 @@ func hostProcs(words ...string) []int {
 	return out
 }
 
-// psJSON returns the sandbox pids `runsc ps` lists for id.
-func (e *env) psJSON(id string) []int {
+// sandboxPids returns the sandbox pids `runsc ps` lists for id (its table: `ps --format
+// json` lists host pids).
+func (e *env) sandboxPids(id string) []int {
 	e.t.Helper()
 	var pids []int
-	r := e.must("ps", "--format", "json", id)
-	if err := json.Unmarshal([]byte(r.stdout), &pids); err != nil {
-		e.t.Fatalf("ps %s: %q: %v", id, r.stdout, err)
+	r := e.must("ps", id)
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		pid, err := strconv.Atoi(f[1])
+		if err != nil {
+			e.t.Fatalf("ps %s: %q", id, r.stdout)
+		}
+		pids = append(pids, pid)
 	}
 	return pids
 }
@@ -334,8 +343,17 @@ func TestPod(t *testing.T) {
 	}
 	// Each app container's init is pid 1 of its own pid namespace: ps lists its pids
 	// there, its processes see no other container's, the sandbox's container sees all.
-	if pids := pod.psJSON("a1"); len(pids) != 1 || pids[0] != 1 {
+	if pids := pod.sandboxPids("a1"); len(pids) != 1 || pids[0] != 1 {
 		t.Fatalf("ps a1: %v, want its init alone, pid 1", pids)
+	}
+	// ps --format json of a joined container: host pids, the pod's sandbox first, then
+	// its own gofer and its init's stub (named sleep).
+	var hostPids []int
+	if r := pod.must("ps", "--format", "json", "a1"); json.Unmarshal([]byte(r.stdout), &hostPids) != nil || len(hostPids) != 3 || hostPids[0] != pod.state("pod").Pid {
+		t.Fatalf("ps --format json a1: %q, want [pod's sandbox %d, gofer, stub]", r.stdout, pod.state("pod").Pid)
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", hostPids[2])); string(b) != "sleep\n" {
+		t.Fatalf("ps --format json a1: host process %d is %q, want a1's init's stub, sleep", hostPids[2], b)
 	}
 	if r := a2.must("exec", "a2", "cat", "/init-pid"); r.stdout != "1\n" {
 		t.Fatalf("a2's init saw its pid as %q, want 1", r.stdout)
@@ -435,7 +453,7 @@ func TestPod(t *testing.T) {
 	a3.must("create", "--bundle", a3.bundle, "a3")
 	a3.must("start", "a3")
 	a3.must("exec", "a3", "busybox", "true")
-	if pids := pod.psJSON("a3"); len(pids) != 1 || pids[0] == 1 {
+	if pids := pod.sandboxPids("a3"); len(pids) != 1 || pids[0] == 1 {
 		t.Fatalf("ps a3: %v, want its init alone, not pid 1", pids)
 	}
 	if r := a3.must("exec", "a3", "sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline"); r.stdout != "sleep 599 " {
@@ -558,9 +576,9 @@ func TestPodTerminal(t *testing.T) {
 	b.must("create", "--bundle", b.bundle, "many")
 	b.must("start", "many")
 	deadline := time.Now().Add(10 * time.Second)
-	for len(b.psJSON("many")) != 3 {
+	for len(b.sandboxPids("many")) != 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("ps many: %v, want 3 processes", b.psJSON("many"))
+			t.Fatalf("ps many: %v, want 3 processes", b.sandboxPids("many"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -572,7 +590,7 @@ func TestPodTerminal(t *testing.T) {
 	if w := b.runsc("wait", "many"); w.code != 137 {
 		t.Fatalf("wait many: %+v, want 137", w)
 	}
-	if pids := pod.psJSON("tpod"); len(pids) != 1 || pids[0] != 1 {
+	if pids := pod.sandboxPids("tpod"); len(pids) != 1 || pids[0] != 1 {
 		t.Fatalf("ps tpod after kill --all of many: %v", pids)
 	}
 	b.fails("cannot pause container many", "pause", "many")

@@ -50,8 +50,8 @@ func TestExec(t *testing.T) {
 	if s := e.state("x"); s.Status != "running" {
 		t.Fatalf("after execs: %s", s.Status)
 	}
-	if r := e.must("ps", "--format", "json", "x"); strings.TrimSpace(r.stdout) != "[1]" {
-		t.Fatalf("ps after execs: %q", r.stdout)
+	if got := psPids(t, e, "x"); got != "[1]" {
+		t.Fatalf("ps after execs: %q", got)
 	}
 	e.fails("exec: no command given", "exec", "x")
 	e.fails(`--user "bob": want <uid>[:<gid>]`, "exec", "--user", "bob", "x", "true")
@@ -127,8 +127,8 @@ func TestExecDetachAndSignals(t *testing.T) {
 		t.Fatalf("exec process %d did not end on SIGTERM", pid)
 	}
 	// The shell's sleep outlives it, adopted by init.
-	if r := e.must("ps", "--format", "json", "d"); strings.TrimSpace(r.stdout) != "[1,3]" {
-		t.Fatalf("ps after the exec'd process was killed: %q", r.stdout)
+	if got := psPids(t, e, "d"); got != "[1,3]" {
+		t.Fatalf("ps after the exec'd process was killed: %q", got)
 	}
 	if r := e.must("ps", "d"); !strings.Contains(r.stdout, "root         3     1 ") {
 		t.Fatalf("the orphan is not init's child: %q", r.stdout)
@@ -152,10 +152,8 @@ func waitForProcs(t *testing.T, e *env, id string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var pids []int
-		r := e.must("ps", "--format", "json", id)
-		json.Unmarshal([]byte(r.stdout), &pids)
-		if len(pids) == n {
+		pids := psPids(t, e, id)
+		if strings.Count(pids, ",")+1 == n && pids != "[]" {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -566,6 +564,53 @@ func TestPsErrors(t *testing.T) {
 	}
 }
 
+// TestPsJSONHostPIDs: ps --format json lists host pids, as runc's does (docker top looks
+// them up on the host): the sandbox, the gofer, and the stub that runs each process, named
+// after it.
+func TestPsJSONHostPIDs(t *testing.T) {
+	e := startBusybox(t, "pj", "sleep 60")
+	sandbox := e.state("pj").Pid
+	// The stub is renamed at the process's first switch after its execve: retried.
+	var pids []int
+	var comms []string
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.must("ps", "--format", "json", "pj")
+		pids, comms = nil, nil
+		if err := json.Unmarshal([]byte(r.stdout), &pids); err != nil {
+			t.Fatalf("ps --format json: %q: %v", r.stdout, err)
+		}
+		for _, p := range pids {
+			b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "comm"))
+			comms = append(comms, strings.TrimSpace(string(b)))
+		}
+		if len(pids) == 3 && comms[2] == "sleep" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The sandbox, the gofer (its comm is the Go binary's name), init's stub.
+	if len(pids) != 3 || pids[0] != sandbox || comms[2] != "sleep" {
+		t.Fatalf("ps --format json: pids %v (comm %q), want [sandbox %d, gofer, a stub named sleep]", pids, comms, sandbox)
+	}
+	if got := psPids(t, e, "pj"); got != "[1]" {
+		t.Fatalf("ps (table): pids %s, want the sandbox's [1]", got)
+	}
+}
+
+// psPids returns the pids (the sandbox's) of `runsc ps ID`'s table, as "[1,3]".
+func psPids(t *testing.T, e *env, id string) string {
+	t.Helper()
+	r := e.must("ps", id)
+	var pids []string
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 1 {
+			pids = append(pids, f[1])
+		}
+	}
+	return "[" + strings.Join(pids, ",") + "]"
+}
+
 // hostAlive reports whether host process pid runs (not a zombie).
 func hostAlive(pid int) bool {
 	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
@@ -619,8 +664,8 @@ func TestConcurrentExec(t *testing.T) {
 	if s := e.state("ce"); s.Status != "running" {
 		t.Fatalf("after pause/resume pairs: %s", s.Status)
 	}
-	if r := e.must("ps", "--format", "json", "ce"); strings.TrimSpace(r.stdout) != "[1]" {
-		t.Fatalf("ps after the execs: %q", r.stdout)
+	if got := psPids(t, e, "ce"); got != "[1]" {
+		t.Fatalf("ps after the execs: %q", got)
 	}
 }
 
