@@ -546,25 +546,35 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	}
 
 	c.Pid, c.PidStartTime = proc.Pid, start
+	if err := c.finishCreate(o); err != nil {
+		return fail(err)
+	}
+	return proc, nil
+}
+
+// finishCreate ends a create whose process (c.Pid: the sandbox, or a joined container's
+// waiter) is ready: it runs create's hooks, records the container as created and writes
+// the pid file. On error the caller undoes the create.
+func (c *Container) finishCreate(o CreateOptions) error {
 	if h := o.Hooks; h != nil {
 		for _, hs := range []struct {
 			kind  string
 			hooks []Hook
 		}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
 			if err := c.runHooks(hs.kind, hs.hooks, Creating); err != nil {
-				return fail(err)
+				return err
 			}
 		}
 	}
 	if err := c.save(Created); err != nil {
-		return fail(err)
+		return err
 	}
 	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(fmt.Sprintf("%d", proc.Pid)), 0o644); err != nil {
-			return fail(fmt.Errorf("writing pid file: %w", err))
+		if err := writeFileAtomic(o.PidFile, []byte(fmt.Sprintf("%d", c.Pid)), 0o644); err != nil {
+			return fmt.Errorf("writing pid file: %w", err)
 		}
 	}
-	return proc, nil
+	return nil
 }
 
 // Start starts the container's init.

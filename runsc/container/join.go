@@ -165,27 +165,9 @@ func (c *Container) join(o CreateOptions, sandboxDir string) (*os.Process, error
 		return fail(fmt.Errorf("reading the waiter's start time: %w", err))
 	}
 	c.Pid, c.PidStartTime = proc.Pid, start
-	failWaiter := func(err error) (*os.Process, error) {
+	if err := c.finishCreate(o); err != nil {
 		proc.Kill()
 		return fail(err)
-	}
-	if h := o.Hooks; h != nil {
-		for _, hs := range []struct {
-			kind  string
-			hooks []Hook
-		}{{"prestart", h.Prestart}, {"createRuntime", h.CreateRuntime}, {"createContainer", h.CreateContainer}} {
-			if err := c.runHooks(hs.kind, hs.hooks, Creating); err != nil {
-				return failWaiter(err)
-			}
-		}
-	}
-	if err := c.save(Created); err != nil {
-		return failWaiter(err)
-	}
-	if o.PidFile != "" {
-		if err := writeFileAtomic(o.PidFile, []byte(fmt.Sprintf("%d", proc.Pid)), 0o644); err != nil {
-			return failWaiter(fmt.Errorf("writing pid file: %w", err))
-		}
 	}
 	return proc, nil
 }
