@@ -32,6 +32,10 @@ func Load(bundle string) (*specs.Spec, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			// Say which is missing: the bundle itself or only its config.json.
+			if _, serr := os.Stat(bundle); errors.Is(serr, fs.ErrNotExist) {
+				return nil, fmt.Errorf("bundle %s does not exist", bundle)
+			}
 			return nil, fmt.Errorf("bundle %s has no %s", bundle, ConfigName)
 		}
 		return nil, fmt.Errorf("reading %s: %w", name, unwrapPathError(err))

@@ -168,6 +168,10 @@ func TestMissingConfig(t *testing.T) {
 	if want := "bundle " + dir + " has no config.json"; err == nil || err.Error() != want {
 		t.Fatalf("Load = %v, want %q", err, want)
 	}
+	gone := filepath.Join(dir, "gone")
+	if _, err := Load(gone); err == nil || err.Error() != "bundle "+gone+" does not exist" {
+		t.Fatalf("Load of a missing bundle = %v", err)
+	}
 }
 
 func TestDefaultSpecIsValid(t *testing.T) {

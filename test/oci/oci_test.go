@@ -492,6 +492,12 @@ func TestBadBundleLeavesNoState(t *testing.T) {
 	e.fails("config.json: malformed JSON at line 2, column", "create", "bad")
 	os.Remove(filepath.Join(e.bundle, "config.json"))
 	e.fails("has no config.json", "create", "bad")
+	gone := filepath.Join(e.bundle, "gone")
+	e.fails("bundle "+gone+" does not exist", "create", "--bundle", gone, "bad")
+	e.fails("bundle "+gone+" does not exist", "run", "--bundle", gone, "bad")
+	if ents, _ := os.ReadDir(e.root); len(ents) != 0 {
+		t.Fatalf("state left in the root: %v", ents)
+	}
 }
 
 // TestConcurrentCommands: 20 state and 20 kill 0 at once against one container never
