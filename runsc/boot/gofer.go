@@ -27,8 +27,8 @@ type GoferSpec struct {
 	// create and must not get the terminal's signals).
 	Setsid bool
 	// Rootless starts the gofer in a user namespace of its own (confine.InUserNamespace),
-	// where it is root and may chroot (the caller's files are served as owned by 0), and
-	// in new network, pid, ipc and uts namespaces.
+	// where it is root and may chroot (the caller's files are served as owned by 0). The
+	// gofer always gets new network, pid, ipc and uts namespaces.
 	Rootless bool
 }
 
@@ -86,13 +86,15 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	cmd.Args[0] = "runsc-gofer"
 	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid}
+	// Namespaces of its own for what the gofer needs nothing of: no network, no other
+	// process, no System V IPC, no host name; as root as well as rootless, so that a
+	// network stays out of reach even if its filter let a socket through. The mount
+	// namespace stays the host's: the gofer chroots, and its filter allows no mount,
+	// chroot or pivot_root. It is only ever ended by SIGKILL, which reaches a pid
+	// namespace's init from outside.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid,
+		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS}
 	if gs.Rootless {
-		// With the user namespace, those the gofer needs nothing of: no network, no
-		// other process, no System V IPC (the mount namespace stays the host's: the
-		// gofer chroots, and its filter allows no mount, chroot or pivot_root).
-		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWNET | syscall.CLONE_NEWPID |
-			syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	if stderr != nil {

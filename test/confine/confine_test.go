@@ -241,6 +241,19 @@ func TestConfined(t *testing.T) {
 		if r, err := os.Readlink(fmt.Sprintf("/proc/%d/root", pid)); err != nil || r != rootfs {
 			t.Errorf("gofer %d: root %q (%v), want %s", pid, r, err, rootfs)
 		}
+		// No network (nor other processes, IPC or host name) even past its filter: the
+		// gofer has namespaces of its own, apart from the test's and the sandbox's.
+		for _, ns := range []string{"net", "pid", "ipc", "uts"} {
+			mine, err1 := os.Readlink("/proc/self/ns/" + ns)
+			its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+			sbs, err3 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns))
+			if err1 != nil || err2 != nil || err3 != nil {
+				t.Fatalf("ns %s: %v %v %v", ns, err1, err2, err3)
+			}
+			if its == mine || its == sbs {
+				t.Errorf("gofer %d: %s namespace %s, shared with the test (%s) or the sandbox (%s)", pid, ns, its, mine, sbs)
+			}
+		}
 	}
 
 	if out, code := e.runsc("kill", id, "KILL"); code != 0 {
