@@ -74,7 +74,7 @@ func TestApplyV1(t *testing.T) {
 	mem, swap, quota := int64(1<<20), int64(2<<20), int64(5000)
 	shares, period := uint64(100), uint64(10000)
 	pids := int64(0)
-	r := Resources{MemoryLimit: &mem, MemorySwap: &swap, CPUShares: &shares, CPUQuota: &quota, CPUPeriod: &period, CPUs: "1", PidsLimit: &pids}
+	r := Resources{MemoryLimit: &mem, MemorySwap: &swap, CPUShares: &shares, CPUQuota: &quota, CPUPeriod: &period, CPUs: "1", Mems: "0", PidsLimit: &pids}
 	if r.Empty() {
 		t.Fatal("Empty")
 	}
@@ -84,7 +84,7 @@ func TestApplyV1(t *testing.T) {
 	for file, want := range map[string]string{
 		"memory/x/c/memory.limit_in_bytes": "1048576", "memory/x/c/memory.memsw.limit_in_bytes": "2097152",
 		"cpu/x/c/cpu.shares": "100", "cpu/x/c/cpu.cfs_quota_us": "5000", "cpu/x/c/cpu.cfs_period_us": "10000",
-		"cpuset/x/c/cpuset.cpus": "1",
+		"cpuset/x/c/cpuset.cpus": "1", "cpuset/x/c/cpuset.mems": "0",
 	} {
 		if got := read(t, file); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
@@ -110,12 +110,12 @@ func TestApplyV2(t *testing.T) {
 	mem, swap, quota := int64(1<<20), int64(3<<20), int64(20000)
 	shares := uint64(1024)
 	pids := int64(9)
-	if err := cg.Apply(Resources{MemoryLimit: &mem, MemorySwap: &swap, CPUShares: &shares, CPUQuota: &quota, PidsLimit: &pids}); err != nil {
+	if err := cg.Apply(Resources{MemoryLimit: &mem, MemorySwap: &swap, CPUShares: &shares, CPUQuota: &quota, PidsLimit: &pids, CPUs: "1", Mems: "0"}); err != nil {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
 		"c/memory.max": "1048576", "c/memory.swap.max": "2097152", "c/cpu.weight": "39",
-		"c/cpu.max": "20000 100000",
+		"c/cpu.max": "20000 100000", "c/cpuset.cpus": "1", "c/cpuset.mems": "0",
 	} {
 		if got := read(t, file); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)

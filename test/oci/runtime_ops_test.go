@@ -333,7 +333,7 @@ func TestCgroup(t *testing.T) {
 		l["cgroupsPath"] = path
 		l["resources"] = map[string]any{
 			"memory": map[string]any{"limit": 256 << 20, "swappiness": 10, "disableOOMKiller": true},
-			"cpu":    map[string]any{"shares": 512, "quota": 50000, "period": 100000},
+			"cpu":    map[string]any{"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"},
 			"pids":   map[string]any{"limit": 200},
 			// As runc writes them, in order: everything denied, then two devices allowed,
 			// then (runc's too) the devices every container may use.
@@ -361,6 +361,9 @@ func TestCgroup(t *testing.T) {
 		}
 		if got := cgroupFile(t, "cpu", path, "cpu.shares", ""); got != "512" {
 			t.Fatalf("cpu shares %s", got)
+		}
+		if got := cgroupFile(t, "cpuset", path, "cpuset.cpus", ""); got != "0" {
+			t.Fatalf("cpuset.cpus %s", got)
 		}
 		if got := cgroupFile(t, "memory", path, "memory.swappiness", ""); got != "10" {
 			t.Fatalf("memory swappiness %s", got)
