@@ -102,6 +102,7 @@ func (b *Boot) setup(id string, log *config.RuntimeLog) (*boot.Sandbox, *boot.Co
 		l.Close()
 		return nil, nil, nil, err
 	}
+	b.Conf.DebugID = id // the sandbox's pid is 1 in its pid namespace
 	sb, err := boot.New(b.Conf, cfg.Options())
 	if err != nil {
 		gc.Close()

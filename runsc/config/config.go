@@ -8,6 +8,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/stockade-sandbox/stockade/platform"
 )
@@ -31,6 +32,9 @@ type Config struct {
 	Overlay string
 	// Rootless is --rootless: RootlessTrue, RootlessFalse or RootlessAuto (IsRootless).
 	Rootless string
+	// DebugID, when set (by `runsc boot`: the container id), names the debug log files in
+	// place of the pid, which is 1 for every sandbox in its own pid namespace.
+	DebugID string
 }
 
 // Values of --overlay.
@@ -93,7 +97,11 @@ func (c *Config) DebugWriter(component string) (io.Writer, error) {
 	if err := os.MkdirAll(c.DebugLog, 0o755); err != nil {
 		return nil, fmt.Errorf("creating debug log directory: %w", err)
 	}
-	name := filepath.Join(c.DebugLog, fmt.Sprintf("runsc.%d.%s.log", os.Getpid(), component))
+	tag := strconv.Itoa(os.Getpid())
+	if c.DebugID != "" {
+		tag = c.DebugID
+	}
+	name := filepath.Join(c.DebugLog, fmt.Sprintf("runsc.%s.%s.log", tag, component))
 	return os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 }
 

@@ -583,4 +583,19 @@ func TestRuntimeFlags(t *testing.T) {
 		t.Fatalf("--log json: %q", data)
 	}
 	e.fails(`unknown --log-format "xml"`, "--log-format", "xml", "list")
+
+	// Ours: --platform, --overlay, --strace into --debug-log, one file per container (the
+	// sandbox's own pid is 1 in its namespace, so the file is named by the container id).
+	dbg := t.TempDir()
+	for _, id := range []string{"s1", "s2"} {
+		if r := e.runsc("--platform", "ptrace", "--overlay", "root:memory", "--strace", "--debug-log", dbg, "run", id); r.code != 7 {
+			t.Fatalf("run with --strace --debug-log: %+v", r)
+		}
+		data, err := os.ReadFile(filepath.Join(dbg, "runsc."+id+".boot.log"))
+		if err != nil || !bytes.Contains(data, []byte("exit_group(7)")) {
+			t.Fatalf("debug log of %s: %q (%v), want the strace of exit_group(7)", id, data, err)
+		}
+	}
+	e.fails(`unknown platform "kvm"`, "--platform", "kvm", "run", "p")
+	e.fails(`unknown --overlay "disk"`, "--overlay", "disk", "run", "p")
 }
