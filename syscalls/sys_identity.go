@@ -78,7 +78,7 @@ type utsname [6][65]byte
 // Uname implements Linux syscall uname(2).
 func Uname(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	var u utsname
-	for i, s := range []string{"Linux", t.Kernel().Hostname(), kernel.LinuxRelease, kernel.LinuxVersion, "x86_64", "(none)"} {
+	for i, s := range []string{"Linux", t.Kernel().Hostname(), kernel.LinuxRelease, kernel.LinuxVersion, "x86_64", t.Kernel().Domainname()} {
 		copy(u[i][:64], s)
 	}
 	return 0, copyOutStruct(t, args.Pointer(0), &u)

@@ -138,7 +138,9 @@ func (fs *Filesystem) sysDir() *dir {
 			// The highest capability number Linux 6.1 knows (CAP_CHECKPOINT_RESTORE);
 			// libcap and moby/sys/capability size their sets by it.
 			fs.text("cap_last_cap", "40"),
-			fs.text("domainname", "(none)"),
+			{"domainname", unix.DT_REG, func() vfs.Inode {
+				return fs.newFile(0444, func(*kernel.Task) ([]byte, error) { return []byte(fs.k.Domainname() + "\n"), nil })
+			}},
 			{"hostname", unix.DT_REG, func() vfs.Inode {
 				return fs.newFile(0444, func(*kernel.Task) ([]byte, error) { return []byte(fs.k.Hostname() + "\n"), nil })
 			}},

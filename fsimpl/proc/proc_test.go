@@ -36,7 +36,7 @@ func newProc(t *testing.T) (*vfs.VirtualFilesystem, vfs.VirtualDentry) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mf.Close() })
-	k, err := kernel.New(kernel.Config{Platform: fakePlatform{}, MemFile: mf, Hostname: "box"})
+	k, err := kernel.New(kernel.Config{Platform: fakePlatform{}, MemFile: mf, Hostname: "box", Domainname: "example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +116,7 @@ func TestGlobalFilesHaveLinuxFormats(t *testing.T) {
 		"/proc/filesystems":               `(?m)^nodev\tproc$`,
 		"/proc/version":                   `^Linux version 6\.1\.0 `,
 		"/proc/sys/kernel/hostname":       `^box\n$`,
+		"/proc/sys/kernel/domainname":     `^example\.org\n$`,
 		"/proc/sys/kernel/ostype":         `^Linux\n$`,
 		"/proc/sys/kernel/osrelease":      `^6\.1\.0\n$`,
 		"/proc/sys/kernel/pid_max":        `^4194304\n$`,

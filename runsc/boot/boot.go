@@ -46,7 +46,9 @@ type Options struct {
 	UID, GID uint32
 	Groups   []uint32
 	Hostname string
-	Rlimits  map[int]kernel.Rlimit
+	// Domainname is the NIS domain name (empty: the sentry's default).
+	Domainname string
+	Rlimits    map[int]kernel.Rlimit
 	// MemoryLimit caps the sandbox's memory (0: none).
 	MemoryLimit uint64
 	// PidsLimit caps the sandbox's tasks (0: none).
@@ -101,14 +103,15 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 		return nil, err
 	}
 	kc := kernel.Config{
-		Platform: p,
-		MemFile:  mf,
-		UID:      o.UID,
-		GID:      o.GID,
-		Groups:   o.Groups,
-		Hostname: o.Hostname,
-		Rlimits:  o.Rlimits,
-		Caps:     o.Caps,
+		Platform:   p,
+		MemFile:    mf,
+		UID:        o.UID,
+		GID:        o.GID,
+		Groups:     o.Groups,
+		Hostname:   o.Hostname,
+		Domainname: o.Domainname,
+		Rlimits:    o.Rlimits,
+		Caps:       o.Caps,
 
 		NoNewPrivs:  o.NoNewPrivs,
 		OOMScoreAdj: o.OOMScoreAdj,

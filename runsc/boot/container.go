@@ -52,6 +52,8 @@ type ContainerConfig struct {
 
 	// Hostname is the UTS hostname (empty: the sentry's default).
 	Hostname string `json:"hostname,omitempty"`
+	// Domainname is the NIS domain name (empty: the sentry's default).
+	Domainname string `json:"domainname,omitempty"`
 	// Mounts are the spec's mounts, in order.
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Devices are linux.devices, made in /dev.
@@ -137,7 +139,7 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, Domainname: c.Domainname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {

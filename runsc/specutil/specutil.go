@@ -230,6 +230,9 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if spec.Hostname != "" && !uts && !joining {
 		return fmt.Errorf("%s: \"hostname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
 	}
+	if spec.Domainname != "" && !uts && !joining {
+		return fmt.Errorf("%s: \"domainname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
+	}
 	return nil
 }
 
@@ -271,6 +274,7 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Caps:            CapSets(p.Capabilities),
 		NoNewPrivileges: p.NoNewPrivileges,
 		Hostname:        spec.Hostname,
+		Domainname:      spec.Domainname,
 		Annotations:     spec.Annotations,
 	}
 	c.ContainerType, c.SandboxID, _ = PodRole(spec)

@@ -131,6 +131,11 @@ func TestBadSpecs(t *testing.T) {
 			m["linux"] = map[string]any{"namespaces": []any{map[string]any{"type": "uts"}, map[string]any{"type": "uts"}}}
 		}), `config.json: "linux.namespaces[1]": namespace type "uts" is listed twice`},
 		{"hostname without uts", edit(func(m map[string]any) { m["linux"] = map[string]any{} }), `config.json: "hostname" is set but there is no uts namespace in linux.namespaces`},
+		{"domainname without uts", edit(func(m map[string]any) {
+			delete(m, "hostname")
+			m["domainname"] = "example.org"
+			m["linux"] = map[string]any{}
+		}), `config.json: "domainname" is set but there is no uts namespace in linux.namespaces`},
 		{"windows", edit(func(m map[string]any) {
 			delete(m, "linux")
 			delete(m, "hostname")

@@ -52,6 +52,8 @@ type Config struct {
 	Platform platform.Platform
 	MemFile  *memfile.File
 	Hostname string
+	// Domainname is the NIS domain name (uname domainname; empty: "(none)", as Linux).
+	Domainname string
 	// Creds of the init process.
 	UID, GID uint32
 	// Groups are the init process's supplementary groups.
@@ -80,12 +82,14 @@ type Kernel struct {
 	Platform platform.Platform
 	MemFile  *memfile.File
 	hostname string
-	strace   SyscallHook
-	log      *log.Logger
-	start    time.Time
-	futexes  futexManager
-	defaults Config
-	numCPU   int
+	// domainname is the NIS domain name (immutable, like hostname).
+	domainname string
+	strace     SyscallHook
+	log        *log.Logger
+	start      time.Time
+	futexes    futexManager
+	defaults   Config
+	numCPU     int
 	// vdso is mapped into every image the kernel loads.
 	vdso *vdso.VDSO
 
@@ -138,6 +142,9 @@ func New(c Config) (*Kernel, error) {
 	if c.Hostname == "" {
 		c.Hostname = "stockade"
 	}
+	if c.Domainname == "" {
+		c.Domainname = "(none)"
+	}
 	v, err := vdso.New(c.MemFile)
 	if err != nil {
 		return nil, err
@@ -147,6 +154,7 @@ func New(c Config) (*Kernel, error) {
 		Platform:     c.Platform,
 		MemFile:      c.MemFile,
 		hostname:     c.Hostname,
+		domainname:   c.Domainname,
 		strace:       c.Strace,
 		log:          lg,
 		start:        time.Now(),
@@ -162,6 +170,9 @@ func New(c Config) (*Kernel, error) {
 
 // Hostname is the sandbox's hostname (uname nodename).
 func (k *Kernel) Hostname() string { return k.hostname }
+
+// Domainname is the sandbox's NIS domain name (uname domainname).
+func (k *Kernel) Domainname() string { return k.domainname }
 
 // Logf logs a diagnostic line.
 func (k *Kernel) Logf(format string, args ...any) { k.log.Printf(format, args...) }

@@ -162,7 +162,7 @@ func TestRootfsMounts(t *testing.T) {
 }
 
 // TestRootfsProcessSpec: cwd (created if missing), uid/gid, additionalGids, umask and
-// rlimits from the spec.
+// rlimits from the spec; hostname and domainname.
 func TestRootfsProcessSpec(t *testing.T) {
 	t.Parallel()
 	e := newBusyboxEnv(t, "pwd; id -u; id -g; umask; echo x > f; ls -n f; id -G; ulimit -n")
@@ -186,6 +186,11 @@ func TestRootfsProcessSpec(t *testing.T) {
 	e.setArgs("sh", "-c", "pwd")
 	if r := e.must("run", "p2"); r.stdout != "/not/there\n" {
 		t.Fatalf("missing cwd: %q", r.stdout)
+	}
+	e.editSpec(func(m map[string]any) { m["hostname"], m["domainname"] = "box", "example.org" })
+	e.setArgs("sh", "-c", "hostname; cat /proc/sys/kernel/hostname /proc/sys/kernel/domainname")
+	if r := e.must("run", "p3"); r.stdout != "box\nbox\nexample.org\n" {
+		t.Fatalf("hostname and domainname: %q", r.stdout)
 	}
 }
 
