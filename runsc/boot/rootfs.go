@@ -357,6 +357,10 @@ func specMounts(r *RootFS, registered map[string]bool) ([]sentryMount, error) {
 	return out, nil
 }
 
+// IsPropagation says whether s is a mount propagation option (and so a valid
+// linux.rootfsPropagation).
+func IsPropagation(s string) bool { return propagationTypes[s] }
+
 // propagationTypes are the spec's mount propagation options.
 var propagationTypes = map[string]bool{
 	"shared": true, "rshared": true, "slave": true, "rslave": true, "private": true,

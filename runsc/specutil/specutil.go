@@ -127,6 +127,9 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if runtime.GOARCH != "amd64" {
 		return fmt.Errorf("unsupported host architecture %s: runsc runs only on amd64", runtime.GOARCH)
 	}
+	if l := spec.Linux; l != nil && l.RootfsPropagation != "" && !boot.IsPropagation(l.RootfsPropagation) {
+		return fmt.Errorf("%s: linux.rootfsPropagation %q is not a propagation type ([r]shared, [r]slave, [r]private, [r]unbindable)", ConfigName, l.RootfsPropagation)
+	}
 	if spec.Linux != nil && spec.Linux.Seccomp != nil && len(spec.Linux.Seccomp.Architectures) > 0 {
 		ok := false
 		for _, a := range spec.Linux.Seccomp.Architectures {

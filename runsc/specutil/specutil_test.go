@@ -131,6 +131,9 @@ func TestBadSpecs(t *testing.T) {
 			m["linux"] = map[string]any{"namespaces": []any{map[string]any{"type": "uts"}, map[string]any{"type": "uts"}}}
 		}), `config.json: "linux.namespaces[1]": namespace type "uts" is listed twice`},
 		{"hostname without uts", edit(func(m map[string]any) { m["linux"] = map[string]any{} }), `config.json: "hostname" is set but there is no uts namespace in linux.namespaces`},
+		{"bad rootfsPropagation", edit(func(m map[string]any) {
+			m["linux"].(map[string]any)["rootfsPropagation"] = "sideways"
+		}), `config.json: linux.rootfsPropagation "sideways" is not a propagation type ([r]shared, [r]slave, [r]private, [r]unbindable)`},
 		{"domainname without uts", edit(func(m map[string]any) {
 			delete(m, "hostname")
 			m["domainname"] = "example.org"

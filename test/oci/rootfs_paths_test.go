@@ -171,3 +171,36 @@ func TestProcessOOMScoreAdj(t *testing.T) {
 		t.Fatalf("exec'd process's oom_score_adj %q, want 500", x.stdout)
 	}
 }
+
+// TestRootfsPropagationFlagsAccepted: runc's propagation options on bind mounts and
+// linux.rootfsPropagation are accepted; shared and slave leave the mounts private (the
+// sentry propagates nothing between mounts), and the mounts serve their files.
+func TestRootfsPropagationFlagsAccepted(t *testing.T) {
+	t.Parallel()
+	host := t.TempDir()
+	if err := os.WriteFile(filepath.Join(host, "f"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"shared", "rshared", "slave", "rslave", "private", "rprivate"}
+	script := ""
+	for _, p := range flags {
+		script += "cat /mnt/" + p + "/f; "
+	}
+	e := newBusyboxEnv(t, script+`awk '$5 ~ /^\/mnt\// {print $5, $7}' /proc/self/mountinfo`)
+	for _, p := range flags {
+		e.addMount("/mnt/"+p, "bind", host, "rbind", "ro", p)
+	}
+	for _, rp := range []string{"rslave", "rshared", "rprivate", "private", "slave", "shared"} {
+		e.editSpec(func(m map[string]any) { m["linux"].(map[string]any)["rootfsPropagation"] = rp })
+		r := e.must("run", "prop-"+rp)
+		want := strings.Repeat("x\n", len(flags))
+		for _, p := range flags {
+			want += "/mnt/" + p + " -\n" // no optional fields: private
+		}
+		if r.stdout != want {
+			t.Fatalf("rootfsPropagation %s: stdout\n%s\nwant\n%s", rp, r.stdout, want)
+		}
+	}
+	e.editSpec(func(m map[string]any) { m["linux"].(map[string]any)["rootfsPropagation"] = "sideways" })
+	e.fails(`config.json: linux.rootfsPropagation "sideways" is not a propagation type`, "run", "prop-bad")
+}
