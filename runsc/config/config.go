@@ -32,6 +32,10 @@ type Config struct {
 	Overlay string
 	// Rootless is --rootless: RootlessTrue, RootlessFalse or RootlessAuto (IsRootless).
 	Rootless string
+	// Network is --network: NetworkNone is the only mode there is (the sentry has no
+	// sockets yet); NetworkSandbox and NetworkHost are gVisor's spellings, refused by
+	// Validate until a netstack exists.
+	Network string
 	// DebugID, when set (by `runsc boot`: the container id), names the debug log files in
 	// place of the pid, which is 1 for every sandbox in its own pid namespace.
 	DebugID string
@@ -43,9 +47,16 @@ const (
 	OverlayNone   = "none"
 )
 
+// Values of --network (gVisor's names).
+const (
+	NetworkSandbox = "sandbox"
+	NetworkHost    = "host"
+	NetworkNone    = "none"
+)
+
 // Register defines the global flags on fs.
 func Register(fs *flag.FlagSet) *Config {
-	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory, Rootless: RootlessAuto}
+	c := &Config{Platform: "ptrace", Root: "/run/runsc", Overlay: OverlayMemory, Network: NetworkNone, Rootless: RootlessAuto}
 	c.RegisterSandboxFlags(fs)
 	fs.StringVar(&c.Root, "root", c.Root, "root directory for container state (default for a rootless non-root user: $XDG_RUNTIME_DIR/runsc)")
 	fs.Var(rootlessValue{&c.Rootless}, "rootless", "run the sandbox and gofer in user namespaces of their own, as an unprivileged user can: true, false or auto (true unless runsc runs as the host's root)")
@@ -62,6 +73,7 @@ func (c *Config) RegisterSandboxFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Debug, "debug", c.Debug, "log sentry diagnostics to the debug log")
 	fs.StringVar(&c.DebugLog, "debug-log", c.DebugLog, "directory for debug logs (default: stderr)")
 	fs.StringVar(&c.Overlay, "overlay", c.Overlay, "root filesystem: "+OverlayMemory+" (writes go to memory) or "+OverlayNone+" (writes reach the rootfs unless root.readonly)")
+	fs.StringVar(&c.Network, "network", c.Network, "sandbox network: "+NetworkNone+" (no network: the sentry has no sockets, socket(2) is ENOSYS); "+NetworkSandbox+" and "+NetworkHost+" are not implemented yet")
 }
 
 // Validate checks values that flag parsing cannot.
@@ -76,6 +88,9 @@ func (c *Config) Validate() error {
 	if c.Overlay != OverlayMemory && c.Overlay != OverlayNone {
 		return fmt.Errorf("unknown --overlay %q (%s or %s)", c.Overlay, OverlayMemory, OverlayNone)
 	}
+	if err := validateNetwork(c.Network); err != nil {
+		return err
+	}
 	if _, err := parseRootless(c.Rootless); err != nil {
 		return fmt.Errorf("bad --rootless: %v", err)
 	}
@@ -83,6 +98,19 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("unknown --log-format %q (text or json)", c.LogFormat)
 	}
 	return nil
+}
+
+// validateNetwork accepts the --network values that exist. sandbox and host are known
+// names that are refused as not implemented (rather than as unknown), so that a caller
+// written for gVisor learns why.
+func validateNetwork(v string) error {
+	switch v {
+	case NetworkNone:
+		return nil
+	case NetworkSandbox, NetworkHost:
+		return fmt.Errorf("--network=%s: not implemented yet: the sentry has no sockets (socket(2) is ENOSYS); only %s is available", v, NetworkNone)
+	}
+	return fmt.Errorf("--network: want %s, %s or %s, not %q", NetworkSandbox, NetworkHost, NetworkNone, v)
 }
 
 // DebugWriter opens the debug log for component (a file in DebugLog, else stderr). It

@@ -31,6 +31,7 @@ func (c *Config) Flags() []string {
 		"--debug=" + strconv.FormatBool(c.Debug),
 		"--debug-log=" + c.DebugLog,
 		"--overlay=" + c.Overlay,
+		"--network=" + c.Network,
 		"--log=" + c.Log,
 		"--log-format=" + c.LogFormat,
 		"--systemd-cgroup=" + strconv.FormatBool(c.SystemdCgroup),

@@ -598,4 +598,26 @@ func TestRuntimeFlags(t *testing.T) {
 	}
 	e.fails(`unknown platform "kvm"`, "--platform", "kvm", "run", "p")
 	e.fails(`unknown --overlay "disk"`, "--overlay", "disk", "run", "p")
+
+	// --network: none (the default, and the only mode: the sentry has no sockets) reaches
+	// `runsc boot`; gVisor's sandbox and host are refused by name, before any state exists.
+	if r := e.runsc("--network=none", "run", "n1"); r.code != 7 {
+		t.Fatalf("run --network=none: %+v", r)
+	}
+	e.must("--network", "none", "create", "n2")
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", e.state("n2").Pid))
+	if err != nil || !bytes.Contains(cmdline, []byte("\x00--network=none\x00")) {
+		t.Fatalf("sandbox of n2: cmdline %q (%v), want --network=none passed on", cmdline, err)
+	}
+	e.must("delete", "--force", "n2")
+	for _, cmd := range [][]string{{"run", "n3"}, {"create", "n3"}, {"list"}, {"do", "/bin/true"}} {
+		for _, v := range []string{"sandbox", "host"} {
+			e.fails("--network="+v+": not implemented yet: the sentry has no sockets (socket(2) is ENOSYS); only none is available",
+				append([]string{"--network=" + v}, cmd...)...)
+		}
+		e.fails(`--network: want sandbox, host or none, not "bogus"`, append([]string{"--network=bogus"}, cmd...)...)
+	}
+	if r := e.must("list", "-q"); r.stdout != "" {
+		t.Fatalf("list after refused --network: %q, want no containers", r.stdout)
+	}
 }
