@@ -111,6 +111,9 @@ func (f *File) Read(t *kernel.Task, dst []byte) (int, error) {
 		return 0, unix.EINVAL
 	}
 	return t.BlockingIO(f, waiter.EventIn, f.StatusFlags()&unix.O_NONBLOCK != 0, func() (int, bool, error) {
+		// Expirations the timer goroutine has not counted yet are counted now (before f.mu:
+		// firing takes it).
+		f.timer.Poll()
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if f.canceled {

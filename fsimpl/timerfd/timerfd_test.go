@@ -103,7 +103,13 @@ func TestCancelOnSet(t *testing.T) {
 		New(kernel.WallClock(unix.CLOCK_REALTIME), unix.O_NONBLOCK),
 		New(kernel.WallClock(unix.CLOCK_MONOTONIC), unix.O_NONBLOCK),
 	} {
-		g.SetTime(time.Hour, 0, !g.realtime, true)
+		// An hour from now: relative on the realtime clock, absolute on the monotonic one
+		// (an absolute time already past would expire at once, and be read).
+		value := time.Hour
+		if !g.realtime {
+			value += time.Duration(g.timer.Clock().Now())
+		}
+		g.SetTime(value, 0, !g.realtime, true)
 		set()
 		if _, err := g.Read(nil, buf[:]); err != unix.EAGAIN {
 			t.Fatalf("read: %v, want EAGAIN", err)

@@ -230,6 +230,11 @@ func satAdd(a, b int64) int64 {
 //
 // Preconditions: tm.mu is held; the timer is armed.
 func (tm *Timer) scheduleLocked(now int64, gen uint64) {
+	// At most one Go timer is pending: a check run by Poll, or by a timer that fired,
+	// replaces the one still to come.
+	if tm.wall != nil {
+		tm.wall.Stop()
+	}
 	tm.wall = time.AfterFunc(time.Duration(max(tm.next-now, 0)), func() { tm.check(gen) })
 }
 
@@ -272,6 +277,20 @@ func (tm *Timer) check(gen uint64) {
 		tm.unregisterCPU()
 	}
 	tm.fire(n)
+}
+
+// Poll fires the timer now if its clock has passed the next expiration, with every
+// period elapsed since counted, as Linux's timerfd read forwards the timer
+// (hrtimer_forward_now) instead of waiting for the Go timer, which a loaded host may run
+// late (and which wakes at most every minRearm).
+func (tm *Timer) Poll() {
+	tm.mu.Lock()
+	due := !tm.stopped && tm.next != 0 && tm.clock.Now() >= tm.next
+	gen := tm.gen
+	tm.mu.Unlock()
+	if due {
+		tm.check(gen)
+	}
 }
 
 // Destroy disarms the timer for good.
