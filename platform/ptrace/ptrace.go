@@ -20,6 +20,15 @@
 //     OS thread exits, PTRACE_O_EXITKILL kills its stub threads.
 //   - Mappings change only by injecting mmap/munmap into a stub thread of the calling OS
 //     thread: the application never executes a syscall on the host.
+//   - Interrupt (any goroutine) must not be lost against a Switch about to resume the stub:
+//     Interrupt sets context.interrupt and then reads context.running, sending SIGUSR2 to
+//     that thread; Switch publishes running and then consumes interrupt. With both atomic,
+//     either Switch sees the flag and returns EventInterrupted without resuming, or
+//     Interrupt sees the thread and its signal (pending even if sent while the thread is
+//     still stopped) stops the thread at once when it is resumed. The flag outlives the
+//     signal, so a signal that a stop other than the interrupt's swallowed (an injected
+//     syscall's) still makes the next Switch return at once; spurious EventInterrupted
+//     results are harmless, as the caller re-checks its state.
 //
 // Locking: addressSpace.mu guards the thread table and the spare. It is taken with no other
 // lock held and is held across the ptrace calls that claim or create a stub thread.
@@ -239,6 +248,7 @@ func (c *context) Switch(pas platform.AddressSpace, regs *arch.Registers) (platf
 	if t.name != c.name {
 		t.setName(c.name)
 	}
+	// Publish the thread before consuming the flag (package doc: Interrupt).
 	c.running.Store(t)
 	defer c.running.Store(nil)
 	if c.interrupt.Swap(false) {

@@ -125,22 +125,31 @@ func (c *Controller) stats() *control.Stats {
 // holdSignal keeps a signal request (other than SIGKILL and the signal-0 probe) for later
 // while the sandbox is paused, as a frozen cgroup holds signals: the sentry would
 // otherwise act on a fatal one at once. It reports whether it did.
+//
+// The check and the append are made under c.mu, as resume's thaw and its taking of the held
+// list are: otherwise a request that saw the sandbox paused could be appended just after a
+// concurrent resume took the list, and be held until the next resume.
 func (c *Controller) holdSignal(req control.Request) bool {
-	if req.Signal == 0 || req.Signal == int(unix.SIGKILL) || !c.sb.Kernel.Paused() {
+	if req.Signal == 0 || req.Signal == int(unix.SIGKILL) {
 		return false
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.sb.Kernel.Paused() {
+		return false
+	}
 	c.held = append(c.held, req)
-	c.mu.Unlock()
 	return true
 }
 
 // resume thaws the sandbox and delivers the signals held meanwhile, in order.
 func (c *Controller) resume() error {
+	// Kernel.Resume takes only the kernel's pause lock, a leaf, so it may run under c.mu.
+	c.mu.Lock()
 	if err := c.sb.Kernel.Resume(); err != nil {
+		c.mu.Unlock()
 		return err
 	}
-	c.mu.Lock()
 	held := c.held
 	c.held = nil
 	c.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/platform"
 )
 
 // Pausing the whole sandbox (`runsc pause` / `runsc resume`).
@@ -98,8 +100,10 @@ func (k *Kernel) Pause(timeout time.Duration) error {
 		tasks = append(tasks, t)
 	}
 	k.mu.Unlock()
+	// t.ctx is the task goroutine's own; other goroutines reach the context through
+	// sharedCtx (a task that has none yet stops at the gate before its first switch).
 	for _, t := range tasks {
-		if ctx := t.ctx; ctx != nil {
+		if ctx, ok := t.sharedCtx.Load().(platform.Context); ok {
 			ctx.Interrupt()
 		}
 	}

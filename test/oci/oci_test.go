@@ -140,6 +140,13 @@ type result struct {
 // on to the sandbox, which would otherwise keep a pipe open after runsc returns.
 func (e *env) runsc(args ...string) result {
 	e.t.Helper()
+	return e.runscWithin(60*time.Second, args...)
+}
+
+// runscWithin is runsc with a time limit: past it runsc is killed, the test is marked failed
+// and the result's code is -1.
+func (e *env) runscWithin(limit time.Duration, args ...string) result {
+	e.t.Helper()
 	dir := e.t.TempDir()
 	out, _ := os.Create(filepath.Join(dir, "out"))
 	errf, _ := os.Create(filepath.Join(dir, "err"))
@@ -155,10 +162,10 @@ func (e *env) runsc(args ...string) result {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(limit):
 		cmd.Process.Kill()
 		<-done
-		e.t.Errorf("runsc %v: timed out", args)
+		e.t.Errorf("runsc %v: timed out after %v", args, limit)
 	}
 	o, _ := os.ReadFile(out.Name())
 	er, _ := os.ReadFile(errf.Name())

@@ -3,6 +3,7 @@ package oci
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -197,8 +198,9 @@ func (e *env) stats(id string) statsEvent {
 // non-fatal signals for later, and dies of SIGKILL; the state machine's errors.
 func TestPauseResume(t *testing.T) {
 	// The trap: init gets only the signals it handles (pid_namespaces(7)).
-	e := startBusybox(t, "p", "trap 'exit 143' TERM; while true; do :; done")
+	e := startBusybox(t, "p", trapLoop)
 	e.fails("cannot resume container p: container is running", "resume", "p")
+	waitForTrap(t, e, "p")
 	e.must("pause", "p")
 	if s := e.state("p"); s.Status != "paused" || s.Pid <= 0 {
 		t.Fatalf("after pause: %+v", s)
@@ -776,5 +778,49 @@ func TestIPCUTSNamespaceJoin(t *testing.T) {
 		if got != want[ns] {
 			t.Errorf("sandbox's %s namespace %s, want %s", ns, got, want[ns])
 		}
+	}
+}
+
+// trapLoop is a busy-looping init that exits 143 on SIGTERM. It creates /dev/shm/trapped
+// once its trap is set: until then SIGTERM has its default action, which the sandbox's init
+// drops (pid_namespaces(7)), so a test that pauses and signals it sooner races with the
+// shell's start-up (waitForTrap).
+const trapLoop = "trap 'exit 143' TERM; touch /dev/shm/trapped; while true; do :; done"
+
+// waitForTrap waits until trapLoop's trap is set in container id.
+func waitForTrap(t *testing.T, e *env, id string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for e.runsc("exec", id, "sh", "-c", "test -e /dev/shm/trapped").code != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("container %s: the shell did not set its TERM trap within 20s", id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestPauseResumeSignalLoop repeats TestPauseResume's pause / held SIGTERM / resume sequence
+// on a busy-looping init, each iteration bounded so that a signal that is never acted on
+// fails with its iteration. It used to hang about one run in eight: pausing right after
+// `run` could catch the shell before its trap was set, and the held SIGTERM, delivered at
+// resume to an init with no handler, was rightly dropped (waitForTrap closes that window).
+// It also covers the kick out of application code at pause and the wake-up at resume.
+func TestPauseResumeSignalLoop(t *testing.T) {
+	e := newBusyboxEnv(t, trapLoop)
+	const iterations = 12
+	for i := 0; i < iterations; i++ {
+		id := fmt.Sprintf("pl%d", i)
+		e.must("run", "--detach", id)
+		waitForTrap(t, e, id)
+		e.must("pause", id)
+		e.fails("cannot exec in a paused container", "exec", id, "true")
+		e.stats(id)
+		e.must("kill", id, "TERM") // held while paused
+		e.must("resume", id)
+		w := e.runscWithin(15*time.Second, "wait", id)
+		if w.code != 143 {
+			t.Fatalf("iteration %d: the SIGTERM held while paused was not acted on after resume (wait %+v)", i, w)
+		}
+		e.must("delete", id)
 	}
 }
