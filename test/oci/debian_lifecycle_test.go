@@ -36,27 +36,6 @@ func withCgroup(t *testing.T, e *env, id string) string {
 	return path
 }
 
-// assertLeftNothing checks that container id, whose sandbox was pid sandbox, left no host
-// process, no state directory, no cgroup (cg) and no host mount beyond mounts0's.
-func assertLeftNothing(t *testing.T, e *env, id string, sandbox int, cg string, mounts0 []byte) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(e.root, id)); !os.IsNotExist(err) {
-		t.Errorf("%s: state directory left: %v", id, err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); len(sessionProcs(sandbox)) > 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: processes left: %v", id, sessionProcs(sandbox))
-		}
-	}
-	if cgroupExists(cg) {
-		t.Errorf("%s: cgroup %s left", id, cg)
-	}
-	if mounts1, _ := os.ReadFile("/proc/self/mountinfo"); string(mounts1) != string(mounts0) {
-		t.Errorf("%s: host mounts changed:\n%s\nwas\n%s", id, mounts1, mounts0)
-	}
-	e.fails("container "+id+" does not exist", "state", id)
-}
-
 // TestDebianLifecycle: every runtime command and state transition on the Debian bundle
 // (bash as init, glibc programs exec'd): create, start, exec in its argv (--cwd, --env,
 // --user), --process, --detach and --tty forms, ps, list, events --stats, pause/resume,

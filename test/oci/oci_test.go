@@ -419,9 +419,10 @@ func TestKillCreated(t *testing.T) {
 }
 
 // TestDeleteForce: delete refuses a running container; --force kills it, and leaves no
-// process and no state.
+// process, mount or state.
 func TestDeleteForce(t *testing.T) {
 	e := newEnv(t, "prog", "s", "60")
+	mounts0, _ := os.ReadFile("/proc/self/mountinfo")
 	e.must("create", "df")
 	e.must("start", "df")
 	pid := e.state("df").Pid
@@ -430,16 +431,7 @@ func TestDeleteForce(t *testing.T) {
 		t.Fatalf("no sandbox processes in session %d", pid)
 	}
 	e.must("delete", "--force", "df")
-	if _, err := os.Stat(filepath.Join(e.root, "df")); !os.IsNotExist(err) {
-		t.Fatalf("state directory left: %v", err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sessionProcs(pid)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes left after delete --force: %v", sessionProcs(pid))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	assertLeftNothing(t, e, "df", pid, "", mounts0)
 	e.fails("container df does not exist", "delete", "df")
 	e.must("delete", "--force", "df") // a missing container is fine with --force
 }

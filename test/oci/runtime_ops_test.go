@@ -315,6 +315,28 @@ func cgroupExists(path string) bool {
 	return err == nil
 }
 
+// assertLeftNothing checks that deleted container id, whose sandbox was pid sandbox, left
+// no host process, no state directory, no cgroup (cg, unless "") and no host mount beyond
+// mounts0's.
+func assertLeftNothing(t *testing.T, e *env, id string, sandbox int, cg string, mounts0 []byte) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(e.root, id)); !os.IsNotExist(err) {
+		t.Errorf("%s: state directory left: %v", id, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(sessionProcs(sandbox)) > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: processes left: %v", id, sessionProcs(sandbox))
+		}
+	}
+	if cg != "" && cgroupExists(cg) {
+		t.Errorf("%s: cgroup %s left", id, cg)
+	}
+	if mounts1, _ := os.ReadFile("/proc/self/mountinfo"); string(mounts1) != string(mounts0) {
+		t.Errorf("%s: host mounts changed:\n%s\nwas\n%s", id, mounts1, mounts0)
+	}
+	e.fails("container "+id+" does not exist", "state", id)
+}
+
 // TestCgroup: the sandbox and gofer run in linux.cgroupsPath with linux.resources
 // applied; update changes them (and the sandbox's MemTotal); delete --force removes the
 // cgroup and leaves no process, mount or state.
@@ -411,22 +433,7 @@ func TestCgroup(t *testing.T) {
 	e.fails("--blkio-weight is not supported", "update", "--blkio-weight", "100", "cg")
 
 	e.must("delete", "--force", "cg")
-	if cgroupExists(path) {
-		t.Fatalf("cgroup %s left after delete --force", path)
-	}
-	if _, err := os.Stat(filepath.Join(e.root, "cg")); !os.IsNotExist(err) {
-		t.Fatalf("state directory left: %v", err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(sessionProcs(s.Pid)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes left after delete --force: %v", sessionProcs(s.Pid))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if mounts1, _ := os.ReadFile("/proc/self/mountinfo"); string(mounts1) != string(mounts0) {
-		t.Fatalf("host mounts changed")
-	}
+	assertLeftNothing(t, e, "cg", s.Pid, path, mounts0)
 
 	// A bad systemd path is refused by name.
 	e.editSpec(func(m map[string]any) { m["linux"].(map[string]any)["cgroupsPath"] = "not-systemd" })
