@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/subcommands"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -102,6 +103,9 @@ func createContainer(conf *config.Config, id, bundle, pidFile, consoleSocket str
 		return nil, nil, err
 	}
 	logUnsupported(conf, cfg)
+	if keys := specutil.UnmodelledSysctls(spec); len(keys) > 0 {
+		conf.OpenRuntimeLog().Debugf("container %s: linux.sysctl %s accepted and not applied (not modelled by the sentry)", id, strings.Join(keys, ", "))
+	}
 	cg, err := specutil.Cgroup(spec, id, conf.SystemdCgroup)
 	if err != nil {
 		return nil, nil, err

@@ -236,7 +236,7 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if spec.Domainname != "" && !uts && !joining {
 		return fmt.Errorf("%s: \"domainname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
 	}
-	return nil
+	return checkSysctls(spec, uts, joining)
 }
 
 // RootPath is the spec's root.path resolved against the bundle (a relative root.path is
@@ -279,6 +279,10 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		Hostname:        spec.Hostname,
 		Domainname:      spec.Domainname,
 		Annotations:     spec.Annotations,
+	}
+	if d, ok := sysctlDomainname(spec); ok {
+		// As in runc, where the sysctls are written after the domainname is set.
+		c.Domainname = d
 	}
 	c.ContainerType, c.SandboxID, _ = PodRole(spec)
 	if c.Joins() && spec.Linux != nil {
