@@ -471,6 +471,12 @@ func TestBadBundleLeavesNoState(t *testing.T) {
 		{"namespace", func(m map[string]any) {
 			m["linux"].(map[string]any)["namespaces"] = []any{map[string]any{"type": "uts"}, map[string]any{"type": "nope"}}
 		}, `unknown namespace type "nope"`},
+		{"sysctl not namespaced", func(m map[string]any) {
+			m["linux"].(map[string]any)["sysctl"] = map[string]any{"kernel.foo": "1"}
+		}, `linux.sysctl "kernel.foo" is not namespaced`},
+		{"sysctl vm", func(m map[string]any) {
+			m["linux"].(map[string]any)["sysctl"] = map[string]any{"net.ipv4.ping_group_range": "0 0", "vm.swappiness": "10"}
+		}, `linux.sysctl "vm.swappiness" is not namespaced`},
 		{"no executable", func(m map[string]any) { m["process"].(map[string]any)["args"] = []any{"nosuchprog"} }, `exec "nosuchprog": executable file not found in $PATH`},
 		{"escaping symlink", func(m map[string]any) { m["process"].(map[string]any)["args"] = []any{"/bin/escape"} }, `exec "/bin/escape": no such file or directory`},
 	} {

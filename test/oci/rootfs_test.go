@@ -192,6 +192,16 @@ func TestRootfsProcessSpec(t *testing.T) {
 	if r := e.must("run", "p3"); r.stdout != "box\nbox\nexample.org\n" {
 		t.Fatalf("hostname and domainname: %q", r.stdout)
 	}
+	// linux.sysctl: kernel.domainname is modelled (over the domainname field, as runc
+	// writes sysctls last); containerd's CRI default net.* ones are accepted, not modelled.
+	e.editSpec(func(m map[string]any) {
+		m["linux"].(map[string]any)["sysctl"] = map[string]any{"kernel.domainname": "sysctl.example",
+			"net.ipv4.ip_unprivileged_port_start": "0", "net.ipv4.ping_group_range": "0 2147483647"}
+	})
+	e.setArgs("sh", "-c", "cat /proc/sys/kernel/domainname; uname -n")
+	if r := e.must("run", "p4"); r.stdout != "sysctl.example\nbox\n" {
+		t.Fatalf("linux.sysctl kernel.domainname: %q", r.stdout)
+	}
 }
 
 // TestGoferDeleted: the gofer's pid is recorded, and delete --force leaves no gofer.
