@@ -199,8 +199,12 @@ func TestRootfsProcessSpec(t *testing.T) {
 			"net.ipv4.ip_unprivileged_port_start": "0", "net.ipv4.ping_group_range": "0 2147483647"}
 	})
 	e.setArgs("sh", "-c", "cat /proc/sys/kernel/domainname; uname -n")
-	if r := e.must("run", "p4"); r.stdout != "sysctl.example\nbox\n" {
+	logFile := filepath.Join(t.TempDir(), "log")
+	if r := e.must("--log", logFile, "--debug", "run", "p4"); r.stdout != "sysctl.example\nbox\n" {
 		t.Fatalf("linux.sysctl kernel.domainname: %q", r.stdout)
+	}
+	if data, _ := os.ReadFile(logFile); !strings.Contains(string(data), "linux.sysctl net.ipv4.ip_unprivileged_port_start, net.ipv4.ping_group_range accepted and not applied") {
+		t.Fatalf("no debug line for the net.* sysctls in the runtime log: %q", data)
 	}
 }
 
