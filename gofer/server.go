@@ -24,6 +24,7 @@ package gofer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -38,8 +39,11 @@ type Mount struct {
 	// Name is what a client passes to attach. The container root is conventionally "/".
 	Name string
 	// Path is the host directory (or, for any attach point but "/", a regular file: a
-	// file bind mount). It is opened once, by NewServer.
+	// file bind mount). It is opened once, by NewServer, unless File is set.
 	Path string
+	// File, if set, is Path already open (O_PATH will do), which NewServer duplicates
+	// instead of walking Path: a gofer in a user namespace may not be allowed to.
+	File *os.File
 	// ReadOnly makes every change under the mount fail with EROFS.
 	ReadOnly bool
 }
@@ -74,7 +78,7 @@ func NewServer(mounts []Mount) (*Server, error) {
 			s.Close()
 			return nil, fmt.Errorf("gofer: attach point %q given twice", m.Name)
 		}
-		fd, err := unix.Open(m.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
+		fd, err := openMount(m)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("gofer: opening mount %q: %w", m.Path, err)
@@ -98,6 +102,14 @@ func NewServer(mounts []Mount) (*Server, error) {
 	}
 	s.procSelfFD = fd
 	return s, nil
+}
+
+// openMount returns a new O_PATH (or stronger) descriptor of m.
+func openMount(m Mount) (int, error) {
+	if m.File != nil {
+		return unix.FcntlInt(m.File.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	return unix.Open(m.Path, unix.O_PATH|unix.O_CLOEXEC, 0)
 }
 
 // Close releases the server's descriptors. Connections still being served must have ended.

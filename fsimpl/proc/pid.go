@@ -133,6 +133,8 @@ func (x target) nodes() []node {
 			return &file{attrs: x.attrs(unix.S_IFREG | 0644), gen: x.oomScoreAdj, write: x.setOOMScoreAdj}
 		}},
 		reg("oom_score", 0444, func(*kernel.Task) ([]byte, error) { return []byte("0\n"), nil }),
+		reg("uid_map", 0444, func(*kernel.Task) ([]byte, error) { return idMap(x.fs.k.UIDMap()), nil }),
+		reg("gid_map", 0444, func(*kernel.Task) ([]byte, error) { return idMap(x.fs.k.GIDMap()), nil }),
 		reg("loginuid", 0444, func(*kernel.Task) ([]byte, error) { return []byte("4294967295"), nil }),
 	}
 }
@@ -603,4 +605,14 @@ func (x target) setOOMScoreAdj(_ *kernel.Task, data []byte) error {
 	}
 	x.tg.SetOOMScoreAdj(int32(n))
 	return nil
+}
+
+// idMap formats a user namespace's id map as Linux does /proc/PID/uid_map: inside,
+// outside and count, each right-aligned in ten columns.
+func idMap(m []kernel.IDMapEntry) []byte {
+	var b []byte
+	for _, e := range m {
+		b = fmt.Appendf(b, "%10d %10d %10d\n", e.Inside, e.Outside, e.Count)
+	}
+	return b
 }

@@ -59,6 +59,8 @@ type Options struct {
 	NoNewPrivs bool
 	// OOMScoreAdj is process.oomScoreAdj for init (0 if unset).
 	OOMScoreAdj int32
+	// UIDMap and GIDMap are the container's id mappings (empty: none).
+	UIDMap, GIDMap []kernel.IDMapEntry
 }
 
 // KernelCaps converts configured capability sets (nil stays nil: the default by uid).
@@ -115,6 +117,8 @@ func New(conf *config.Config, o Options) (*Sandbox, error) {
 
 		NoNewPrivs:  o.NoNewPrivs,
 		OOMScoreAdj: o.OOMScoreAdj,
+		UIDMap:      o.UIDMap,
+		GIDMap:      o.GIDMap,
 	}
 	if conf.Debug {
 		kc.Log = config.Logger(dbg, "sentry: ")

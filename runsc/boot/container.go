@@ -82,7 +82,27 @@ type ContainerConfig struct {
 	// are in the sandbox's pid namespace. Without it, a joining container's init is pid
 	// 1 of a namespace of its own (containers.go).
 	SharesPIDNamespace bool `json:"sharesPidNamespace,omitempty"`
+
+	// UIDMappings and GIDMappings are linux.uidMappings and linux.gidMappings of a
+	// container whose linux.namespaces asks for a new user namespace (empty: none). The
+	// gofer, the one process that touches the container's files, runs in a user namespace
+	// with these mappings, so that the container sees host files with its own ids and the
+	// files it makes belong to the mapped host ids, as under runc; the sandbox runs in a
+	// user namespace of its own (docs/security.md, "User namespaces").
+	UIDMappings []IDMap `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap `json:"gidMappings,omitempty"`
 }
+
+// IDMap maps Size ids from ContainerID in a user namespace to HostID outside it (a line
+// of /proc/PID/uid_map).
+type IDMap struct {
+	ContainerID uint32 `json:"containerId"`
+	HostID      uint32 `json:"hostId"`
+	Size        uint32 `json:"size"`
+}
+
+// UserNamespace reports whether the container has a user namespace of its own.
+func (c *ContainerConfig) UserNamespace() bool { return len(c.UIDMappings) > 0 }
 
 // The container types of the CRI annotations.
 const (
@@ -139,7 +159,8 @@ func (m *Mount) ReadOnly() bool {
 
 // Options returns the kernel options for the container's sandbox.
 func (c *ContainerConfig) Options() Options {
-	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, Domainname: c.Domainname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj}
+	o := Options{UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs, Hostname: c.Hostname, Domainname: c.Domainname, MemoryLimit: c.MemoryLimit, PidsLimit: c.PidsLimit, Caps: KernelCaps(c.Caps), NoNewPrivs: c.NoNewPrivileges, OOMScoreAdj: c.OOMScoreAdj,
+		UIDMap: kernelIDMap(c.UIDMappings), GIDMap: kernelIDMap(c.GIDMappings)}
 	if len(c.Rlimits) > 0 {
 		o.Rlimits = make(map[int]kernel.Rlimit, len(c.Rlimits))
 		for _, r := range c.Rlimits {
@@ -158,4 +179,13 @@ func (c *ContainerConfig) RootFS(g *client.Client) RootFS {
 		Cwd:             c.Cwd, Umask: c.Umask, UID: c.UID, GID: c.GID, Groups: c.AdditionalGIDs,
 		Caps: KernelCaps(c.Caps),
 	}
+}
+
+// kernelIDMap converts id mappings for the kernel's /proc/PID/uid_map and gid_map.
+func kernelIDMap(ms []IDMap) []kernel.IDMapEntry {
+	var out []kernel.IDMapEntry
+	for _, m := range ms {
+		out = append(out, kernel.IDMapEntry{Inside: m.ContainerID, Outside: m.HostID, Count: m.Size})
+	}
+	return out
 }

@@ -30,6 +30,10 @@ type GoferSpec struct {
 	// where it is root and may chroot (the caller's files are served as owned by 0). The
 	// gofer always gets new network, pid, ipc and uts namespaces.
 	Rootless bool
+	// UIDMappings and GIDMappings, when set, start the gofer in a user namespace with
+	// these mappings instead (the container's: ContainerConfig.UIDMappings): the kernel
+	// then translates every owner the gofer reads or writes.
+	UIDMappings, GIDMappings []IDMap
 }
 
 // GoferMount is one host directory or regular file the gofer serves as an attach point of
@@ -43,7 +47,8 @@ type GoferMount struct {
 // container writes through to it: --overlay=none and a writable root.path) and the source
 // of every bind mount, read-write if any bind mount of it is.
 func (c *ContainerConfig) GoferSpec() GoferSpec {
-	gs := GoferSpec{Root: c.Root, RootReadOnly: c.RootReadonly || c.Overlay, Setsid: true}
+	gs := GoferSpec{Root: c.Root, RootReadOnly: c.RootReadonly || c.Overlay, Setsid: true,
+		UIDMappings: c.UIDMappings, GIDMappings: c.GIDMappings}
 	rw := map[string]bool{}
 	for _, m := range c.Mounts {
 		if !m.IsBind() {
@@ -64,7 +69,29 @@ func (c *ContainerConfig) GoferSpec() GoferSpec {
 // gofer/client (`runsc do` in its own process; `runsc create` passes it on to `runsc
 // boot`). The gofer serves until the sentry's end is closed. stderr is the gofer's stderr
 // (nil: this process's).
+//
+// The root and every mount are opened here (O_PATH) and passed as descriptors 4, 5, ...
+// (`runsc gofer --open-fds 4`): a gofer in a user namespace is a host user that may not
+// be allowed to walk the paths to them (a bundle in a directory only root may search),
+// where runc, likewise, prepares the container's root before it enters the namespace.
 func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
+	paths := []string{gs.Root}
+	for _, m := range gs.Mounts {
+		paths = append(paths, m.Path)
+	}
+	opened := make([]*os.File, 0, len(paths))
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, p := range paths {
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gofer: opening %s: %w", p, err)
+		}
+		opened = append(opened, os.NewFile(uintptr(fd), p))
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("gofer socketpair: %w", err)
@@ -81,10 +108,11 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	for _, m := range gs.Mounts {
 		args = append(args, "--mount", m.Path+mode(m.ReadOnly))
 	}
-	args = append(args, "--fd", "3")
+	args = append(args, "--fd", "3", "--open-fds", "4")
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = "runsc-gofer"
-	cmd.ExtraFiles = []*os.File{theirs} // descriptor 3 in the child
+	// Descriptor 3 in the child, then the opened root and mounts.
+	cmd.ExtraFiles = append([]*os.File{theirs}, opened...)
 	cmd.Stderr = os.Stderr
 	// Namespaces of its own for what the gofer needs nothing of: no network, no other
 	// process, no System V IPC, no host name; as root as well as rootless, so that a
@@ -94,7 +122,10 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	// namespace's init from outside.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid,
 		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS}
-	if gs.Rootless {
+	switch {
+	case len(gs.UIDMappings) > 0:
+		confine.InMappedUserNamespace(cmd.SysProcAttr, sysIDMaps(gs.UIDMappings), sysIDMaps(gs.GIDMappings))
+	case gs.Rootless:
 		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	if stderr != nil {
@@ -107,6 +138,15 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 		return nil, nil, fmt.Errorf("starting the gofer: %w", err)
 	}
 	return cmd, ours, nil
+}
+
+// sysIDMaps converts ms for syscall.SysProcAttr.
+func sysIDMaps(ms []IDMap) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(ms))
+	for i, m := range ms {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(m.ContainerID), HostID: int(m.HostID), Size: int(m.Size)}
+	}
+	return out
 }
 
 // DialGofer connects to the gofer on f, the sentry's end of its socketpair (StartGofer's,

@@ -19,9 +19,10 @@ import (
 // Gofer implements `runsc gofer`: serve a container's root filesystem and bind mounts to the
 // sentry over an inherited socket. docs/gofer.md describes the protocol and the confinement.
 type Gofer struct {
-	root   string
-	mounts mountList
-	fd     int
+	root    string
+	mounts  mountList
+	fd      int
+	openFDs int
 }
 
 type mountList []string
@@ -32,13 +33,16 @@ func (m *mountList) Set(s string) error { *m = append(*m, s); return nil }
 func (*Gofer) Name() string     { return "gofer" }
 func (*Gofer) Synopsis() string { return "serve a container's files to the sandbox (internal)" }
 func (*Gofer) Usage() string {
-	return `gofer --root DIR[:ro|:rw] [--mount DIR:ro|rw ...] --fd N
+	return `gofer --root DIR[:ro|:rw] [--mount DIR:ro|rw ...] --fd N [--open-fds M]
 
 Serves the directory tree DIR (attach name "/") and each --mount DIR (a directory or a
 regular file; attach name DIR, as written) on the inherited SOCK_SEQPACKET socket N, until the peer hangs up. It first re-executes
 itself with no_new_privs set and, as root, every capability but CHOWN, DAC_OVERRIDE,
 DAC_READ_SEARCH, FOWNER, FSETID and SYS_CHROOT dropped; then, as root, it chroots into the
-root directory once everything it serves is open.
+root directory once everything it serves is open. With --open-fds M, the root and each
+--mount, in order, are already open at descriptors M, M+1, ... (runsc opens them before
+it starts a gofer in a user namespace, which may not walk their paths), and the paths
+only name them.
 `
 }
 
@@ -46,6 +50,7 @@ func (g *Gofer) SetFlags(f *flag.FlagSet) {
 	f.StringVar(&g.root, "root", "", "root filesystem directory, optionally suffixed :ro or :rw (default rw)")
 	f.Var(&g.mounts, "mount", "bind mount source DIR:ro or DIR:rw; repeatable")
 	f.IntVar(&g.fd, "fd", -1, "inherited socket to serve")
+	f.IntVar(&g.openFDs, "open-fds", -1, "the root and each --mount, in order, are open at descriptors starting at this one")
 }
 
 // splitMode splits "DIR:ro" or "DIR:rw"; with requireMode false a bare DIR is read-write.
@@ -79,6 +84,14 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 		}
 		mounts = append(mounts, gofer.Mount{Name: dir, Path: dir, ReadOnly: ro})
 	}
+	if g.openFDs >= 0 {
+		if g.openFDs <= 2 || g.openFDs == g.fd || (g.fd > g.openFDs && g.fd < g.openFDs+len(mounts)) {
+			return usage("--open-fds %d overlaps the standard descriptors or --fd", g.openFDs)
+		}
+		for i := range mounts {
+			mounts[i].File = os.NewFile(uintptr(g.openFDs+i), mounts[i].Path)
+		}
+	}
 	if os.Getenv(confinedEnv) == "" {
 		// Without cgo, every thread is confined in place; with it (AllThreadsSyscall is
 		// then unsupported), a second image is started from one confined thread.
@@ -100,9 +113,15 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 	}
 	defer srv.Close()
 	srv.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	if err := confine(rootDir); err != nil {
+	if err := confine(rootDir, mounts[0].File); err != nil {
 		fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
 		return subcommands.ExitFailure
+	}
+	// The server holds its own copies.
+	for _, m := range mounts {
+		if m.File != nil {
+			m.File.Close()
+		}
 	}
 	// BEGIN seccomp (runsc/cmd/boot_confine.go, docs/security.md)
 	if err := installGoferFilter(); err != nil {
@@ -221,14 +240,22 @@ func dropCaps() error {
 // confine runs in the second image once everything served is open: umask 0 (modes are the
 // sentry's) and, as root, a chroot into the root so that a path bug cannot reach host files.
 // It checks that no_new_privs came through the exec.
-func confine(root string) error {
+func confine(root string, rootFile *os.File) error {
 	unix.Umask(0)
 	if nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); err != nil || nnp != 1 {
 		return fmt.Errorf("no_new_privs is not set (%d, %v)", nnp, err)
 	}
 	if os.Geteuid() == 0 {
-		// Go's threads share one fs_struct, so this applies to all of them.
-		if err := unix.Chroot(root); err != nil {
+		// Go's threads share one fs_struct, so this applies to all of them. With the
+		// root already open, it is entered through its descriptor, not its path.
+		if rootFile != nil {
+			if err := unix.Fchdir(int(rootFile.Fd())); err != nil {
+				return fmt.Errorf("fchdir %s: %w", root, err)
+			}
+			if err := unix.Chroot("."); err != nil {
+				return fmt.Errorf("chroot %s: %w", root, err)
+			}
+		} else if err := unix.Chroot(root); err != nil {
 			return fmt.Errorf("chroot %s: %w", root, err)
 		}
 		if err := unix.Chdir("/"); err != nil {

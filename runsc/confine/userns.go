@@ -19,3 +19,18 @@ func InUserNamespace(attr *syscall.SysProcAttr) {
 	attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 	attr.GidMappingsEnableSetgroups = false
 }
+
+// InMappedUserNamespace makes attr start its process in a new user namespace with the
+// given mappings (a container's linux.uidMappings and gidMappings, docs/security.md "User
+// namespaces"), which only a process with CAP_SETUID and CAP_SETGID over the host's
+// namespace may write unless they map just the caller. The process becomes uid and gid 0
+// of the namespace (which the mappings must map): its host ids are not mapped there, and
+// root of the namespace has its capabilities over what it owns. setgroups is denied in
+// it, which an unprivileged gid mapping requires and the gofer never needs.
+func InMappedUserNamespace(attr *syscall.SysProcAttr, uids, gids []syscall.SysProcIDMap) {
+	attr.Cloneflags |= syscall.CLONE_NEWUSER
+	attr.UidMappings = uids
+	attr.GidMappings = gids
+	attr.GidMappingsEnableSetgroups = false
+	attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
+}

@@ -487,7 +487,11 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 			unix.CLONE_NEWUTS | unix.CLONE_NEWNET
 		cmd.Env = append(os.Environ(), BootNamespacesEnv+"=1")
 	}
-	if o.Rootless {
+	// With a user namespace in the spec as well: the sandbox touches no host file (the
+	// gofer does, in a namespace with the spec's mappings), so its own maps the caller
+	// alone, and its capabilities reach nothing outside.
+	userns := o.Rootless || o.Config.UserNamespace()
+	if userns {
 		confine.InUserNamespace(cmd.SysProcAttr)
 	}
 	// END confinement
@@ -503,7 +507,7 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	}
 	// A new user namespace starts with every capability in it, whatever the bounding set
 	// of the thread that forks it: rootless, the sandbox drops them itself.
-	if err := startSandboxProcess(cmd, joins, os.Geteuid() == 0 && !o.Rootless); err != nil {
+	if err := startSandboxProcess(cmd, joins, os.Geteuid() == 0 && !userns); err != nil {
 		killGofer()
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}

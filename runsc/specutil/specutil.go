@@ -236,7 +236,78 @@ func Validate(spec *specs.Spec, bundle string) error {
 	if spec.Domainname != "" && !uts && !joining {
 		return fmt.Errorf("%s: \"domainname\" is set but there is no uts namespace in linux.namespaces", ConfigName)
 	}
+	if err := checkUserNS(spec, joining); err != nil {
+		return err
+	}
 	return checkSysctls(spec, uts, joining)
+}
+
+// userNS reports whether linux.namespaces has a user namespace entry, and its path.
+func userNS(spec *specs.Spec) (bool, string) {
+	if spec.Linux == nil {
+		return false, ""
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return true, ns.Path
+		}
+	}
+	return false, ""
+}
+
+// maxIDMapLines is the most lines /proc/PID/uid_map takes (Linux 4.15 and later).
+const maxIDMapLines = 340
+
+// checkUserNS checks a user namespace entry and the id mappings, as runc would refuse
+// them: a new user namespace needs both mappings, mappings need a user namespace. A path
+// is refused: the sandbox and gofer make user namespaces of their own, from the mappings
+// (docs/security.md, "User namespaces"), and cannot enter another. A joining container's
+// entry names its pod's namespace and is not checked.
+func checkUserNS(spec *specs.Spec, joining bool) error {
+	if joining {
+		return nil
+	}
+	has, path := userNS(spec)
+	var uids, gids []specs.LinuxIDMapping
+	if spec.Linux != nil {
+		uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
+	}
+	switch {
+	case has && path != "":
+		return fmt.Errorf("%s: \"linux.namespaces\": joining user namespace %s is not supported: leave out the path, and the container gets a user namespace of its own with linux.uidMappings and linux.gidMappings", ConfigName, path)
+	case has && (len(uids) == 0 || len(gids) == 0):
+		return fmt.Errorf("%s: \"linux.namespaces\" has a user namespace but linux.uidMappings or linux.gidMappings is empty: a user namespace needs both", ConfigName)
+	case !has && (len(uids) > 0 || len(gids) > 0):
+		return fmt.Errorf("%s: linux.uidMappings or linux.gidMappings is set but there is no user namespace in linux.namespaces", ConfigName)
+	}
+	for _, m := range []struct {
+		name string
+		maps []specs.LinuxIDMapping
+	}{{"uidMappings", uids}, {"gidMappings", gids}} {
+		if len(m.maps) > maxIDMapLines {
+			return fmt.Errorf("%s: \"linux.%s\" has %d entries, more than Linux takes (%d)", ConfigName, m.name, len(m.maps), maxIDMapLines)
+		}
+		root := false
+		for i, e := range m.maps {
+			if e.Size == 0 || uint64(e.ContainerID)+uint64(e.Size) > 1<<32 || uint64(e.HostID)+uint64(e.Size) > 1<<32 {
+				return fmt.Errorf("%s: \"linux.%s[%d]\": containerID %d, hostID %d, size %d is not a range of 32-bit ids", ConfigName, m.name, i, e.ContainerID, e.HostID, e.Size)
+			}
+			root = root || e.ContainerID == 0
+		}
+		if len(m.maps) > 0 && !root {
+			return fmt.Errorf("%s: \"linux.%s\" does not map id 0: the gofer serves the container's files as root of its user namespace", ConfigName, m.name)
+		}
+	}
+	return nil
+}
+
+// idMaps converts the spec's id mappings.
+func idMaps(ms []specs.LinuxIDMapping) []boot.IDMap {
+	var out []boot.IDMap
+	for _, m := range ms {
+		out = append(out, boot.IDMap{ContainerID: m.ContainerID, HostID: m.HostID, Size: m.Size})
+	}
+	return out
 }
 
 // RootPath is the spec's root.path resolved against the bundle (a relative root.path is
@@ -289,6 +360,9 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 		for _, ns := range spec.Linux.Namespaces {
 			c.SharesPIDNamespace = c.SharesPIDNamespace || (ns.Type == specs.PIDNamespace && ns.Path != "")
 		}
+	}
+	if has, _ := userNS(spec); has && spec.Linux != nil && len(spec.Linux.UIDMappings) > 0 && len(spec.Linux.GIDMappings) > 0 {
+		c.UIDMappings, c.GIDMappings = idMaps(spec.Linux.UIDMappings), idMaps(spec.Linux.GIDMappings)
 	}
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
 		c.MemoryLimit = uint64(*r.MemoryLimit)

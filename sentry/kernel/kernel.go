@@ -65,6 +65,11 @@ type Config struct {
 	NoNewPrivs bool
 	// Rlimits overrides default rlimits by resource number.
 	Rlimits map[int]Rlimit
+	// UIDMap and GIDMap are how the sandbox's user namespace maps ids to the host's, as
+	// /proc/PID/uid_map and gid_map show them (the container's linux.uidMappings and
+	// gidMappings, applied by its gofer; empty: the identity over every id, as in the
+	// host's initial namespace). The sentry's credentials are the container's ids.
+	UIDMap, GIDMap []IDMapEntry
 	// OOMScoreAdj is init's oom_score_adj (process.oomScoreAdj; inherited by children and
 	// by processes spawned into the container, as Linux's is on fork).
 	OOMScoreAdj int32
@@ -72,6 +77,29 @@ type Config struct {
 	Strace SyscallHook
 	// Log receives diagnostics (unimplemented syscalls, platform failures). nil: discard.
 	Log *log.Logger
+}
+
+// IDMapEntry maps Count ids from Inside the sandbox's user namespace to Outside it (a line
+// of /proc/PID/uid_map).
+type IDMapEntry struct{ Inside, Outside, Count uint32 }
+
+// identityMap is the initial user namespace's map: every id to itself.
+var identityMap = []IDMapEntry{{0, 0, 4294967295}}
+
+// UIDMap is the sandbox's uid map (Config.UIDMap); the caller must not modify it.
+func (k *Kernel) UIDMap() []IDMapEntry {
+	if len(k.defaults.UIDMap) == 0 {
+		return identityMap
+	}
+	return k.defaults.UIDMap
+}
+
+// GIDMap is the sandbox's gid map (Config.GIDMap); the caller must not modify it.
+func (k *Kernel) GIDMap() []IDMapEntry {
+	if len(k.defaults.GIDMap) == 0 {
+		return identityMap
+	}
+	return k.defaults.GIDMap
 }
 
 // Rlimit is a resource limit.
