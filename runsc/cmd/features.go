@@ -57,9 +57,10 @@ func runtimeFeatures() *features.Features {
 		MountOptions: []string{"bind", "rbind", "ro", "rw", "nosuid", "nodev", "noexec"},
 		Linux: &features.Linux{
 			// The sandbox always gives the container these (the sentry's own, and a host
-			// network namespace that linux.namespaces may name); user, cgroup and time
-			// namespaces in the spec are not acted on.
-			Namespaces:   []string{"mount", "network", "pid", "ipc", "uts"},
+			// network namespace that linux.namespaces may name), and a user namespace
+			// with linux.uidMappings and gidMappings when asked (the gofer's); cgroup
+			// and time namespaces in the spec are not acted on.
+			Namespaces:   []string{"mount", "network", "pid", "ipc", "uts", "user"},
 			Capabilities: specutil.CapNames(),
 			// runsc/cgroup writes linux.resources to v1 or v2 itself; --systemd-cgroup only
 			// reads a systemd-style cgroupsPath, without asking systemd.
