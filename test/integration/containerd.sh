@@ -122,6 +122,17 @@ s_sandboxed() {
 	expect "uname -v" "$out" "#1 SMP Stockade" || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
 }
 
+# A user namespace (ctr run --uidmap/--gidmap: containerd gives the container a copy of the
+# snapshot chowned to the host ids, and config.json the mappings): the container sees its
+# own ids on its files and in /proc/self/uid_map; the gofer runs as the mapped host root.
+s_userns() {
+	local out want
+	out="$(run --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$img" userns \
+		sh -c 'cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin/busybox; id -u' 2>"$tmp/stderr")"
+	want="$(printf '%10d %10d %10d\n' 0 100000 65536 0 100000 65536; printf '0:0\n0')"
+	expect "output" "$out" "$want" || { reason+=" (stderr: $(head -c 300 "$tmp/stderr"))"; return 1; }
+}
+
 s_exit_code() {
 	run "$img" exit3 sh -c 'exit 3' >/dev/null 2>&1
 	expect "exit status" "$?" 3
@@ -277,6 +288,7 @@ scenario info s_info
 scenario echo s_echo
 scenario sandboxed s_sandboxed
 scenario exit-code s_exit_code
+scenario userns s_userns
 scenario tty s_tty
 scenario run-detached s_run_detached
 scenario exec s_exec
