@@ -258,8 +258,18 @@ func (c *connection) create(m *proto.CreateReq) (proto.Message, []int, error) {
 	return &proto.CreateResp{Inode: in}, []int{fd}, nil
 }
 
-// finishMknod looks up the file just made as name in dir, sets its owner and adds a handle.
-func (c *connection) finishMknod(op proto.Op, dir *node, name string, uid, gid uint32) (proto.Message, []int, error) {
+// makeNode runs mk, which makes the file name in dir (a writable directory handle), then
+// looks the new file up, sets its owner (proto.NoID leaves one as made) and adds a handle
+// for it. A file made but not handed out is removed again.
+func (c *connection) makeNode(op proto.Op, dirH proto.Handle, name string, uid, gid uint32, mk func(dir *node) error) (proto.Message, []int, error) {
+	dir, err := c.dirNode(dirH, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dir.decRef()
+	if err := mk(dir); err != nil {
+		return nil, nil, err
+	}
 	fd, err := lookupAt(dir.fd, name)
 	if err == nil {
 		if err = chown(fd, uid, gid); err != nil {
@@ -286,15 +296,9 @@ func (c *connection) mkdir(m *proto.MkdirReq) (proto.Message, []int, error) {
 	if err := checkName(m.Name); err != nil {
 		return nil, nil, err
 	}
-	dir, err := c.dirNode(m.Dir, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer dir.decRef()
-	if err := unix.Mkdirat(dir.fd, m.Name, m.Mode&07777); err != nil {
-		return nil, nil, err
-	}
-	return c.finishMknod(proto.OpMkdir, dir, m.Name, m.UID, m.GID)
+	return c.makeNode(proto.OpMkdir, m.Dir, m.Name, m.UID, m.GID, func(dir *node) error {
+		return unix.Mkdirat(dir.fd, m.Name, m.Mode&07777)
+	})
 }
 
 func (c *connection) mknod(m *proto.MknodReq) (proto.Message, []int, error) {
@@ -311,15 +315,9 @@ func (c *connection) mknod(m *proto.MknodReq) (proto.Message, []int, error) {
 	default:
 		return nil, nil, unix.EINVAL
 	}
-	dir, err := c.dirNode(m.Dir, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer dir.decRef()
-	if err := unix.Mknodat(dir.fd, m.Name, mode&(unix.S_IFMT|07777), 0); err != nil {
-		return nil, nil, err
-	}
-	return c.finishMknod(proto.OpMknod, dir, m.Name, m.UID, m.GID)
+	return c.makeNode(proto.OpMknod, m.Dir, m.Name, m.UID, m.GID, func(dir *node) error {
+		return unix.Mknodat(dir.fd, m.Name, mode&(unix.S_IFMT|07777), 0)
+	})
 }
 
 func (c *connection) symlink(m *proto.SymlinkReq) (proto.Message, []int, error) {
@@ -334,46 +332,34 @@ func (c *connection) symlink(m *proto.SymlinkReq) (proto.Message, []int, error) 
 	case strings.IndexByte(m.Target, 0) >= 0:
 		return nil, nil, unix.EINVAL
 	}
-	dir, err := c.dirNode(m.Dir, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer dir.decRef()
-	if err := unix.Symlinkat(m.Target, dir.fd, m.Name); err != nil {
-		return nil, nil, err
-	}
-	return c.finishMknod(proto.OpSymlink, dir, m.Name, m.UID, m.GID)
+	return c.makeNode(proto.OpSymlink, m.Dir, m.Name, m.UID, m.GID, func(dir *node) error {
+		return unix.Symlinkat(m.Target, dir.fd, m.Name)
+	})
 }
 
 func (c *connection) link(m *proto.LinkReq) (proto.Message, []int, error) {
 	if err := checkName(m.Name); err != nil {
 		return nil, nil, err
 	}
-	dir, err := c.dirNode(m.Dir, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer dir.decRef()
-	target, err := c.get(m.Target)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer target.decRef()
-	switch {
-	case target.mnt != dir.mnt:
-		return nil, nil, unix.EXDEV
-	case target.isDir():
-		return nil, nil, unix.EPERM
-	}
-	// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it, go through the magic link.
-	err = unix.Linkat(target.fd, "", dir.fd, m.Name, unix.AT_EMPTY_PATH)
-	if err == unix.ENOENT || err == unix.EPERM {
-		err = unix.Linkat(c.s.procSelfFD, itoa(target.fd), dir.fd, m.Name, unix.AT_SYMLINK_FOLLOW)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.finishMknod(proto.OpLink, dir, m.Name, proto.NoID, proto.NoID)
+	return c.makeNode(proto.OpLink, m.Dir, m.Name, proto.NoID, proto.NoID, func(dir *node) error {
+		target, err := c.get(m.Target)
+		if err != nil {
+			return err
+		}
+		defer target.decRef()
+		switch {
+		case target.mnt != dir.mnt:
+			return unix.EXDEV
+		case target.isDir():
+			return unix.EPERM
+		}
+		// AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it, go through the magic link.
+		err = unix.Linkat(target.fd, "", dir.fd, m.Name, unix.AT_EMPTY_PATH)
+		if err == unix.ENOENT || err == unix.EPERM {
+			err = unix.Linkat(c.s.procSelfFD, itoa(target.fd), dir.fd, m.Name, unix.AT_SYMLINK_FOLLOW)
+		}
+		return err
+	})
 }
 
 func (c *connection) unlink(m *proto.UnlinkReq) (proto.Message, []int, error) {
@@ -524,11 +510,7 @@ func (c *connection) stat(m *proto.StatReq) (proto.Message, []int, error) {
 		return nil, nil, err
 	}
 	defer n.decRef()
-	st, err := fstat(n.fd)
-	if err != nil {
-		return nil, nil, err
-	}
-	return proto.NewStatResp(proto.OpStat, st), nil, nil
+	return statResp(proto.OpStat, n.fd)
 }
 
 func (c *connection) setAttr(m *proto.SetAttrReq) (proto.Message, []int, error) {
@@ -599,11 +581,16 @@ func (c *connection) setAttr(m *proto.SetAttrReq) (proto.Message, []int, error) 
 			return nil, nil, err
 		}
 	}
-	st, err := fstat(n.fd)
+	return statResp(proto.OpSetAttr, n.fd)
+}
+
+// statResp answers op with the attributes of fd, as they are after the operation.
+func statResp(op proto.Op, fd int) (proto.Message, []int, error) {
+	st, err := fstat(fd)
 	if err != nil {
 		return nil, nil, err
 	}
-	return proto.NewStatResp(proto.OpSetAttr, st), nil, nil
+	return proto.NewStatResp(op, st), nil, nil
 }
 
 func (c *connection) statFS(m *proto.StatFSReq) (proto.Message, []int, error) {

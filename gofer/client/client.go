@@ -369,35 +369,26 @@ type SetAttr struct {
 // SetAttr changes attributes of h and returns the new ones.
 func (c *Client) SetAttr(h Handle, a SetAttr) (Stat, error) {
 	req := &proto.SetAttrReq{Handle: h}
-	if a.Mode != nil {
-		req.Mask |= proto.SetAttrMode
-		req.Mode = *a.Mode
-	}
-	if a.UID != nil {
-		req.Mask |= proto.SetAttrUID
-		req.UID = *a.UID
-	}
-	if a.GID != nil {
-		req.Mask |= proto.SetAttrGID
-		req.GID = *a.GID
-	}
-	if a.Size != nil {
-		req.Mask |= proto.SetAttrSize
-		req.Size = *a.Size
-	}
-	if a.Atime != nil {
-		req.Mask |= proto.SetAttrAtime
-		req.Atime = *a.Atime
-	}
-	if a.Mtime != nil {
-		req.Mask |= proto.SetAttrMtime
-		req.Mtime = *a.Mtime
-	}
+	setAttrField(&req.Mask, proto.SetAttrMode, &req.Mode, a.Mode)
+	setAttrField(&req.Mask, proto.SetAttrUID, &req.UID, a.UID)
+	setAttrField(&req.Mask, proto.SetAttrGID, &req.GID, a.GID)
+	setAttrField(&req.Mask, proto.SetAttrSize, &req.Size, a.Size)
+	setAttrField(&req.Mask, proto.SetAttrAtime, &req.Atime, a.Atime)
+	setAttrField(&req.Mask, proto.SetAttrMtime, &req.Mtime, a.Mtime)
 	m, _, err := c.call(req)
 	if err != nil {
 		return Stat{}, err
 	}
 	return m.(*proto.StatResp).Stat, nil
+}
+
+// setAttrField copies *v into a SetAttrReq's field and sets the field's bit in its mask,
+// if v is set (a nil v leaves the attribute as it is).
+func setAttrField[T any](mask *uint32, bit uint32, field *T, v *T) {
+	if v != nil {
+		*mask |= bit
+		*field = *v
+	}
 }
 
 // StatFS returns the statistics of the filesystem holding h.
