@@ -367,6 +367,32 @@ func mayDeleteLocked(c *Creds, dir *Dentry, victim *Dentry, isDir bool) error {
 	return nil
 }
 
+// removableLocked checks that child, found in dir, may be removed by unlink (isDir false)
+// or rmdir (isDir true): may_delete, then EBUSY for a mount point. It returns dir's
+// directory inode, which does the removal.
+//
+// Preconditions: dir.mu is held.
+func removableLocked(c *Creds, dir *Dentry, child *Dentry, isDir bool) (DirInode, error) {
+	if err := mayDeleteLocked(c, dir, child, isDir); err != nil {
+		return nil, err
+	}
+	if child.isMountPoint() {
+		return nil, unix.EBUSY
+	}
+	return dir.dir()
+}
+
+// removedChildLocked forgets child, just removed from d's directory inode as name: it
+// leaves the cache dead, inotify watchers hear of it, and d may become evictable.
+//
+// Preconditions: d.mu is held (and child.mu, for a directory).
+func (d *Dentry) removedChildLocked(name string, child *Dentry) {
+	delete(d.children, name)
+	child.dead.Store(true)
+	notifyUnlink(d, name, child)
+	d.childGoneLocked()
+}
+
 // UnlinkAt is unlink(2).
 func (v *VirtualFilesystem) UnlinkAt(c *Creds, pop *PathOperation) error {
 	p, err := v.GetParent(c, pop)
@@ -392,23 +418,14 @@ func (v *VirtualFilesystem) UnlinkAt(c *Creds, pop *PathOperation) error {
 		}
 		return unix.ENOTDIR
 	}
-	if err := mayDeleteLocked(c, d, child, false); err != nil {
-		return err
-	}
-	if child.isMountPoint() {
-		return unix.EBUSY
-	}
-	di, err := d.dir()
+	di, err := removableLocked(c, d, child, false)
 	if err != nil {
 		return err
 	}
 	if err := di.Unlink(p.Name, child.inode); err != nil {
 		return err
 	}
-	delete(d.children, p.Name)
-	child.dead.Store(true)
-	notifyUnlink(d, p.Name, child)
-	d.childGoneLocked()
+	d.removedChildLocked(p.Name, child)
 	return nil
 }
 
@@ -436,13 +453,7 @@ func (v *VirtualFilesystem) RmdirAt(c *Creds, pop *PathOperation) error {
 	if err != nil {
 		return err
 	}
-	if err := mayDeleteLocked(c, d, child, true); err != nil {
-		return err
-	}
-	if child.isMountPoint() {
-		return unix.EBUSY
-	}
-	di, err := d.dir()
+	di, err := removableLocked(c, d, child, true)
 	if err != nil {
 		return err
 	}
@@ -451,11 +462,8 @@ func (v *VirtualFilesystem) RmdirAt(c *Creds, pop *PathOperation) error {
 	if err := di.Rmdir(p.Name, child.inode); err != nil {
 		return err
 	}
-	delete(d.children, p.Name)
-	child.dead.Store(true)
 	child.children = nil
-	notifyUnlink(d, p.Name, child)
-	d.childGoneLocked()
+	d.removedChildLocked(p.Name, child)
 	return nil
 }
 
