@@ -288,15 +288,7 @@ func (p *ptmxInode) SetStat(s *vfs.SetStat) error {
 	if !p.changed {
 		p.mode, p.changed = p.fs.opts.ptmxMode, true
 	}
-	if s.Mask&vfs.SetMode != 0 {
-		p.mode = s.Mode & 07777
-	}
-	if s.Mask&vfs.SetUID != 0 {
-		p.uid = s.UID
-	}
-	if s.Mask&vfs.SetGID != 0 {
-		p.gid = s.GID
-	}
+	s.ApplyModeOwner(&p.mode, &p.uid, &p.gid)
 	return nil
 }
 
@@ -338,15 +330,7 @@ func (p *pty) Stat() (vfs.Stat, error) {
 func (p *pty) SetStat(s *vfs.SetStat) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s.Mask&vfs.SetMode != 0 {
-		p.mode = s.Mode & 07777
-	}
-	if s.Mask&vfs.SetUID != 0 {
-		p.uid = s.UID
-	}
-	if s.Mask&vfs.SetGID != 0 {
-		p.gid = s.GID
-	}
+	s.ApplyModeOwner(&p.mode, &p.uid, &p.gid)
 	return nil
 }
 

@@ -218,15 +218,7 @@ func (i *inode) setStatLocked(s *vfs.SetStat, now time.Time) {
 	if s.Mask&(vfs.SetUID|vfs.SetGID) != 0 {
 		i.killPrivLocked() // chown drops file capabilities
 	}
-	if s.Mask&vfs.SetMode != 0 {
-		i.mode = i.mode&unix.S_IFMT | s.Mode&07777
-	}
-	if s.Mask&vfs.SetUID != 0 {
-		i.uid = s.UID
-	}
-	if s.Mask&vfs.SetGID != 0 {
-		i.gid = s.GID
-	}
+	s.ApplyModeOwner(&i.mode, &i.uid, &i.gid)
 	if s.Mask&vfs.SetAtime != 0 {
 		i.atime = s.Atime
 	}

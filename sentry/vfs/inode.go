@@ -48,6 +48,20 @@ type SetStat struct {
 	Atime, Mtime time.Time
 }
 
+// ApplyModeOwner applies the mode's permission bits, the uid and the gid that s sets to an
+// inode's fields; mode keeps its file type bits. The caller holds the lock guarding them.
+func (s *SetStat) ApplyModeOwner(mode, uid, gid *uint32) {
+	if s.Mask&SetMode != 0 {
+		*mode = *mode&unix.S_IFMT | s.Mode&07777
+	}
+	if s.Mask&SetUID != 0 {
+		*uid = s.UID
+	}
+	if s.Mask&SetGID != 0 {
+		*gid = s.GID
+	}
+}
+
 // CreateArgs describe a new file. Mode includes the type bits (S_IFREG, S_IFDIR, S_IFLNK,
 // S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK); the umask has been applied.
 type CreateArgs struct {
