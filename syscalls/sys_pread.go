@@ -8,83 +8,71 @@ import (
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
-// positionalFile returns fd for pread/pwrite: ESPIPE for files without positions (host
-// stdio, eventfds...), EISDIR is left to the read itself.
-func positionalFile(t *kernel.Task, fd int32) (*vfs.FileDescription, *kernel.FileRef, error) {
+// positionalFile returns fd for pread/pwrite, open for writing (write) or reading: ESPIPE
+// for files without positions (host stdio, eventfds...), EISDIR is left to the read itself.
+func positionalFile(t *kernel.Task, fd int32, write bool) (*vfs.FileDescription, *kernel.FileRef, error) {
 	f, ref, err := vfsFile(t, fd, false, unix.ESPIPE)
-	if err == nil && f.Dentry().Type() == unix.S_IFIFO {
-		ref.DecRef()
-		return nil, nil, unix.ESPIPE
+	if err != nil {
+		return nil, nil, err
 	}
-	return f, ref, err
+	switch {
+	case f.Dentry().Type() == unix.S_IFIFO:
+		err = unix.ESPIPE
+	case write && !f.Writable(), !write && !f.Readable():
+		err = unix.EBADF
+	}
+	if err != nil {
+		ref.DecRef()
+		return nil, nil, err
+	}
+	return f, ref, nil
 }
 
 func preadTo(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
 	if n > 0 && f.Dentry().Type() == unix.S_IFREG {
 		return readDirect(t, f, addr, n, off)
 	}
-	n = min(n, maxIOChunk)
-	buf := t.Scratch(int(n))
+	buf := t.Scratch(int(min(n, maxIOChunk)))
 	got, err := f.PRead(t, buf, off)
-	if got > 0 {
-		c, cerr := t.CopyOut(addr, buf[:got])
-		if cerr != nil && c == 0 {
-			return 0, unix.EFAULT
-		}
-		return uintptr(c), nil
-	}
-	return 0, err
+	return copyOutRead(t, addr, buf, got, err)
 }
 
 func pwriteFrom(t *kernel.Task, f *vfs.FileDescription, addr, n uintptr, off int64) (uintptr, error) {
 	if n > 0 && f.Dentry().Type() == unix.S_IFREG {
 		return writeDirect(t, f, addr, n, off)
 	}
-	n = min(n, maxIOChunk)
-	buf := t.Scratch(int(n))
-	c, err := t.CopyIn(addr, buf)
-	if err != nil && c == 0 && n > 0 {
-		return 0, unix.EFAULT
+	buf, err := copyInWrite(t, addr, n)
+	if err != nil {
+		return 0, err
 	}
-	w, err := f.PWrite(t, buf[:c], off)
-	if w > 0 {
-		return uintptr(w), nil
-	}
-	return 0, err
+	return wrote(f.PWrite(t, buf, off))
 }
 
-// Pread64 implements Linux syscall pread64(2).
-func Pread64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+// prw runs pread64 (write false) or pwrite64 (write true).
+func prw(t *kernel.Task, args arch.SyscallArguments, write bool) (uintptr, error) {
 	off := args.Int64(3)
 	if off < 0 || int64(args[2]) < 0 {
 		return 0, unix.EINVAL
 	}
-	f, ref, err := positionalFile(t, args.Int(0))
+	f, ref, err := positionalFile(t, args.Int(0), write)
 	if err != nil {
 		return 0, err
 	}
 	defer ref.DecRef()
-	if !f.Readable() {
-		return 0, unix.EBADF
+	if write {
+		return pwriteFrom(t, f, args.Pointer(1), min(args[2], maxRW), off)
 	}
 	return preadTo(t, f, args.Pointer(1), min(args[2], maxRW), off)
 }
 
+// Pread64 implements Linux syscall pread64(2).
+func Pread64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return prw(t, args, false)
+}
+
 // Pwrite64 implements Linux syscall pwrite64(2).
 func Pwrite64(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	off := args.Int64(3)
-	if off < 0 || int64(args[2]) < 0 {
-		return 0, unix.EINVAL
-	}
-	f, ref, err := positionalFile(t, args.Int(0))
-	if err != nil {
-		return 0, err
-	}
-	defer ref.DecRef()
-	if !f.Writable() {
-		return 0, unix.EBADF
-	}
-	return pwriteFrom(t, f, args.Pointer(1), min(args[2], maxRW), off)
+	return prw(t, args, true)
 }
 
 // prwv runs preadv/pwritev: segment by segment from off (or, with off -1 for the v2 calls,
@@ -110,41 +98,21 @@ func prwv(t *kernel.Task, args arch.SyscallArguments, off int64, flags uint32, w
 		}
 		return Readv(t, args)
 	}
-	f, ref, err := positionalFile(t, args.Int(0))
+	f, ref, err := positionalFile(t, args.Int(0), write)
 	if err != nil {
 		return 0, err
 	}
 	defer ref.DecRef()
-	if (write && !f.Writable()) || (!write && !f.Readable()) {
-		return 0, unix.EBADF
-	}
 	iovs, err := readIovecs(t, args.Pointer(1), args.Int(2))
 	if err != nil {
 		return 0, err
 	}
-	var done uintptr
-	for _, iov := range iovs {
-		if iov.Len == 0 {
-			continue
-		}
-		var n uintptr
+	return eachSegment(iovs, func(iov iovec, done uintptr) (uintptr, error) {
 		if write {
-			n, err = pwriteFrom(t, f, iov.Base, iov.Len, off+int64(done))
-		} else {
-			n, err = preadTo(t, f, iov.Base, iov.Len, off+int64(done))
+			return pwriteFrom(t, f, iov.Base, iov.Len, off+int64(done))
 		}
-		done += n
-		if err != nil {
-			if done > 0 {
-				return done, nil
-			}
-			return 0, err
-		}
-		if n < iov.Len {
-			break
-		}
-	}
-	return done, nil
+		return preadTo(t, f, iov.Base, iov.Len, off+int64(done))
+	})
 }
 
 // writevAppend is pwritev2 with RWF_APPEND on a regular file: every segment goes to the end

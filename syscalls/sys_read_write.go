@@ -26,9 +26,15 @@ func readTo(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, error)
 	if vf := directFile(f.File); vf != nil && n > 0 {
 		return readDirect(t, vf, addr, n, -1)
 	}
-	n = min(n, maxIOChunk)
-	buf := t.Scratch(int(n))
+	buf := t.Scratch(int(min(n, maxIOChunk)))
 	got, err := f.Read(t, buf)
+	return copyOutRead(t, addr, buf, got, err)
+}
+
+// copyOutRead ends a read through the task's scratch buffer buf: the got bytes read are
+// copied out to addr (a fault after some of them gives the count copied, before any
+// EFAULT); with nothing read, the read's error (or 0 for the end of the file) is the result.
+func copyOutRead(t *kernel.Task, addr uintptr, buf []byte, got int, err error) (uintptr, error) {
 	if got > 0 {
 		c, cerr := t.CopyOut(addr, buf[:got])
 		if cerr != nil && c == 0 {
@@ -46,21 +52,34 @@ func writeFrom(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, err
 	if vf := directFile(f.File); vf != nil && n > 0 {
 		return writeDirect(t, vf, addr, n, -1)
 	}
-	n = min(n, maxIOChunk)
-	buf := t.Scratch(int(n))
+	buf, err := copyInWrite(t, addr, n)
+	if err != nil {
+		return 0, err
+	}
+	return wrote(f.Write(t, buf))
+}
+
+// copyInWrite starts a write through the task's scratch buffer: it copies in up to n bytes
+// (at most maxIOChunk) from addr and returns those it could, EFAULT if none (n > 0).
+func copyInWrite(t *kernel.Task, addr, n uintptr) ([]byte, error) {
+	buf := t.Scratch(int(min(n, maxIOChunk)))
 	c, err := t.CopyIn(addr, buf)
 	if err != nil && c == 0 && n > 0 {
-		return 0, unix.EFAULT
+		return nil, unix.EFAULT
 	}
-	w, err := f.Write(t, buf[:c])
+	return buf[:c], nil
+}
+
+// wrote is the result of a write that transferred w bytes: the count, or err if none.
+func wrote(w int, err error) (uintptr, error) {
 	if w > 0 {
 		return uintptr(w), nil
 	}
 	return 0, err
 }
 
-// Read implements Linux syscall read(2).
-func Read(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+// rw runs read (op readTo) or write (op writeFrom) at the file offset.
+func rw(t *kernel.Task, args arch.SyscallArguments, op rwOp) (uintptr, error) {
 	f, err := getFile(t, args.Int(0))
 	if err != nil {
 		return 0, err
@@ -69,20 +88,20 @@ func Read(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if int64(args[2]) < 0 {
 		return 0, unix.EINVAL
 	}
-	return readTo(t, f, args.Pointer(1), min(args[2], maxRW))
+	return op(t, f, args.Pointer(1), min(args[2], maxRW))
+}
+
+// rwOp is readTo or writeFrom: a transfer of up to n bytes at addr through f's offset.
+type rwOp func(t *kernel.Task, f *kernel.FileRef, addr, n uintptr) (uintptr, error)
+
+// Read implements Linux syscall read(2).
+func Read(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
+	return rw(t, args, readTo)
 }
 
 // Write implements Linux syscall write(2).
 func Write(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	f, err := getFile(t, args.Int(0))
-	if err != nil {
-		return 0, err
-	}
-	defer f.DecRef()
-	if int64(args[2]) < 0 {
-		return 0, unix.EINVAL
-	}
-	return writeFrom(t, f, args.Pointer(1), min(args[2], maxRW))
+	return rw(t, args, writeFrom)
 }
 
 type iovec struct {
@@ -115,7 +134,7 @@ func readIovecs(t *kernel.Task, addr uintptr, cnt int32) ([]iovec, error) {
 
 // rwv runs a vectored read or write: segment by segment, stopping at the first short or
 // failed transfer (the count so far wins over a later error, as in Linux).
-func rwv(t *kernel.Task, args arch.SyscallArguments, op func(*kernel.Task, *kernel.FileRef, uintptr, uintptr) (uintptr, error)) (uintptr, error) {
+func rwv(t *kernel.Task, args arch.SyscallArguments, op rwOp) (uintptr, error) {
 	f, err := getFile(t, args.Int(0))
 	if err != nil {
 		return 0, err
@@ -125,12 +144,22 @@ func rwv(t *kernel.Task, args arch.SyscallArguments, op func(*kernel.Task, *kern
 	if err != nil {
 		return 0, err
 	}
+	return eachSegment(iovs, func(iov iovec, _ uintptr) (uintptr, error) {
+		return op(t, f, iov.Base, iov.Len)
+	})
+}
+
+// eachSegment transfers the segments of a vectored read or write in order with op, which
+// is given the segment and the count so far; it stops at the first short or failed
+// transfer, and the count so far wins over a later error, as in Linux. op does not escape
+// (a closure passed in stays on the caller's stack).
+func eachSegment(iovs []iovec, op func(iov iovec, done uintptr) (uintptr, error)) (uintptr, error) {
 	var done uintptr
 	for _, iov := range iovs {
 		if iov.Len == 0 {
 			continue
 		}
-		n, err := op(t, f, iov.Base, iov.Len)
+		n, err := op(iov, done)
 		done += n
 		if err != nil {
 			if done > 0 {
