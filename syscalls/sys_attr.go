@@ -213,11 +213,7 @@ func Truncate(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if length < 0 {
 		return 0, unix.EINVAL
 	}
-	path, err := copyInPath(t, args.Pointer(0))
-	if err != nil {
-		return 0, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, true, false)
+	vd, err := resolvePath(t, args.Pointer(0), true)
 	if err != nil {
 		return 0, err
 	}

@@ -85,17 +85,20 @@ func checkChdir(t *kernel.Task, vd vfs.VirtualDentry) error {
 	return vfs.TaskFSContext(t).VFS().Access(vfs.TaskCreds(t), vd, unix.X_OK)
 }
 
+// searchableDir resolves the path at addr to a directory the task may search: the new
+// working directory of chdir, or root of chroot.
+func searchableDir(t *kernel.Task, addr uintptr) (vfs.VirtualDentry, error) {
+	vd, err := resolvePath(t, addr, true)
+	if err == nil {
+		err = checkChdir(t, vd)
+	}
+	return vd, err
+}
+
 // Chdir implements Linux syscall chdir(2).
 func Chdir(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	path, err := copyInPath(t, args.Pointer(0))
+	vd, err := searchableDir(t, args.Pointer(0))
 	if err != nil {
-		return 0, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, true, false)
-	if err != nil {
-		return 0, err
-	}
-	if err := checkChdir(t, vd); err != nil {
 		return 0, err
 	}
 	vfs.TaskFSContext(t).SetCwd(vd)
@@ -118,15 +121,8 @@ func Fchdir(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Chroot implements Linux syscall chroot(2) (uid 0 stands for CAP_SYS_CHROOT).
 func Chroot(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	path, err := copyInPath(t, args.Pointer(0))
+	vd, err := searchableDir(t, args.Pointer(0))
 	if err != nil {
-		return 0, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, true, false)
-	if err != nil {
-		return 0, err
-	}
-	if err := checkChdir(t, vd); err != nil {
 		return 0, err
 	}
 	if !vfs.TaskCreds(t).HasCap(unix.CAP_SYS_CHROOT) {

@@ -51,11 +51,7 @@ func InotifyAddWatch(t *kernel.Task, args arch.SyscallArguments) (uintptr, error
 	if mask&vfs.InMaskAdd != 0 && mask&vfs.InMaskCreate != 0 {
 		return 0, unix.EINVAL
 	}
-	path, err := copyInPath(t, args.Pointer(1))
-	if err != nil {
-		return 0, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, mask&vfs.InDontFollow == 0, false)
+	vd, err := resolvePath(t, args.Pointer(1), mask&vfs.InDontFollow == 0)
 	if err != nil {
 		return 0, err
 	}

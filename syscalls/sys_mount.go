@@ -27,11 +27,7 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 	if args[3]&0xffff0000 == unix.MS_MGC_VAL {
 		flags &^= 0xffff0000
 	}
-	target, err := copyInPath(t, targetAddr)
-	if err != nil {
-		return 0, err
-	}
-	tvd, err := resolveAt(t, unix.AT_FDCWD, target, true, false)
+	tvd, err := resolvePath(t, targetAddr, true)
 	if err != nil {
 		return 0, err
 	}
@@ -55,11 +51,7 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		tvd.Mount.SetFlags(flags & perMount)
 		return 0, nil
 	case flags&unix.MS_BIND != 0:
-		src, err := copyInPath(t, srcAddr)
-		if err != nil {
-			return 0, err
-		}
-		svd, err := resolveAt(t, unix.AT_FDCWD, src, true, false)
+		svd, err := resolvePath(t, srcAddr, true)
 		if err != nil {
 			return 0, err
 		}
@@ -83,11 +75,7 @@ func Mount(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 		vfsys.SetPropagation(tvd.Mount, flags, flags&unix.MS_REC != 0)
 		return 0, nil
 	case flags&unix.MS_MOVE != 0:
-		src, err := copyInPath(t, srcAddr)
-		if err != nil {
-			return 0, err
-		}
-		svd, err := resolveAt(t, unix.AT_FDCWD, src, true, false)
+		svd, err := resolvePath(t, srcAddr, true)
 		if err != nil {
 			return 0, err
 		}

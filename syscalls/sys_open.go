@@ -78,6 +78,16 @@ func resolveAt(t *kernel.Task, dirfd int32, path string, follow, emptyPath bool)
 	return fsc.VFS().GetDentry(vfs.TaskCreds(t), pop)
 }
 
+// resolvePath copies in the path at addr and resolves it from the working directory, as
+// the path-only syscalls (chdir, statfs, truncate, mount...) do.
+func resolvePath(t *kernel.Task, addr uintptr, follow bool) (vfs.VirtualDentry, error) {
+	path, err := copyInPath(t, addr)
+	if err != nil {
+		return vfs.VirtualDentry{}, err
+	}
+	return resolveAt(t, unix.AT_FDCWD, path, follow, false)
+}
+
 // validOpenFlags are the flags openat2 accepts (VALID_OPEN_FLAGS).
 const validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
 	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | unix.O_LARGEFILE |

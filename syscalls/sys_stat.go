@@ -111,11 +111,7 @@ func Statx(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 
 // Statfs implements Linux syscall statfs(2).
 func Statfs(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	path, err := copyInPath(t, args.Pointer(0))
-	if err != nil {
-		return 0, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, true, false)
+	vd, err := resolvePath(t, args.Pointer(0), true)
 	if err != nil {
 		return 0, err
 	}

@@ -31,11 +31,7 @@ type xattrFile struct {
 
 // xattrPath resolves the file of a path-based xattr call.
 func xattrPath(t *kernel.Task, pathAddr uintptr, follow bool) (xattrFile, error) {
-	path, err := copyInPath(t, pathAddr)
-	if err != nil {
-		return xattrFile{}, err
-	}
-	vd, err := resolveAt(t, unix.AT_FDCWD, path, follow, false)
+	vd, err := resolvePath(t, pathAddr, follow)
 	return xattrFile{vd}, err
 }
 
@@ -47,6 +43,24 @@ func xattrFD(t *kernel.Task, fd int32) (xattrFile, error) {
 	}
 	defer ref.DecRef()
 	return xattrFile{f.VirtualDentry()}, nil
+}
+
+// xattrBy says how an xattr syscall names its file in its first argument: a path,
+// followed (getxattr) or not (lgetxattr), or a descriptor (fgetxattr).
+type xattrBy int
+
+const (
+	xattrByPath xattrBy = iota
+	xattrByLinkPath
+	xattrByFD
+)
+
+// resolve returns the file that the first argument of the call names.
+func (by xattrBy) resolve(t *kernel.Task, args arch.SyscallArguments) (xattrFile, error) {
+	if by == xattrByFD {
+		return xattrFD(t, args.Int(0))
+	}
+	return xattrPath(t, args.Pointer(0), by == xattrByPath)
 }
 
 // xattrName copies in an attribute name: ERANGE if it is empty or longer than
@@ -70,12 +84,12 @@ func notVFSXattr(t *kernel.Task, name string, write bool) error {
 }
 
 // getxattr copies in the name first, then resolves the file (as Linux since 6.13).
-func getxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.SyscallArguments) (uintptr, error) {
+func getxattr(t *kernel.Task, by xattrBy, args arch.SyscallArguments) (uintptr, error) {
 	name, err := xattrName(t, args.Pointer(1))
 	if err != nil {
 		return 0, err
 	}
-	f, err := resolve()
+	f, err := by.resolve(t, args)
 	if err != nil {
 		return 0, err
 	}
@@ -101,36 +115,36 @@ func getxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.Sysca
 
 // Getxattr implements Linux syscall getxattr(2).
 func Getxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return getxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), true) }, args)
+	return getxattr(t, xattrByPath, args)
 }
 
 // Lgetxattr implements Linux syscall lgetxattr(2).
 func Lgetxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return getxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), false) }, args)
+	return getxattr(t, xattrByLinkPath, args)
 }
 
 // Fgetxattr implements Linux syscall fgetxattr(2).
 func Fgetxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return getxattr(t, func() (xattrFile, error) { return xattrFD(t, args.Int(0)) }, args)
+	return getxattr(t, xattrByFD, args)
 }
 
 // Setxattr implements Linux syscall setxattr(2).
 func Setxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return setxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), true) }, args)
+	return setxattr(t, xattrByPath, args)
 }
 
 // Lsetxattr implements Linux syscall lsetxattr(2).
 func Lsetxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return setxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), false) }, args)
+	return setxattr(t, xattrByLinkPath, args)
 }
 
 // Fsetxattr implements Linux syscall fsetxattr(2).
 func Fsetxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return setxattr(t, func() (xattrFile, error) { return xattrFD(t, args.Int(0)) }, args)
+	return setxattr(t, xattrByFD, args)
 }
 
 // setxattr copies in the name and value first (setxattr_copy), then resolves the file.
-func setxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.SyscallArguments) (uintptr, error) {
+func setxattr(t *kernel.Task, by xattrBy, args arch.SyscallArguments) (uintptr, error) {
 	flags := uint32(args.Int(4))
 	if flags&^(unix.XATTR_CREATE|unix.XATTR_REPLACE) != 0 {
 		return 0, unix.EINVAL
@@ -149,7 +163,7 @@ func setxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.Sysca
 			return 0, err
 		}
 	}
-	f, err := resolve()
+	f, err := by.resolve(t, args)
 	if err != nil {
 		return 0, err
 	}
@@ -159,8 +173,8 @@ func setxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.Sysca
 	return 0, vfs.TaskFSContext(t).VFS().SetXattr(vfs.TaskCreds(t), f.vd, name, val, flags)
 }
 
-func listxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.SyscallArguments) (uintptr, error) {
-	f, err := resolve()
+func listxattr(t *kernel.Task, by xattrBy, args arch.SyscallArguments) (uintptr, error) {
+	f, err := by.resolve(t, args)
 	if err != nil {
 		return 0, err
 	}
@@ -198,25 +212,25 @@ func listxattr(t *kernel.Task, resolve func() (xattrFile, error), args arch.Sysc
 
 // Listxattr implements Linux syscall listxattr(2).
 func Listxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return listxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), true) }, args)
+	return listxattr(t, xattrByPath, args)
 }
 
 // Llistxattr implements Linux syscall llistxattr(2).
 func Llistxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return listxattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), false) }, args)
+	return listxattr(t, xattrByLinkPath, args)
 }
 
 // Flistxattr implements Linux syscall flistxattr(2).
 func Flistxattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return listxattr(t, func() (xattrFile, error) { return xattrFD(t, args.Int(0)) }, args)
+	return listxattr(t, xattrByFD, args)
 }
 
-func removexattr(t *kernel.Task, resolve func() (xattrFile, error), nameAddr uintptr) (uintptr, error) {
-	name, err := xattrName(t, nameAddr)
+func removexattr(t *kernel.Task, by xattrBy, args arch.SyscallArguments) (uintptr, error) {
+	name, err := xattrName(t, args.Pointer(1))
 	if err != nil {
 		return 0, err
 	}
-	f, err := resolve()
+	f, err := by.resolve(t, args)
 	if err != nil {
 		return 0, err
 	}
@@ -228,15 +242,15 @@ func removexattr(t *kernel.Task, resolve func() (xattrFile, error), nameAddr uin
 
 // Removexattr implements Linux syscall removexattr(2).
 func Removexattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return removexattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), true) }, args.Pointer(1))
+	return removexattr(t, xattrByPath, args)
 }
 
 // Lremovexattr implements Linux syscall lremovexattr(2).
 func Lremovexattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return removexattr(t, func() (xattrFile, error) { return xattrPath(t, args.Pointer(0), false) }, args.Pointer(1))
+	return removexattr(t, xattrByLinkPath, args)
 }
 
 // Fremovexattr implements Linux syscall fremovexattr(2).
 func Fremovexattr(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
-	return removexattr(t, func() (xattrFile, error) { return xattrFD(t, args.Int(0)) }, args.Pointer(1))
+	return removexattr(t, xattrByFD, args)
 }
