@@ -376,6 +376,37 @@ func Create(o CreateOptions) (*Container, *os.Process, error) {
 	return c, proc, nil
 }
 
+// startGofer starts the container's gofer (stderr is its stderr) and returns its process
+// and the sandbox's end of its socket. Its pid and start time are saved in c's state at
+// once, so that a delete --force of a container whose create is interrupted still finds
+// it; it is reaped when it exits, while this process lives (`runsc run`). On error it has
+// been killed.
+//
+// Preconditions: c is locked exclusively and Creating.
+func (c *Container) startGofer(o CreateOptions, stderr *os.File) (*os.Process, *os.File, error) {
+	gs := o.Config.GoferSpec()
+	gs.Rootless = o.Rootless
+	gcmd, gsock, err := boot.StartGofer(gs, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	gproc := gcmd.Process
+	go gcmd.Wait()
+	gstart, err := processStartTime(gproc.Pid)
+	if err != nil {
+		err = fmt.Errorf("reading the gofer's start time: %w", err)
+	} else {
+		c.GoferPid, c.GoferStartTime = gproc.Pid, gstart
+		err = c.save(Creating)
+	}
+	if err != nil {
+		gproc.Kill()
+		gsock.Close()
+		return nil, nil, err
+	}
+	return gproc, gsock, nil
+}
+
 // startSandbox starts the gofer and `runsc boot` and waits until the sandbox is ready.
 //
 // Preconditions: c is locked exclusively and Creating.
@@ -411,30 +442,13 @@ func (c *Container) startSandbox(o CreateOptions) (*os.Process, error) {
 	if o.Stdio[2] != nil {
 		goferStderr = o.Stdio[2]
 	}
-	gs := o.Config.GoferSpec()
-	gs.Rootless = o.Rootless
-	gcmd, gsock, err := boot.StartGofer(gs, goferStderr)
+	gproc, gsock, err := c.startGofer(o, goferStderr)
 	if err != nil {
 		return nil, err
 	}
 	defer gsock.Close()
-	gproc := gcmd.Process
-	// Reap the gofer when it exits, while this process lives (`runsc run`).
-	go gcmd.Wait()
 	killGofer := func() {
 		gproc.Kill()
-	}
-	gstart, err := processStartTime(gproc.Pid)
-	if err != nil {
-		killGofer()
-		return nil, fmt.Errorf("reading the gofer's start time: %w", err)
-	}
-	c.GoferPid, c.GoferStartTime = gproc.Pid, gstart
-	// Recorded now, so that a delete --force of a container whose create is interrupted
-	// still finds the gofer.
-	if err := c.save(Creating); err != nil {
-		killGofer()
-		return nil, err
 	}
 	l, err := control.Listen(ControlPath(c.dir))
 	if err != nil {

@@ -97,26 +97,12 @@ func (c *Container) join(o CreateOptions, sandboxDir string) (*os.Process, error
 	// The gofer lives until the container is deleted, which may be long after its
 	// processes exit: it must not hold the container's stdio (a pipe's reader would not
 	// see the end), so its stderr is runsc's log.
-	gs := o.Config.GoferSpec()
-	gs.Rootless = o.Rootless
-	gcmd, gsock, err := boot.StartGofer(gs, o.GoferStderr)
+	gproc, gsock, err := c.startGofer(o, o.GoferStderr)
 	if err != nil {
 		return nil, err
 	}
 	defer gsock.Close()
-	gproc := gcmd.Process
-	go gcmd.Wait()
 	killGofer := func() { gproc.Kill() }
-	gstart, err := processStartTime(gproc.Pid)
-	if err != nil {
-		killGofer()
-		return nil, fmt.Errorf("reading the gofer's start time: %w", err)
-	}
-	c.GoferPid, c.GoferStartTime = gproc.Pid, gstart
-	if err := c.save(Creating); err != nil {
-		killGofer()
-		return nil, err
-	}
 
 	files := []*os.File{gsock}
 	switch {
