@@ -143,16 +143,8 @@ func (p *Pump) input() {
 		for off := 0; off < n; {
 			m, err := p.tm.WriteInput(buf[off:n])
 			off += m
-			switch err {
-			case nil:
-			case unix.EAGAIN:
-				select {
-				case <-ready:
-				case <-p.stop:
-					return
-				}
-			default:
-				return // no slave is open: the container is gone
+			if !p.goOn(err, ready) {
+				return // stopped, or no slave is open: the container is gone
 			}
 		}
 	}
@@ -176,18 +168,27 @@ func (p *Pump) output() {
 				writeAll(p.out, buf[:n])
 			}
 		}
-		switch err {
-		case nil:
-		case unix.EAGAIN:
-			select {
-			case <-ready:
-			case <-p.stop:
-				return
-			}
-		default:
+		if !p.goOn(err, ready) {
 			return
 		}
 	}
+}
+
+// goOn says whether a copy goes on after a transfer to or from the terminal that ended
+// with err: at once for nil; for EAGAIN, once ready says the terminal is ready, unless the
+// pump stops first; never for any other error.
+func (p *Pump) goOn(err error, ready <-chan struct{}) bool {
+	switch err {
+	case nil:
+		return true
+	case unix.EAGAIN:
+		select {
+		case <-ready:
+			return true
+		case <-p.stop:
+		}
+	}
+	return false
 }
 
 // writeAll writes b to fd; output the host cannot take is dropped, so that the container
