@@ -67,12 +67,7 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 	if stopped {
 		return nil, ErrNotRunning
 	}
-	creds := Credentials{
-		RealUID: a.UID, EffectiveUID: a.UID, SavedUID: a.UID,
-		RealGID: a.GID, EffectiveGID: a.GID, SavedGID: a.GID,
-		Groups: append([]uint32(nil), a.Groups...),
-		Caps:   StartCaps(a.Caps, a.UID, a.NoNewPrivs),
-	}
+	creds := startCreds(a.UID, a.GID, a.Groups, a.Caps, a.NoNewPrivs)
 	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}),
 		container: a.Container, containerInit: a.ContainerInit}
 	init.mu.Lock()
@@ -117,22 +112,8 @@ func (k *Kernel) Spawn(a SpawnArgs) (*ThreadGroup, error) {
 		}
 		k.containerInits[a.Container] = tg
 	}
-	k.addTaskLocked(t, ids)
-	k.registerProcessLocked(tg, ids, nil)
-	pg := tg.proc.pgrp
-	k.mu.Unlock()
-	if a.OnSession != nil {
-		a.OnSession(pg.session, pg)
-	}
-
-	loaded := make(chan error, 1)
-	k.goTask(t, func() error {
-		t.startAccounting()
-		err := t.execInitial(InitArgs{Executable: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv})
-		loaded <- err
-		return err
-	})
-	if err := <-loaded; err != nil {
+	ia := InitArgs{Executable: a.Executable, Path: a.Path, Argv: a.Argv, Envv: a.Envv}
+	if err := k.startLeaderLocked(t, ids, a.OnSession, ia); err != nil {
 		k.WaitSpawned(tg)
 		return nil, err
 	}

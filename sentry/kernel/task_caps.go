@@ -130,6 +130,18 @@ func StartCaps(s *CapSets, uid uint32, noNewPrivs bool) CapSets {
 	return c.Caps
 }
 
+// startCreds are the credentials of a process the runtime starts (init, or one spawned by
+// exec or for a joined container): uid and gid as real, effective and saved ids, a copy of
+// groups, and the capability sets of StartCaps.
+func startCreds(uid, gid uint32, groups []uint32, caps *CapSets, noNewPrivs bool) Credentials {
+	return Credentials{
+		RealUID: uid, EffectiveUID: uid, SavedUID: uid,
+		RealGID: gid, EffectiveGID: gid, SavedGID: gid,
+		Groups: append([]uint32(nil), groups...),
+		Caps:   StartCaps(caps, uid, noNewPrivs),
+	}
+}
+
 // SetCaps implements capset(2)'s rules: the new permitted set must be within the old one,
 // the new effective set within the new permitted one, and the new inheritable set within
 // the old inheritable plus permitted sets (without CAP_SETPCAP) and always within the old

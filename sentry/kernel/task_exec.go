@@ -39,12 +39,7 @@ type InitArgs struct {
 // StartInit starts the container's init process (pid 1) and returns once its executable is
 // loaded: a bad executable is reported here, before anything runs.
 func (k *Kernel) StartInit(a InitArgs) error {
-	creds := Credentials{
-		RealUID: k.defaults.UID, EffectiveUID: k.defaults.UID, SavedUID: k.defaults.UID,
-		RealGID: k.defaults.GID, EffectiveGID: k.defaults.GID, SavedGID: k.defaults.GID,
-		Groups: append([]uint32(nil), k.defaults.Groups...),
-		Caps:   StartCaps(k.defaults.Caps, k.defaults.UID, k.defaults.NoNewPrivs),
-	}
+	creds := startCreds(k.defaults.UID, k.defaults.GID, k.defaults.Groups, k.defaults.Caps, k.defaults.NoNewPrivs)
 	tg := &ThreadGroup{k: k, creds: creds, tasks: make(map[*Task]struct{}), exited: make(chan struct{}), container: a.Container}
 	for r := 0; r < linux.RLIM_NLIMITS; r++ {
 		var l unix.Rlimit
@@ -77,12 +72,22 @@ func (k *Kernel) StartInit(a InitArgs) error {
 	}
 	k.init = tg
 	tg.unkillable = true // before it runs: no other task can see it yet
+	return k.startLeaderLocked(t, ids, a.OnSession, a)
+}
+
+// startLeaderLocked makes t, the leader of a new process in a session of its own, visible
+// under ids, releases k.mu, tells onSession (if set) of the session and process group
+// before t runs, and starts t on its initial exec of a. It returns once the executable is
+// loaded, or failed to load.
+//
+// Preconditions: k.mu is held (it is released); t has not run.
+func (k *Kernel) startLeaderLocked(t *Task, ids pidIDs, onSession func(*Session, *ProcessGroup), a InitArgs) error {
 	k.addTaskLocked(t, ids)
-	k.registerProcessLocked(tg, ids, nil)
-	pg := tg.proc.pgrp
+	k.registerProcessLocked(t.tg, ids, nil)
+	pg := t.tg.proc.pgrp
 	k.mu.Unlock()
-	if a.OnSession != nil {
-		a.OnSession(pg.session, pg)
+	if onSession != nil {
+		onSession(pg.session, pg)
 	}
 
 	loaded := make(chan error, 1)
