@@ -68,8 +68,9 @@ var (
 	hostCPUInfo     string
 )
 
-// NewFilesystem implements vfs.FilesystemType.
-func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vfs.FilesystemImpl, vfs.DirInode, error) {
+// privateOptions reads a proc or sysfs mount's Private options: the *kernel.Kernel or
+// Options. EINVAL without a kernel.
+func privateOptions(opts vfs.MountOptions) (Options, error) {
 	var o Options
 	switch p := opts.Private.(type) {
 	case *kernel.Kernel:
@@ -78,7 +79,16 @@ func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vf
 		o = p
 	}
 	if o.Kernel == nil {
-		return nil, nil, unix.EINVAL
+		return Options{}, unix.EINVAL
+	}
+	return o, nil
+}
+
+// NewFilesystem implements vfs.FilesystemType.
+func (fsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vfs.FilesystemImpl, vfs.DirInode, error) {
+	o, err := privateOptions(opts)
+	if err != nil {
+		return nil, nil, err
 	}
 	if o.CPUInfo == "" {
 		hostCPUInfoOnce.Do(func() {

@@ -3,9 +3,6 @@ package proc
 import (
 	"fmt"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/stockade-sandbox/stockade/sentry/kernel"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -24,15 +21,9 @@ type sysfsType struct{}
 // NewFilesystem implements vfs.FilesystemType: Private is the *kernel.Kernel or Options,
 // as for procfs.
 func (sysfsType) NewFilesystem(v *vfs.VirtualFilesystem, opts vfs.MountOptions) (vfs.FilesystemImpl, vfs.DirInode, error) {
-	var o Options
-	switch p := opts.Private.(type) {
-	case *kernel.Kernel:
-		o.Kernel = p
-	case Options:
-		o = p
-	}
-	if o.Kernel == nil {
-		return nil, nil, unix.EINVAL
+	o, err := privateOptions(opts)
+	if err != nil {
+		return nil, nil, err
 	}
 	firstMount()
 	fs := &Filesystem{k: o.Kernel, ns: o.Kernel.RootPIDNamespace(), v: v, sysfs: true}
