@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/bundle"
 )
 
 var (
@@ -68,33 +70,26 @@ func newEnv(t *testing.T) *env {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(progBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "sleeper"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bundle.CopyFile(t, progBin, filepath.Join(bin, "sleeper"))
 	if out, code := e.runsc("spec", "--bundle", e.bundle); code != 0 {
 		t.Fatalf("runsc spec: %s", out)
 	}
-	cfgPath := filepath.Join(e.bundle, "config.json")
-	raw, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	p := m["process"].(map[string]any)
-	p["args"] = []string{"/bin/sleeper"}
-	p["terminal"] = false
-	raw, _ = json.Marshal(m)
-	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	setArgs(t, e.bundle, nil, "/bin/sleeper")
 	return e
+}
+
+// setArgs makes args the process.args of the bundle in dir (no terminal), and applies
+// edit, if any, to the rest of the spec.
+func setArgs(t *testing.T, dir string, edit func(m map[string]any), args ...string) {
+	t.Helper()
+	bundle.EditSpec(t, dir, func(m map[string]any) {
+		p := m["process"].(map[string]any)
+		p["args"] = args
+		p["terminal"] = false
+		if edit != nil {
+			edit(m)
+		}
+	})
 }
 
 // runsc runs runsc with the env's state root; it returns stdout and stderr, and the exit
@@ -108,9 +103,17 @@ func (e *env) runsc(args ...string) (string, int) {
 	defer f.Close()
 	cmd := exec.Command(runsc, append([]string{"--root", e.root}, args...)...)
 	cmd.Env = append(os.Environ(), e.extraEnv...)
+	return runToFile(e.t, cmd, f)
+}
+
+// runToFile runs cmd with its stdout and stderr going to f (not a pipe: a sandbox inherits
+// them and outlives the command), kills it after a minute, and returns what it wrote to f
+// and its exit code.
+func runToFile(t *testing.T, cmd *exec.Cmd, f *os.File) (string, int) {
+	t.Helper()
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
@@ -119,7 +122,7 @@ func (e *env) runsc(args ...string) (string, int) {
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		e.t.Errorf("runsc %v: timed out", args)
+		t.Errorf("%v: timed out", cmd.Args)
 	}
 	out, _ := os.ReadFile(f.Name())
 	return string(out), cmd.ProcessState.ExitCode()
@@ -195,16 +198,7 @@ func TestConfined(t *testing.T) {
 	if s["CapEff"] != "0000000000000000" || s["CapPrm"] != "0000000000000000" || s["CapBnd"] != "0000000000000000" {
 		t.Errorf("sandbox: CapEff %s CapPrm %s CapBnd %s, want none", s["CapEff"], s["CapPrm"], s["CapBnd"])
 	}
-	for _, ns := range []string{"mnt", "pid", "ipc", "uts", "net"} {
-		mine, err1 := os.Readlink("/proc/self/ns/" + ns)
-		its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns))
-		if err1 != nil || err2 != nil {
-			t.Fatalf("ns %s: %v %v", ns, err1, err2)
-		}
-		if mine == its {
-			t.Errorf("sandbox shares the %s namespace (%s) with the test", ns, its)
-		}
-	}
+	checkOwnNamespaces(t, st.Pid, "mnt", "pid", "ipc", "uts", "net")
 	root := fmt.Sprintf("/proc/%d/root", st.Pid)
 	d, err := os.Open(root)
 	if err != nil {
@@ -256,17 +250,41 @@ func TestConfined(t *testing.T) {
 		}
 	}
 
-	if out, code := e.runsc("kill", id, "KILL"); code != 0 {
+	killAndWait(t, e.runsc, id)
+}
+
+// checkOwnNamespaces checks that process pid (the sandbox) has namespaces of each of the
+// types nss of its own, none shared with the test.
+func checkOwnNamespaces(t *testing.T, pid int, nss ...string) {
+	t.Helper()
+	for _, ns := range nss {
+		mine, err1 := os.Readlink("/proc/self/ns/" + ns)
+		its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("ns %s: %v %v", ns, err1, err2)
+		}
+		if mine == its {
+			t.Errorf("sandbox shares the %s namespace (%s) with the test", ns, its)
+		}
+	}
+}
+
+// killAndWait kills container id with SIGKILL through runsc (a runsc command runner) and
+// waits, 10s at most, for its state to read stopped with exitSignal 9: the exit file is
+// written by the confined sandbox.
+func killAndWait(t *testing.T, runsc func(args ...string) (string, int), id string) {
+	t.Helper()
+	if out, code := runsc("kill", id, "KILL"); code != 0 {
 		t.Fatalf("runsc kill: %s", out)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, _ := e.runsc("state", id)
+		out, _ := runsc("state", id)
 		if strings.Contains(out, `"stopped"`) {
 			if !strings.Contains(out, `"exitSignal": 9`) {
 				t.Errorf("state after kill: %s (want exitSignal 9: the exit file is written by the confined sandbox)", out)
 			}
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("container not stopped: %s", out)

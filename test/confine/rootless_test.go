@@ -10,7 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/bundle"
 )
 
 // The unprivileged user the rootless tests run runsc as, when the test runs as root
@@ -92,12 +93,12 @@ func newRootlessEnv(t *testing.T) *rootlessEnv {
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
 	e.base, e.runsc, e.bundle, e.xdg = base, filepath.Join(base, "runsc"), filepath.Join(base, "bundle"), filepath.Join(base, "xdg")
-	copyFile(t, runsc, e.runsc)
+	bundle.CopyFile(t, runsc, e.runsc)
 	bin := filepath.Join(e.bundle, "rootfs", "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, busybox, filepath.Join(bin, "busybox"))
+	bundle.CopyFile(t, busybox, filepath.Join(bin, "busybox"))
 	for _, n := range []string{"sh", "echo", "id", "ls", "sleep", "cat"} {
 		if err := os.Symlink("busybox", filepath.Join(bin, n)); err != nil {
 			t.Fatal(err)
@@ -124,40 +125,11 @@ func newRootlessEnv(t *testing.T) *rootlessEnv {
 	return e
 }
 
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // setArgs makes args the bundle's process.args (no terminal), and applies edit, if any, to
 // the rest of the spec.
 func (e *rootlessEnv) setArgs(edit func(m map[string]any), args ...string) {
 	e.t.Helper()
-	cfgPath := filepath.Join(e.bundle, "config.json")
-	raw, err := os.ReadFile(cfgPath)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		e.t.Fatal(err)
-	}
-	p := m["process"].(map[string]any)
-	p["args"] = args
-	p["terminal"] = false
-	if edit != nil {
-		edit(m)
-	}
-	raw, _ = json.Marshal(m)
-	if err := os.WriteFile(cfgPath, raw, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	setArgs(e.t, e.bundle, edit, args...)
 }
 
 // run runs the copy of runsc as the unprivileged user, in the bundle, with XDG_RUNTIME_DIR
@@ -182,22 +154,7 @@ func (e *rootlessEnv) run(args ...string) (string, int) {
 	if e.noXDG {
 		cmd.Env = append(cmd.Env, "XDG_RUNTIME_DIR=")
 	}
-	// Output goes to a file: a sandbox inherits it and outlives the command.
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		e.t.Errorf("runsc %v: timed out", args)
-	}
-	out, _ := os.ReadFile(f.Name())
-	return string(out), cmd.ProcessState.ExitCode()
+	return runToFile(e.t, cmd, f)
 }
 
 // gone reports whether pid has exited (a zombie counts: it runs nothing).
@@ -288,16 +245,7 @@ func TestRootlessConfined(t *testing.T) {
 	if sg := readTrim(t, fmt.Sprintf("/proc/%d/setgroups", st.Pid)); sg != "deny" {
 		t.Errorf("sandbox setgroups %q, want deny", sg)
 	}
-	for _, ns := range []string{"user", "mnt", "pid", "ipc", "uts", "net"} {
-		mine, err1 := os.Readlink("/proc/self/ns/" + ns)
-		its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns))
-		if err1 != nil || err2 != nil {
-			t.Fatalf("ns %s: %v %v", ns, err1, err2)
-		}
-		if mine == its {
-			t.Errorf("sandbox shares the %s namespace (%s) with the test", ns, its)
-		}
-	}
+	checkOwnNamespaces(t, st.Pid, "user", "mnt", "pid", "ipc", "uts", "net")
 	d, err := os.Open(fmt.Sprintf("/proc/%d/root", st.Pid))
 	if err != nil {
 		t.Fatal(err)
@@ -334,23 +282,7 @@ func TestRootlessConfined(t *testing.T) {
 	if code != 3 || out != "0\nhi\n" {
 		t.Errorf("runsc exec: exit %d output %q, want 3 and \"0\\nhi\\n\"", code, out)
 	}
-	if out, code := e.run("kill", id, "KILL"); code != 0 {
-		t.Fatalf("runsc kill: %s", out)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, _ := e.run("state", id)
-		if strings.Contains(out, `"stopped"`) {
-			if !strings.Contains(out, `"exitSignal": 9`) {
-				t.Errorf("state after kill: %s, want exitSignal 9", out)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("container not stopped: %s", out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	killAndWait(t, e.run, id)
 	if out, code := e.run("delete", id); code != 0 {
 		t.Fatalf("runsc delete: %s", out)
 	}

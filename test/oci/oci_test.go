@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/bundle"
 )
 
 var (
@@ -71,9 +73,9 @@ func newEnv(t *testing.T, args ...string) *env {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, progBin, filepath.Join(bin, "prog"))
+	bundle.CopyFile(t, progBin, filepath.Join(bin, "prog"))
 	if _, err := os.Stat("/bin/busybox"); err == nil {
-		copyFile(t, "/bin/busybox", filepath.Join(bin, "busybox"))
+		bundle.CopyFile(t, "/bin/busybox", filepath.Join(bin, "busybox"))
 	}
 	if r := e.runsc("spec", "--bundle", e.bundle); r.code != 0 {
 		t.Fatalf("runsc spec: %s", r.stderr)
@@ -83,34 +85,10 @@ func newEnv(t *testing.T, args ...string) *env {
 	return e
 }
 
-func copyFile(t *testing.T, from, to string) {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // editSpec rewrites the bundle's config.json through f.
 func (e *env) editSpec(f func(m map[string]any)) {
-	name := filepath.Join(e.bundle, "config.json")
-	data, err := os.ReadFile(name)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		e.t.Fatal(err)
-	}
-	f(m)
-	if data, err = json.Marshal(m); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.WriteFile(name, data, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
+	e.t.Helper()
+	bundle.EditSpec(e.t, e.bundle, f)
 }
 
 func (e *env) setArgs(args ...string) {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/bundle"
 )
 
 // TestTeardownUnderLoad tears sandboxes down while test/c/teardown.c's processes and
@@ -29,7 +31,7 @@ func TestTeardownUnderLoad(t *testing.T) {
 
 func teardownRound(t *testing.T, mode string, round int) {
 	e := newEnv(t)
-	copyFile(t, cProg(t, "teardown"), filepath.Join(e.bundle, "rootfs", "bin", "teardown"))
+	bundle.CopyFile(t, cProg(t, "teardown"), filepath.Join(e.bundle, "rootfs", "bin", "teardown"))
 	ms, want := "0", 137
 	if mode == "init-exits" {
 		ms, want = strconv.Itoa(100+100*round), 3

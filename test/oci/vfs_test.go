@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stockade-sandbox/stockade/test/internal/bundle"
 	"github.com/stockade-sandbox/stockade/test/internal/hosttree"
 )
 
@@ -54,7 +55,7 @@ func TestGoferBindMountLinksAndFifos(t *testing.T) {
 	prog := cProg(t, "goferlinks")
 	want := runNative(t, prog, hosttree.Links(t), "rw")
 	e := newEnv(t, "/bin/goferlinks", "/data", "rw")
-	copyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "goferlinks"))
+	bundle.CopyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "goferlinks"))
 	e.addMount("/data", "bind", hosttree.Links(t), "rbind", "rw")
 	r := e.runsc("run", "links")
 	if r.code != 0 || r.stdout != want {
@@ -73,7 +74,7 @@ func TestHostilePathsInContainer(t *testing.T) {
 		t.Run(overlay, func(t *testing.T) {
 			e := newEnv(t, "/bin/badpaths", "show")
 			rootfs := filepath.Join(e.bundle, "rootfs")
-			copyFile(t, prog, filepath.Join(rootfs, "bin", "badpaths"))
+			bundle.CopyFile(t, prog, filepath.Join(rootfs, "bin", "badpaths"))
 			for _, d := range []string{"tmp", "etc", "dev", "proc", "sys"} {
 				if err := os.MkdirAll(filepath.Join(rootfs, d), 0o1777); err != nil {
 					t.Fatal(err)
@@ -104,7 +105,7 @@ func TestGoferBindMountXattrs(t *testing.T) {
 	prog := cProg(t, "xattrhost")
 	want := runNative(t, prog, hosttree.Xattrs(t))
 	e := newEnv(t, "/bin/xattrhost", "/data")
-	copyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "xattrhost"))
+	bundle.CopyFile(t, prog, filepath.Join(e.bundle, "rootfs", "bin", "xattrhost"))
 	dir := hosttree.Xattrs(t)
 	e.addMount("/data", "bind", dir, "rbind", "rw")
 	r := e.runsc("run", "xattrs")
