@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/gofer"
-	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/gofer/gofertest"
 )
 
 // TestFileAttachPoint serves a regular file as an attach point (a file bind mount): it
@@ -24,19 +24,7 @@ func TestFileAttachPoint(t *testing.T) {
 	if _, err := gofer.NewServer([]gofer.Mount{{Name: "/", Path: dir}, {Name: "null", Path: "/dev/null"}}); err == nil {
 		t.Errorf("a device as an attach point was accepted")
 	}
-	srv, err := gofer.NewServer([]gofer.Mount{{Name: "/", Path: dir}, {Name: f, Path: f}})
-	must(t, err)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	must(t, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(fds[0]) }()
-	c, err := client.Dial(fds[1])
-	must(t, err)
-	defer func() {
-		c.Close()
-		<-done
-		srv.Close()
-	}()
+	c := gofertest.Serve(t, gofer.Mount{Name: "/", Path: dir}, gofer.Mount{Name: f, Path: f})
 	in, _, err := c.Attach(f)
 	must(t, err)
 	if in.Stat.Mode&unix.S_IFMT != unix.S_IFREG || in.Stat.Size != 9 {

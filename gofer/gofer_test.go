@@ -14,6 +14,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/gofer"
 	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/gofer/gofertest"
 	"github.com/stockade-sandbox/stockade/gofer/proto"
 )
 
@@ -23,37 +24,23 @@ func TestMain(m *testing.M) {
 }
 
 type env struct {
-	t      *testing.T
-	root   string // host path of the "/" attach point (read-write)
-	roDir  string // host path of the "ro" attach point
-	c      *client.Client
-	rootH  client.Handle
-	serveE chan error
+	t     *testing.T
+	root  string // host path of the "/" attach point (read-write)
+	roDir string // host path of the "ro" attach point
+	c     *client.Client
+	rootH client.Handle
 }
 
 // newEnv serves a temp root ("/") and a read-only mount ("ro") on a real socketpair.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	base := t.TempDir()
-	e := &env{t: t, root: filepath.Join(base, "root"), roDir: filepath.Join(base, "ro"), serveE: make(chan error, 1)}
+	e := &env{t: t, root: filepath.Join(base, "root"), roDir: filepath.Join(base, "ro")}
 	must(t, os.Mkdir(e.root, 0755))
 	must(t, os.Mkdir(e.roDir, 0755))
 	must(t, os.WriteFile(filepath.Join(e.roDir, "file"), []byte("ro data"), 0644))
 	must(t, os.Mkdir(filepath.Join(e.roDir, "sub"), 0755))
-	srv, err := gofer.NewServer([]gofer.Mount{{Name: "/", Path: e.root}, {Name: "ro", Path: e.roDir, ReadOnly: true}})
-	must(t, err)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	must(t, err)
-	go func() { e.serveE <- srv.Serve(fds[0]) }()
-	e.c, err = client.Dial(fds[1])
-	must(t, err)
-	t.Cleanup(func() {
-		e.c.Close()
-		if err := <-e.serveE; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		srv.Close()
-	})
+	e.c = gofertest.Serve(t, gofer.Mount{Name: "/", Path: e.root}, gofer.Mount{Name: "ro", Path: e.roDir, ReadOnly: true})
 	root, ro, err := e.c.Attach("/")
 	must(t, err)
 	if ro {

@@ -12,6 +12,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	gofersrv "github.com/stockade-sandbox/stockade/gofer"
 	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/gofer/gofertest"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -37,19 +38,7 @@ func newEnv(t *testing.T, readOnly bool) *env {
 	must(t, os.Mkdir(filepath.Join(host, "dir"), 0755))
 	must(t, os.WriteFile(filepath.Join(host, "dir", "a"), []byte("a"), 0644))
 	must(t, os.Symlink("dir/a", filepath.Join(host, "link")))
-	srv, err := gofersrv.NewServer([]gofersrv.Mount{{Name: "/", Path: host, ReadOnly: readOnly}})
-	must(t, err)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	must(t, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(fds[0]) }()
-	c, err := client.Dial(fds[1])
-	must(t, err)
-	t.Cleanup(func() {
-		c.Close()
-		<-done
-		srv.Close()
-	})
+	c := gofertest.Serve(t, gofersrv.Mount{Name: "/", Path: host, ReadOnly: readOnly})
 	v := vfs.New()
 	var flags uint32
 	if readOnly {

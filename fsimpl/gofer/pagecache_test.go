@@ -9,7 +9,7 @@ import (
 
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	gofersrv "github.com/stockade-sandbox/stockade/gofer"
-	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/gofer/gofertest"
 	"github.com/stockade-sandbox/stockade/sentry/memfile"
 	"github.com/stockade-sandbox/stockade/sentry/mm"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
@@ -19,21 +19,9 @@ import (
 func newCachedEnv(t *testing.T) (*env, *memfile.File) {
 	t.Helper()
 	host := t.TempDir()
-	srv, err := gofersrv.NewServer([]gofersrv.Mount{{Name: "/", Path: host}})
-	must(t, err)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	must(t, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(fds[0]) }()
-	c, err := client.Dial(fds[1])
-	must(t, err)
+	c := gofertest.Serve(t, gofersrv.Mount{Name: "/", Path: host})
 	mf, err := memfile.New("test", 1<<30)
 	must(t, err)
-	t.Cleanup(func() {
-		c.Close()
-		<-done
-		srv.Close()
-	})
 	v := vfs.New()
 	ns, err := v.NewMountNamespace(gofer.Name, vfs.MountOptions{Private: gofer.Options{Client: c, Attach: "/", MemFile: mf}}, 0)
 	must(t, err)

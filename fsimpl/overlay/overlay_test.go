@@ -12,7 +12,7 @@ import (
 	"github.com/stockade-sandbox/stockade/fsimpl/gofer"
 	"github.com/stockade-sandbox/stockade/fsimpl/overlay"
 	gofersrv "github.com/stockade-sandbox/stockade/gofer"
-	"github.com/stockade-sandbox/stockade/gofer/client"
+	"github.com/stockade-sandbox/stockade/gofer/gofertest"
 	"github.com/stockade-sandbox/stockade/sentry/vfs"
 )
 
@@ -38,19 +38,7 @@ func newEnv(t *testing.T) *env {
 	write("dir/sub/c", "c")
 	write("other/x", "x")
 	must(t, os.Symlink("file", filepath.Join(host, "link")))
-	srv, err := gofersrv.NewServer([]gofersrv.Mount{{Name: "/", Path: host, ReadOnly: true}})
-	must(t, err)
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	must(t, err)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(fds[0]) }()
-	c, err := client.Dial(fds[1])
-	must(t, err)
-	t.Cleanup(func() {
-		c.Close()
-		<-done
-		srv.Close()
-	})
+	c := gofertest.Serve(t, gofersrv.Mount{Name: "/", Path: host, ReadOnly: true})
 	_, lower, err := gofer.New(gofer.Options{Client: c, Attach: "/"})
 	must(t, err)
 	v := vfs.New()
