@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,9 +70,7 @@ func TestCapabilitiesMatchRunc(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newBusyboxEnv(t, "")
-			if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", "grep")); err != nil {
-				t.Fatal(err)
-			}
+			e.linkApplets("grep")
 			e.setArgs("grep", "^Cap", "/proc/self/status")
 			e.editSpec(func(m map[string]any) {
 				p := m["process"].(map[string]any)
@@ -103,9 +100,7 @@ func TestCapabilitiesMatchRunc(t *testing.T) {
 // recomputed by the program's execve (a --cap capability reaches the bounding set only).
 func TestExecCapabilitiesMatchRunc(t *testing.T) {
 	e := newBusyboxEnv(t, "")
-	if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", "grep")); err != nil {
-		t.Fatal(err)
-	}
+	e.linkApplets("grep")
 	e.setArgs("sleep", "100")
 	two := []any{"CAP_KILL", "CAP_NET_BIND_SERVICE"}
 	e.editSpec(func(m map[string]any) {

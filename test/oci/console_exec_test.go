@@ -66,11 +66,7 @@ func waitHangup(t *testing.T, ended <-chan struct{}) {
 // container's devpts, exec exits with its status, and the master then sees the end.
 func TestExecTTY(t *testing.T) {
 	e := newBusyboxEnv(t, "sleep 60")
-	for _, a := range []string{"tty", "stty"} {
-		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.linkApplets("tty", "stty")
 	e.setProcess("env", []any{"PATH=/bin", "TERM=dumb"})
 	e.must("run", "--detach", "x")
 
@@ -84,9 +80,7 @@ func TestExecTTY(t *testing.T) {
 	ended := make(chan struct{})
 	go func() { s.Read(m); close(ended) }()
 	s.Expect(t, "$ ")
-	if _, err := m.WriteString("tty; echo hi >/dev/tty && echo ctty-$((40+2)); exit 7\r"); err != nil {
-		t.Fatal(err)
-	}
+	ptytest.Type(t, m, "tty; echo hi >/dev/tty && echo ctty-$((40+2)); exit 7\r")
 	out := s.Expect(t, "ctty-42")
 	if !strings.Contains(out, "/dev/pts/") || strings.Contains(out, "not a tty") {
 		t.Errorf("tty: want a /dev/pts path in %q", out)
@@ -110,11 +104,7 @@ func TestExecTTY(t *testing.T) {
 // terminal in a session of its own, and its output reaches the master.
 func TestExecTTYProcess(t *testing.T) {
 	e := newBusyboxEnv(t, "sleep 60")
-	for _, a := range []string{"tty", "stty"} {
-		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.linkApplets("tty", "stty")
 	e.setProcess("env", []any{"PATH=/bin"})
 	e.must("run", "--detach", "x")
 

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,11 +19,7 @@ import (
 // program as SIGWINCH, ^C interrupts it, and exit ends the container.
 func TestConsole(t *testing.T) {
 	e := newBusyboxEnv(t, "")
-	for _, a := range []string{"tty", "stty"} {
-		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.linkApplets("tty", "stty")
 	e.setArgs("sh")
 	e.setProcess("terminal", true)
 	e.setProcess("consoleSize", map[string]any{"height": 25, "width": 80})
@@ -39,14 +34,8 @@ func TestConsole(t *testing.T) {
 	go s.Read(m)
 	e.must("start", "tty1")
 
-	type_ := func(line string) {
-		t.Helper()
-		if _, err := m.WriteString(line); err != nil {
-			t.Fatal(err)
-		}
-	}
 	s.Expect(t, "$ ")
-	type_("tty; stty size; echo done-$((6*7))\r")
+	ptytest.Type(t, m, "tty; stty size; echo done-$((6*7))\r")
 	out := s.Expect(t, "done-42")
 	if !strings.Contains(out, "/dev/pts/0") {
 		t.Errorf("tty: want /dev/pts/0 in %q", out)
@@ -58,7 +47,7 @@ func TestConsole(t *testing.T) {
 	// A resize of the master: the foreground program gets SIGWINCH and sees the new size.
 	// (A child shell: the interactive one puts each command, sleep included, in a
 	// foreground job of its own.)
-	type_("sh -c 'trap \"echo winch; stty size; exit\" WINCH; echo waiting; while :; do sleep 1; done'\r")
+	ptytest.Type(t, m, "sh -c 'trap \"echo winch; stty size; exit\" WINCH; echo waiting; while :; do sleep 1; done'\r")
 	s.Expect(t, "waiting")
 	time.Sleep(200 * time.Millisecond)
 	if err := unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 40, Col: 100}); err != nil {
@@ -68,17 +57,11 @@ func TestConsole(t *testing.T) {
 	s.Expect(t, "40 100")
 
 	// ^C interrupts the foreground job, not the shell; job control comes back to it.
-	s.Expect(t, "$ ")
-	type_("sleep 100\r")
-	time.Sleep(300 * time.Millisecond)
-	type_("\x03")
-	s.Expect(t, "^C")
-	type_("echo after-$((1+2))\r")
-	s.Expect(t, "after-3")
+	s.CheckInterrupt(t, m)
 
 	// The shell's exit ends the container with its status; the master then sees the
 	// console hang up.
-	type_("exit 7\r")
+	ptytest.Type(t, m, "exit 7\r")
 	st := e.waitStatus("tty1", "stopped")
 	if st.ExitCode == nil || *st.ExitCode != 7 {
 		t.Errorf("exit code %v, want 7", st.ExitCode)
@@ -127,11 +110,7 @@ func TestConsoleHangup(t *testing.T) {
 // relays the console to its own terminal, as runc does in the foreground.
 func TestRunTerminalRelay(t *testing.T) {
 	e := newBusyboxEnv(t, "")
-	for _, a := range []string{"tty", "stty"} {
-		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.linkApplets("tty", "stty")
 	e.setArgs("sh")
 	e.setProcess("terminal", true)
 	e.setProcess("env", []any{"PATH=/bin", "PS1=$ "})
@@ -139,30 +118,16 @@ func TestRunTerminalRelay(t *testing.T) {
 	unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 33, Col: 77})
 	cmd := exec.Command(runsc, "--root", e.root, "run", "relay")
 	cmd.Dir = e.bundle
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = sl, sl, sl
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sl.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	wait := ptytest.StartOnTerminal(t, cmd, sl)
 	var s ptytest.Screen
 	go s.Read(m)
 	s.Expect(t, "$ ")
-	m.WriteString("tty; stty size; exit 4\r")
+	ptytest.Type(t, m, "tty; stty size; exit 4\r")
 	out := s.Expect(t, "33 77")
 	if !strings.Contains(out, "/dev/pts/0") {
 		t.Errorf("tty: want /dev/pts/0 in %q", out)
 	}
-	select {
-	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 {
-			t.Errorf("runsc run: %v, want exit status 4", err)
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatal("runsc run did not exit")
+	if code := wait(); code != 4 {
+		t.Errorf("runsc run: exit code %d, want 4", code)
 	}
 }

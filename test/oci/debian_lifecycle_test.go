@@ -93,9 +93,7 @@ func TestDebianLifecycle(t *testing.T) {
 	ended := make(chan struct{})
 	go func() { scr.Read(m); close(ended) }()
 	scr.Expect(t, "$ ")
-	if _, err := m.WriteString("tty; test -t 0 && echo tty-$((40+2)); exit 7\r"); err != nil {
-		t.Fatal(err)
-	}
+	ptytest.Type(t, m, "tty; test -t 0 && echo tty-$((40+2)); exit 7\r")
 	if out := scr.Expect(t, "tty-42"); !strings.Contains(out, "/dev/pts/") {
 		t.Errorf("exec --tty: tty printed no /dev/pts path: %q", out)
 	}

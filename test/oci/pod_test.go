@@ -544,9 +544,7 @@ func TestPodTerminal(t *testing.T) {
 	pod.must("create", "--bundle", pod.bundle, "tpod")
 	pod.must("start", "tpod")
 	a := podMember(t, pod.root, "tty", "tpod", "", true)
-	if err := os.Symlink("busybox", filepath.Join(a.bundle, "rootfs", "bin", "tty")); err != nil {
-		t.Fatal(err)
-	}
+	a.linkApplets("tty")
 	a.setArgs("sh")
 	a.setProcess("terminal", true)
 	a.setProcess("env", []any{"PATH=/bin", "PS1=$ ", "TERM=dumb", "WHO=tty"})
@@ -557,15 +555,11 @@ func TestPodTerminal(t *testing.T) {
 	go s.Read(m)
 	a.must("start", "tty")
 	s.Expect(t, "$ ")
-	if _, err := m.WriteString("tty; echo who-$WHO\r"); err != nil {
-		t.Fatal(err)
-	}
+	ptytest.Type(t, m, "tty; echo who-$WHO\r")
 	if out := s.Expect(t, "who-tty"); !strings.Contains(out, "/dev/pts/0") {
 		t.Fatalf("tty in the joined container: %q", out)
 	}
-	if _, err := m.WriteString("exit 5\r"); err != nil {
-		t.Fatal(err)
-	}
+	ptytest.Type(t, m, "exit 5\r")
 	if w := a.runsc("wait", "tty"); w.code != 5 {
 		t.Fatalf("wait: %+v, want 5", w)
 	}

@@ -22,11 +22,7 @@ func newBusyboxEnv(t *testing.T, script string) *env {
 		t.Fatal("no /bin/busybox: apt-get install -y busybox-static (.ci/run installs it)")
 	}
 	e := newEnv(t, "sh", "-c", script)
-	for _, a := range bbApplets {
-		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.linkApplets(bbApplets...)
 	// The mount points of runsc spec's mounts exist in the image, as in real images (a
 	// read-only root with --overlay=none cannot get new ones).
 	for _, d := range []string{"etc", "dev", "proc", "sys"} {
@@ -38,6 +34,17 @@ func newBusyboxEnv(t *testing.T, script string) *env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// linkApplets makes each of names a busybox applet in the rootfs's /bin (a symlink to
+// busybox).
+func (e *env) linkApplets(names ...string) {
+	e.t.Helper()
+	for _, a := range names {
+		if err := os.Symlink("busybox", filepath.Join(e.bundle, "rootfs", "bin", a)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 func (e *env) setProcess(key string, v any) {

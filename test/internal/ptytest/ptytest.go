@@ -8,10 +8,12 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +40,50 @@ func Open(t *testing.T) (master, slave *os.File) {
 		t.Fatal(err)
 	}
 	return m, s
+}
+
+// Type writes in to the terminal's master m, as if typed on the terminal ("\r" ends a
+// line, "\x03" is ^C).
+func Type(t *testing.T, m *os.File, in string) {
+	t.Helper()
+	if _, err := m.WriteString(in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StartOnTerminal starts cmd in a session of its own with slave, a terminal's slave, as
+// its stdio and controlling terminal, and closes slave here (so that the master sees the
+// end once cmd's side is gone). It returns a function that waits, 30s at most, for cmd to
+// exit and returns its exit code (-1 for a signal); cmd is killed if it still runs when
+// the test ends.
+func StartOnTerminal(t *testing.T, cmd *exec.Cmd, slave *os.File) (wait func() int) {
+	t.Helper()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return func() int {
+		t.Helper()
+		select {
+		case <-done:
+			return cmd.ProcessState.ExitCode()
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%v did not exit", cmd.Args)
+		}
+		return -1
+	}
 }
 
 // Receiver is the caller's end of --console-socket: it accepts one connection and takes
@@ -152,4 +198,18 @@ func (s *Screen) Expect(t *testing.T, want string) string {
 	defer s.mu.Unlock()
 	t.Fatalf("terminal: %q never appeared; the screen has %q", want, s.buf.String())
 	return ""
+}
+
+// CheckInterrupt checks job control on an interactive shell at its prompt on master m:
+// ^C typed while a sleep runs in the foreground interrupts the sleep, not the shell,
+// which then runs the next command.
+func (s *Screen) CheckInterrupt(t *testing.T, m *os.File) {
+	t.Helper()
+	s.Expect(t, "$ ")
+	Type(t, m, "sleep 100\r")
+	time.Sleep(300 * time.Millisecond)
+	Type(t, m, "\x03")
+	s.Expect(t, "^C")
+	Type(t, m, "echo after-$((1+2))\r")
+	s.Expect(t, "after-3")
 }
