@@ -27,7 +27,6 @@ package main
 
 import (
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +38,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/stockade-sandbox/stockade/test/internal/repo"
 )
 
 var (
@@ -276,18 +277,10 @@ func printTable(w io.Writer, rows [][]string) {
 
 // findRunsc returns the runsc binary to measure.
 func findRunsc() (string, error) {
-	p := *runscFlag
-	if p == "" {
-		p = os.Getenv("RUNSC")
+	p, err := repo.Runsc()
+	if *runscFlag != "" {
+		p, err = filepath.Abs(*runscFlag) // -runsc wins over $RUNSC and the repository's
 	}
-	if p == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		p = filepath.Join(root, "bin", "runsc")
-	}
-	p, err := filepath.Abs(p)
 	if err != nil {
 		return "", err
 	}
@@ -295,23 +288,6 @@ func findRunsc() (string, error) {
 		return "", fmt.Errorf("runsc not found at %s: build bin/runsc first (make)", p)
 	}
 	return p, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // compile builds src with gcc -static into dir/name.

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stockade-sandbox/stockade/test/internal/repo"
 )
 
 var (
@@ -179,36 +181,6 @@ func program(t *testing.T, name string) string {
 	return filepath.Join(binDir, name)
 }
 
-// repoRoot returns the directory holding go.mod above the working directory.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// runscPath returns the runsc binary to test: $RUNSC, or <repo>/bin/runsc.
-func runscPath() (string, error) {
-	if p := os.Getenv("RUNSC"); p != "" {
-		return filepath.Abs(p)
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, "bin", "runsc"), nil
-}
-
 // requireRunsc returns the runsc path, skipping t under -native-only and
 // failing it if the binary is missing.
 func requireRunsc(t *testing.T) string {
@@ -216,7 +188,7 @@ func requireRunsc(t *testing.T) string {
 	if *nativeOnly {
 		t.Skip("-native-only: not running under runsc")
 	}
-	p, err := runscPath()
+	p, err := repo.Runsc()
 	if err != nil {
 		t.Fatalf("locating runsc: %v", err)
 	}
