@@ -19,17 +19,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static char dir[] = "/tmp/badpathsXXXXXX";
 
-static const char *at(const char *name) {
-	static char paths[8][512];
-	static int next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
-}
-
-static const char *en(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+static const char *at(const char *name) { return path_in(dir, name); }
 
 static int same(const char *a, const char *b) {
 	struct stat sa, sb;
@@ -72,7 +66,7 @@ int main(int argc, char **argv) {
 	chdir("/");
 	chdir("../../../../..");
 	printf("cwd after chdir ../../..: %s\n", getcwd(cwd, sizeof cwd) ? cwd : strerrorname_np(errno));
-	printf("symlink ../../../../../..: %s\n", en(symlink("../../../../../../../../..", at("up"))));
+	printf("symlink ../../../../../..: %s\n", res(symlink("../../../../../../../../..", at("up"))));
 	printf("up is /: %d\n", same(at("up"), "/"));
 
 	// Symlinks to /etc/shadow: they resolve in this root.
@@ -93,17 +87,17 @@ int main(int argc, char **argv) {
 	char name[NAME_MAX + 2];
 	memset(name, 'n', NAME_MAX + 1);
 	name[NAME_MAX + 1] = 0;
-	printf("open NAME_MAX+1: %s\n", en(open(at(name), O_RDONLY)));
-	printf("creat NAME_MAX+1: %s\n", en(open(at(name), O_CREAT | O_WRONLY, 0644)));
-	printf("mkdir NAME_MAX+1: %s\n", en(mkdir(at(name), 0755)));
-	printf("stat NAME_MAX+1: %s\n", en(stat(at(name), &(struct stat){0})));
-	printf("symlink to NAME_MAX+1 target: %s\n", en(symlink(name, at("longtarget"))));
-	printf("follow it: %s\n", en(open(at("longtarget"), O_RDONLY)));
+	printf("open NAME_MAX+1: %s\n", res(open(at(name), O_RDONLY)));
+	printf("creat NAME_MAX+1: %s\n", res(open(at(name), O_CREAT | O_WRONLY, 0644)));
+	printf("mkdir NAME_MAX+1: %s\n", res(mkdir(at(name), 0755)));
+	printf("stat NAME_MAX+1: %s\n", res(stat(at(name), &(struct stat){0})));
+	printf("symlink to NAME_MAX+1 target: %s\n", res(symlink(name, at("longtarget"))));
+	printf("follow it: %s\n", res(open(at("longtarget"), O_RDONLY)));
 	name[NAME_MAX] = 0;
 	int fd = open(at(name), O_CREAT | O_WRONLY, 0644);
-	printf("creat NAME_MAX: %s\n", en(fd));
+	printf("creat NAME_MAX: %s\n", res(fd));
 	close(fd);
-	printf("unlink NAME_MAX: %s\n", en(unlink(at(name))));
+	printf("unlink NAME_MAX: %s\n", res(unlink(at(name))));
 
 	static char path[PATH_MAX + 16];
 	// "/" followed by "./" pairs, then "tmp": exactly len bytes without the NUL.
@@ -116,13 +110,13 @@ int main(int argc, char **argv) {
 			path[n - 1] = '/';
 		memcpy(path + n, "tmp", 3);
 		path[len] = 0;
-		printf("stat path of %d bytes: %s (len %zu)\n", len, en(stat(path, &(struct stat){0})), strlen(path));
+		printf("stat path of %d bytes: %s (len %zu)\n", len, res(stat(path, &(struct stat){0})), strlen(path));
 	}
 	memset(path, 'x', PATH_MAX);
 	path[PATH_MAX] = 0;
-	printf("open 4096 x: %s\n", en(open(path, O_RDONLY)));
-	printf("chdir 4096 x: %s\n", en(chdir(path)));
-	printf("mkdir 4096 x: %s\n", en(mkdir(path, 0755)));
+	printf("open 4096 x: %s\n", res(open(path, O_RDONLY)));
+	printf("chdir 4096 x: %s\n", res(chdir(path)));
+	printf("mkdir 4096 x: %s\n", res(mkdir(path, 0755)));
 
 	// NUL-free garbage.
 	unsigned seed = 7;
@@ -141,40 +135,40 @@ int main(int argc, char **argv) {
 		int gfd = open(full, O_CREAT | O_EXCL | O_WRONLY, 0600);
 		struct stat st;
 		int sr = stat(full, &st);
-		printf("garbage %d: create %s, stat %s, unlink %s\n", i, en(gfd), en(sr), en(unlink(full)));
+		printf("garbage %d: create %s, stat %s, unlink %s\n", i, res(gfd), res(sr), res(unlink(full)));
 		close(gfd);
 		for (int j = 0; j < n; j++) {
 			seed = seed * 1103515245 + 12345;
 			g[j] = (char)(1 + (seed >> 16) % 255);
 		}
 		snprintf(full, sizeof full, "/%s", g);
-		printf("garbage path %d: %s\n", i, en(open(full, O_RDONLY)));
+		printf("garbage path %d: %s\n", i, res(open(full, O_RDONLY)));
 	}
 
 	// A directory into its own child.
 	mkdir(at("a"), 0755);
 	mkdir(at("a/b"), 0755);
 	mkdir(at("a/b/c"), 0755);
-	printf("rename a a/b/x: %s\n", en(rename(at("a"), at("a/b/x"))));
-	printf("rename a a/b/c/x: %s\n", en(rename(at("a"), at("a/b/c/x"))));
-	printf("rename a a/b: %s\n", en(rename(at("a"), at("a/b"))));
-	printf("rename a/b a: %s\n", en(rename(at("a/b"), at("a"))));
-	printf("exchange a a/b: %s\n", en(syscall(SYS_renameat2, AT_FDCWD, at("a"), AT_FDCWD, at("a/b"), RENAME_EXCHANGE)));
-	printf("rename a a: %s\n", en(rename(at("a"), at("a"))));
-	printf("rename a/b/c/.. a/z: %s\n", en(rename(at("a/b/c/.."), at("a/z"))));
+	printf("rename a a/b/x: %s\n", res(rename(at("a"), at("a/b/x"))));
+	printf("rename a a/b/c/x: %s\n", res(rename(at("a"), at("a/b/c/x"))));
+	printf("rename a a/b: %s\n", res(rename(at("a"), at("a/b"))));
+	printf("rename a/b a: %s\n", res(rename(at("a/b"), at("a"))));
+	printf("exchange a a/b: %s\n", res(syscall(SYS_renameat2, AT_FDCWD, at("a"), AT_FDCWD, at("a/b"), RENAME_EXCHANGE)));
+	printf("rename a a: %s\n", res(rename(at("a"), at("a"))));
+	printf("rename a/b/c/.. a/z: %s\n", res(rename(at("a/b/c/.."), at("a/z"))));
 
 	// Loops and openat2.
 	symlink("loop2", at("loop1"));
 	symlink("loop1", at("loop2"));
-	printf("open loop: %s\n", en(open(at("loop1"), O_RDONLY)));
+	printf("open loop: %s\n", res(open(at("loop1"), O_RDONLY)));
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	printf("openat2 BENEATH ..: %s\n", en(openat2_(dfd, "../", RESOLVE_BENEATH)));
-	printf("openat2 BENEATH up symlink: %s\n", en(openat2_(dfd, "up", RESOLVE_BENEATH)));
-	printf("openat2 BENEATH /etc: %s\n", en(openat2_(dfd, "/etc", RESOLVE_BENEATH)));
+	printf("openat2 BENEATH ..: %s\n", res(openat2_(dfd, "../", RESOLVE_BENEATH)));
+	printf("openat2 BENEATH up symlink: %s\n", res(openat2_(dfd, "up", RESOLVE_BENEATH)));
+	printf("openat2 BENEATH /etc: %s\n", res(openat2_(dfd, "/etc", RESOLVE_BENEATH)));
 	mkdir(at("a/etc"), 0755);
-	printf("openat2 IN_ROOT ../../etc: %s\n", en(openat2_(open(at("a"), O_RDONLY), "../../../etc", RESOLVE_IN_ROOT)));
-	printf("openat2 IN_ROOT shadow symlink: %s\n", en(openat2_(dfd, "shadow", RESOLVE_IN_ROOT)));
-	printf("openat2 NO_SYMLINKS: %s\n", en(openat2_(dfd, "shadow", RESOLVE_NO_SYMLINKS)));
+	printf("openat2 IN_ROOT ../../etc: %s\n", res(openat2_(open(at("a"), O_RDONLY), "../../../etc", RESOLVE_IN_ROOT)));
+	printf("openat2 IN_ROOT shadow symlink: %s\n", res(openat2_(dfd, "shadow", RESOLVE_IN_ROOT)));
+	printf("openat2 NO_SYMLINKS: %s\n", res(openat2_(dfd, "shadow", RESOLVE_NO_SYMLINKS)));
 	close(dfd);
 
 	// Clean up.
@@ -184,6 +178,6 @@ int main(int argc, char **argv) {
 			rmdir(at(rm[i]));
 	rmdir(at("a/z"));
 	rmdir(at("a"));
-	printf("rmdir: %s\n", en(rmdir(dir)));
+	printf("rmdir: %s\n", res(rmdir(dir)));
 	return 0;
 }

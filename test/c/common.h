@@ -1,9 +1,11 @@
 // common.h: helpers shared by the test programs (#include "common.h" after the system
-// headers): errno names for results, failing loudly, and touching memory that may fault.
+// headers): errno names for results, failing loudly, paths in a work directory, printing
+// a file, and touching memory that may fault.
 #ifndef STOCKADE_TEST_COMMON_H
 #define STOCKADE_TEST_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,30 @@ static inline void print_ids(const char *what) {
 	getresuid(&r, &e, &s);
 	getresgid(&rg, &eg, &sg);
 	printf("%s: uids %d %d %d gids %d %d %d\n", what, r, e, s, rg, eg, sg);
+}
+
+// path_in returns dir/name in one of 8 static buffers used in turn, so that one call
+// (a rename, a mount) can take several paths.
+static inline const char *path_in(const char *dir, const char *name) {
+	static char paths[8][512];
+	static int next;
+	char *p = paths[next++ % 8];
+	snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+	return p;
+}
+
+// show_file prints what and the start of the file at path (up to 256 bytes, quoted), or
+// the errno's name if it cannot be opened.
+static inline void show_file(const char *what, const char *path) {
+	char buf[256];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		printf("%s: %s\n", what, strerrorname_np(errno));
+		return;
+	}
+	ssize_t n = read(fd, buf, sizeof buf);
+	printf("%s: \"%.*s\"\n", what, n > 0 ? (int)n : 0, buf);
+	close(fd);
 }
 
 static sigjmp_buf common_fault_jb __attribute__((unused));

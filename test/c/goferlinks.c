@@ -14,15 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static char dir[256];
 
-static const char *at(const char *name) {
-	static char paths[8][512];
-	static int next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
-}
+static const char *at(const char *name) { return path_in(dir, name); }
 
 static void links(const char *what, const char *a, const char *b) {
 	struct stat sa, sb;
@@ -34,17 +30,7 @@ static void links(const char *what, const char *a, const char *b) {
 	       (unsigned long)sb.st_nlink);
 }
 
-static void readall(const char *what, const char *name) {
-	char buf[64];
-	int fd = open(at(name), O_RDONLY);
-	if (fd < 0) {
-		printf("%s: %s\n", what, strerrorname_np(errno));
-		return;
-	}
-	ssize_t n = read(fd, buf, sizeof buf);
-	printf("%s: \"%.*s\"\n", what, n > 0 ? (int)n : 0, buf);
-	close(fd);
-}
+static void readall(const char *what, const char *name) { show_file(what, at(name)); }
 
 // fifo opens the reading end through r in a child and the writing end through w here
 // (after a chmod of w, which under the overlay copies the FIFO up, if chmodFirst).

@@ -14,29 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *en(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+#include "common.h"
 
 static char dir[] = "/tmp/mountXXXXXX";
-static char buf[256];
 
-static const char *at(const char *name) {
-	static char paths[8][128];
-	static int next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-static void readfile(const char *what, const char *path) {
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		printf("%s: %s\n", what, strerrorname_np(errno));
-		return;
-	}
-	ssize_t n = read(fd, buf, sizeof buf);
-	printf("%s: \"%.*s\"\n", what, n > 0 ? (int)n : 0, buf);
-	close(fd);
-}
+static const char *at(const char *name) { return path_in(dir, name); }
 
 static long writefile(const char *path, const char *s) {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -60,57 +42,57 @@ int main(void) {
 	struct stat st;
 
 	// tmpfs with options.
-	printf("mount tmpfs: %s\n", en(mount("none", at("t"), "tmpfs", 0, "size=64k,mode=700")));
+	printf("mount tmpfs: %s\n", res(mount("none", at("t"), "tmpfs", 0, "size=64k,mode=700")));
 	stat(at("t"), &st);
 	printf("tmpfs root mode: %o\n", st.st_mode & 07777);
-	printf("write in tmpfs: %s\n", en(writefile(at("t/f"), "in tmpfs")));
-	readfile("read from tmpfs", at("t/f"));
+	printf("write in tmpfs: %s\n", res(writefile(at("t/f"), "in tmpfs")));
+	show_file("read from tmpfs", at("t/f"));
 	int fd = open(at("t/big"), O_WRONLY | O_CREAT, 0600);
 	static char big[128 << 10];
 	long n = write(fd, big, sizeof big);
-	printf("write past size=: %s (short: %s)\n", en(n), n >= 0 && n < (long)sizeof big ? "yes" : "no");
+	printf("write past size=: %s (short: %s)\n", res(n), n >= 0 && n < (long)sizeof big ? "yes" : "no");
 	close(fd);
 	unlink(at("t/big"));
-	printf("bad tmpfs option: %s\n", en(mount("none", at("b"), "tmpfs", 0, "nosuchoption=1")));
-	printf("unknown type: %s\n", en(mount("none", at("b"), "nosuchfs", 0, NULL)));
-	printf("missing target: %s\n", en(mount("none", at("nosuchdir"), "tmpfs", 0, NULL)));
+	printf("bad tmpfs option: %s\n", res(mount("none", at("b"), "tmpfs", 0, "nosuchoption=1")));
+	printf("unknown type: %s\n", res(mount("none", at("b"), "nosuchfs", 0, NULL)));
+	printf("missing target: %s\n", res(mount("none", at("nosuchdir"), "tmpfs", 0, NULL)));
 
 	// A submount makes plain umount EBUSY; MNT_DETACH takes both.
 	mkdir(at("t/sub"), 0755);
-	printf("mount tmpfs on t/sub: %s\n", en(mount("none", at("t/sub"), "tmpfs", 0, NULL)));
-	printf("umount t with a submount: %s\n", en(umount2(at("t"), 0)));
-	printf("umount2 bad flags: %s\n", en(umount2(at("t"), 0x100)));
-	printf("umount a non-mount: %s\n", en(umount2(at("src"), 0)));
-	printf("umount2 t MNT_DETACH: %s\n", en(umount2(at("t"), MNT_DETACH)));
-	printf("file gone: %s\n", en(stat(at("t/f"), &st)));
+	printf("mount tmpfs on t/sub: %s\n", res(mount("none", at("t/sub"), "tmpfs", 0, NULL)));
+	printf("umount t with a submount: %s\n", res(umount2(at("t"), 0)));
+	printf("umount2 bad flags: %s\n", res(umount2(at("t"), 0x100)));
+	printf("umount a non-mount: %s\n", res(umount2(at("src"), 0)));
+	printf("umount2 t MNT_DETACH: %s\n", res(umount2(at("t"), MNT_DETACH)));
+	printf("file gone: %s\n", res(stat(at("t/f"), &st)));
 
 	// Bind mount, then read-only.
 	writefile(at("src/f"), "through the bind");
-	printf("bind mount: %s\n", en(mount(at("src"), at("b"), NULL, MS_BIND | MS_REC, NULL)));
-	readfile("read through bind", at("b/f"));
-	printf("write through bind: %s\n", en(writefile(at("b/g"), "written via b")));
-	readfile("read at source", at("src/g"));
-	printf("remount bind ro: %s\n", en(mount(NULL, at("b"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)));
-	printf("create on ro bind: %s\n", en(writefile(at("b/h"), "x")));
-	printf("mkdir on ro bind: %s\n", en(mkdir(at("b/d"), 0755)));
-	readfile("read on ro bind", at("b/f"));
-	printf("source still writable: %s\n", en(writefile(at("src/h"), "x")));
-	printf("remount non-mount: %s\n", en(mount(NULL, at("src"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)));
+	printf("bind mount: %s\n", res(mount(at("src"), at("b"), NULL, MS_BIND | MS_REC, NULL)));
+	show_file("read through bind", at("b/f"));
+	printf("write through bind: %s\n", res(writefile(at("b/g"), "written via b")));
+	show_file("read at source", at("src/g"));
+	printf("remount bind ro: %s\n", res(mount(NULL, at("b"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)));
+	printf("create on ro bind: %s\n", res(writefile(at("b/h"), "x")));
+	printf("mkdir on ro bind: %s\n", res(mkdir(at("b/d"), 0755)));
+	show_file("read on ro bind", at("b/f"));
+	printf("source still writable: %s\n", res(writefile(at("src/h"), "x")));
+	printf("remount non-mount: %s\n", res(mount(NULL, at("src"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL)));
 
 	// Unprivileged: EPERM.
 	pid_t pid = fork();
 	if (pid == 0) {
 		if (setuid(65534) < 0) _exit(1);
-		printf("unprivileged mount: %s\n", en(mount("none", at("t"), "tmpfs", 0, NULL)));
-		printf("unprivileged umount: %s\n", en(umount2(at("b"), 0)));
+		printf("unprivileged mount: %s\n", res(mount("none", at("t"), "tmpfs", 0, NULL)));
+		printf("unprivileged umount: %s\n", res(umount2(at("b"), 0)));
 		_exit(0);
 	}
 	int status;
 	waitpid(pid, &status, 0);
 	printf("child: %d\n", WEXITSTATUS(status));
 
-	printf("umount b: %s\n", en(umount2(at("b"), 0)));
-	printf("bind gone: %s\n", en(stat(at("b/f"), &st)));
+	printf("umount b: %s\n", res(umount2(at("b"), 0)));
+	printf("bind gone: %s\n", res(stat(at("b/f"), &st)));
 
 	unlink(at("src/f"));
 	unlink(at("src/g"));
@@ -119,6 +101,6 @@ int main(void) {
 	rmdir(at("t/sub"));
 	rmdir(at("t"));
 	rmdir(at("b"));
-	printf("cleaned up: %s\n", en(rmdir(dir)));
+	printf("cleaned up: %s\n", res(rmdir(dir)));
 	return 0;
 }

@@ -19,17 +19,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static char dir[] = "/tmp/mountpropXXXXXX";
 
-static const char *at(const char *name) {
-	static char paths[8][128];
-	static int next;
-	char *p = paths[next++ % 8];
-	snprintf(p, 128, "%s/%s", dir, name);
-	return p;
-}
-
-static const char *en(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+static const char *at(const char *name) { return path_in(dir, name); }
 
 // ismount reports whether name is on another filesystem than its parent directory.
 static int ismount(const char *name) {
@@ -67,38 +61,38 @@ int main(void) {
 		printf("tmpfs: %s\n", strerrorname_np(errno));
 		return 1;
 	}
-	printf("work tmpfs private: %s\n", en(mount(NULL, dir, NULL, MS_PRIVATE, NULL)));
+	printf("work tmpfs private: %s\n", res(mount(NULL, dir, NULL, MS_PRIVATE, NULL)));
 
 	// Unbindable.
 	mkdir(at("src"), 0755);
 	mkdir(at("dst"), 0755);
 	mkdir(at("dst2"), 0755);
-	printf("src tmpfs: %s\n", en(mount("tmpfs", at("src"), "tmpfs", 0, NULL)));
+	printf("src tmpfs: %s\n", res(mount("tmpfs", at("src"), "tmpfs", 0, NULL)));
 	mkdir(at("src/u"), 0755);
 	mkdir(at("src/plain"), 0755);
-	printf("u tmpfs: %s\n", en(mount("tmpfs", at("src/u"), "tmpfs", 0, NULL)));
-	printf("plain tmpfs: %s\n", en(mount("tmpfs", at("src/plain"), "tmpfs", 0, NULL)));
-	printf("unbindable u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_UNBINDABLE, NULL)));
+	printf("u tmpfs: %s\n", res(mount("tmpfs", at("src/u"), "tmpfs", 0, NULL)));
+	printf("plain tmpfs: %s\n", res(mount("tmpfs", at("src/plain"), "tmpfs", 0, NULL)));
+	printf("unbindable u: %s\n", res(mount(NULL, at("src/u"), NULL, MS_UNBINDABLE, NULL)));
 	unbindableField("src/u");
 	unbindableField("src/plain");
-	printf("bind unbindable: %s\n", en(mount(at("src/u"), at("dst"), NULL, MS_BIND, NULL)));
-	printf("rbind parent: %s\n", en(mount(at("src"), at("dst"), NULL, MS_BIND | MS_REC, NULL)));
+	printf("bind unbindable: %s\n", res(mount(at("src/u"), at("dst"), NULL, MS_BIND, NULL)));
+	printf("rbind parent: %s\n", res(mount(at("src"), at("dst"), NULL, MS_BIND | MS_REC, NULL)));
 	printf("copy of plain is a mount: %d\n", ismount("dst/plain"));
 	printf("copy of u is a mount: %d\n", ismount("dst/u"));
-	printf("slave u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_SLAVE, NULL)));
+	printf("slave u: %s\n", res(mount(NULL, at("src/u"), NULL, MS_SLAVE, NULL)));
 	unbindableField("src/u");
-	printf("shared u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_SHARED, NULL)));
+	printf("shared u: %s\n", res(mount(NULL, at("src/u"), NULL, MS_SHARED, NULL)));
 	unbindableField("src/u");
-	printf("unbindable u again: %s\n", en(mount(NULL, at("src/u"), NULL, MS_UNBINDABLE, NULL)));
-	printf("private u: %s\n", en(mount(NULL, at("src/u"), NULL, MS_PRIVATE, NULL)));
+	printf("unbindable u again: %s\n", res(mount(NULL, at("src/u"), NULL, MS_UNBINDABLE, NULL)));
+	printf("private u: %s\n", res(mount(NULL, at("src/u"), NULL, MS_PRIVATE, NULL)));
 	unbindableField("src/u");
-	printf("bind u now: %s\n", en(mount(at("src/u"), at("dst2"), NULL, MS_BIND, NULL)));
-	printf("two types: %s\n", en(mount(NULL, at("src/u"), NULL, MS_PRIVATE | MS_UNBINDABLE, NULL)));
+	printf("bind u now: %s\n", res(mount(at("src/u"), at("dst2"), NULL, MS_BIND, NULL)));
+	printf("two types: %s\n", res(mount(NULL, at("src/u"), NULL, MS_PRIVATE | MS_UNBINDABLE, NULL)));
 	mkdir(at("src/notroot"), 0755);
-	printf("not a mount root: %s\n", en(mount(NULL, at("src/notroot"), NULL, MS_UNBINDABLE, NULL)));
-	printf("rec unbindable: %s\n", en(mount(NULL, at("src"), NULL, MS_UNBINDABLE | MS_REC, NULL)));
+	printf("not a mount root: %s\n", res(mount(NULL, at("src/notroot"), NULL, MS_UNBINDABLE, NULL)));
+	printf("rec unbindable: %s\n", res(mount(NULL, at("src"), NULL, MS_UNBINDABLE | MS_REC, NULL)));
 	unbindableField("src/plain");
-	printf("rec private: %s\n", en(mount(NULL, at("src"), NULL, MS_PRIVATE | MS_REC, NULL)));
+	printf("rec private: %s\n", res(mount(NULL, at("src"), NULL, MS_PRIVATE | MS_REC, NULL)));
 	unbindableField("src/plain");
 
 	// Mount order in mountinfo.
@@ -111,7 +105,7 @@ int main(void) {
 	mount("tmpfs", at("o1/inner"), "tmpfs", 0, NULL);
 	mount("tmpfs", at("o3"), "tmpfs", 0, NULL);
 	mkdir(at("o3/m"), 0755);
-	printf("move o2: %s\n", en(mount(at("o2"), at("o3/m"), NULL, MS_MOVE, NULL)));
+	printf("move o2: %s\n", res(mount(at("o2"), at("o3/m"), NULL, MS_MOVE, NULL)));
 	{
 		FILE *f = fopen("/proc/self/mountinfo", "r");
 		char line[1024], mp[512];
@@ -129,9 +123,9 @@ int main(void) {
 
 	// mqueue.
 	mkdir(at("mq"), 0755);
-	printf("mqueue: %s\n", en(mount("mqueue", at("mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)));
+	printf("mqueue: %s\n", res(mount("mqueue", at("mq"), "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)));
 	struct statfs sfs;
-	const char *r = en(statfs(at("mq"), &sfs));
+	const char *r = res(statfs(at("mq"), &sfs));
 	printf("mqueue statfs: %s %lx\n", r, (unsigned long)sfs.f_type);
 	struct stat st;
 	stat(at("mq"), &st);
@@ -139,30 +133,30 @@ int main(void) {
 	char qname[64];
 	snprintf(qname, sizeof qname, "mq/stockade-test-%d", getpid());
 	int fd = open(at(qname), O_CREAT | O_RDWR, 0600);
-	printf("create queue: %s\n", en(fd));
+	printf("create queue: %s\n", res(fd));
 	char buf[128] = {0};
 	ssize_t n = read(fd, buf, sizeof buf - 1);
 	printf("queue status (%zd): %s", n, buf);
-	printf("write queue: %s\n", en(write(fd, "x", 1)));
+	printf("write queue: %s\n", res(write(fd, "x", 1)));
 	close(fd);
 	stat(at(qname), &st);
 	printf("queue type: %s\n", S_ISREG(st.st_mode) ? "regular" : "other");
-	printf("mkdir in mqueue: %s\n", en(mkdir(at("mq/d"), 0755)));
-	printf("symlink in mqueue: %s\n", en(symlink("x", at("mq/s"))));
-	printf("unlink queue: %s\n", en(unlink(at(qname))));
-	printf("umount mqueue: %s\n", en(umount(at("mq"))));
+	printf("mkdir in mqueue: %s\n", res(mkdir(at("mq/d"), 0755)));
+	printf("symlink in mqueue: %s\n", res(symlink("x", at("mq/s"))));
+	printf("unlink queue: %s\n", res(unlink(at(qname))));
+	printf("umount mqueue: %s\n", res(umount(at("mq"))));
 
 	// Character device nodes.
-	printf("mknod null: %s\n", en(mknod(at("null"), S_IFCHR | 0666, makedev(1, 3))));
+	printf("mknod null: %s\n", res(mknod(at("null"), S_IFCHR | 0666, makedev(1, 3))));
 	fd = open(at("null"), O_RDWR);
-	printf("open null: %s\n", en(fd));
+	printf("open null: %s\n", res(fd));
 	printf("write null: %zd\n", write(fd, "abc", 3));
 	printf("read null: %zd\n", read(fd, buf, sizeof buf));
 	close(fd);
-	printf("mknod nodrv: %s\n", en(mknod(at("nodrv"), S_IFCHR | 0666, makedev(4000, 1))));
-	printf("open nodrv: %s\n", en(open(at("nodrv"), O_RDONLY)));
+	printf("mknod nodrv: %s\n", res(mknod(at("nodrv"), S_IFCHR | 0666, makedev(4000, 1))));
+	printf("open nodrv: %s\n", res(open(at("nodrv"), O_RDONLY)));
 
-	printf("umount work tmpfs: %s\n", en(umount2(dir, MNT_DETACH)));
-	printf("rmdir: %s\n", en(rmdir(dir)));
+	printf("umount work tmpfs: %s\n", res(umount2(dir, MNT_DETACH)));
+	printf("rmdir: %s\n", res(rmdir(dir)));
 	return 0;
 }
