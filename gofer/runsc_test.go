@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,8 +49,11 @@ func TestRunscGofer(t *testing.T) {
 	must(t, err)
 	goferEnd := os.NewFile(uintptr(fds[0]), "gofer socket")
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "gofer", "--root", root, "--mount", data+":ro", "--fd", "3")
+	cmd := exec.Command(bin, "gofer", "--root", root, "--mount", data+":ro", "--fd", "3", "--mount-ns")
 	cmd.ExtraFiles = []*os.File{goferEnd}
+	// As boot.StartGofer starts it: it pivots into a root of its own, in its own mount
+	// namespace (and its own pid namespace, for its own /proc).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID}
 	cmd.Stderr = &stderr
 	must(t, cmd.Start())
 	goferEnd.Close()
@@ -127,12 +131,30 @@ func TestRunscGofer(t *testing.T) {
 		t.Errorf("no_new_privs not set:\n%s", status)
 	}
 	if os.Geteuid() == 0 {
-		if r, err := os.Readlink("/proc/" + itoa(cmd.Process.Pid) + "/root"); err != nil || r != root {
-			t.Errorf("gofer root is %q (%v), want %q", r, err, root)
+		// Its root holds what it serves, each a mount of its own (/0 the root, /1 the
+		// mount), and its own /proc; nothing of the host's tree.
+		groot := "/proc/" + itoa(cmd.Process.Pid) + "/root"
+		ents, err := os.ReadDir(groot)
+		must(t, err)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
 		}
-		// CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SYS_CHROOT.
-		if !strings.Contains(string(status), "CapEff:\t000000000004001f") ||
-			!strings.Contains(string(status), "CapBnd:\t000000000004001f") {
+		if strings.Join(names, " ") != "0 1 proc" {
+			t.Errorf("gofer root holds %v, want [0 1 proc]", names)
+		}
+		if b, err := os.ReadFile(groot + "/0/etc/hostname"); err != nil || string(b) != "inside\n" {
+			t.Errorf("gofer root's /0/etc/hostname: %q %v", b, err)
+		}
+		if err := os.WriteFile(groot+"/1/new", nil, 0o644); !errors.Is(err, unix.EROFS) {
+			t.Errorf("creating a file in the read-only mount's bind: %v, want EROFS", err)
+		}
+		if err := os.WriteFile(groot+"/x", nil, 0o644); !errors.Is(err, unix.EROFS) {
+			t.Errorf("creating a file in the gofer's root: %v, want EROFS", err)
+		}
+		// CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID.
+		if !strings.Contains(string(status), "CapEff:\t000000000000001f") ||
+			!strings.Contains(string(status), "CapBnd:\t000000000000001f") {
 			t.Errorf("capabilities not dropped:\n%s", status)
 		}
 	}
@@ -159,6 +181,15 @@ func TestRunscGoferUsage(t *testing.T) {
 	err = exec.Command(bin, "gofer", "--root", t.TempDir(), "--fd", "3", "--mount", "/tmp").Run()
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 		t.Errorf("mount without :ro/:rw: %v, want exit 2", err)
+	}
+	// In the caller's mount namespace, it refuses to pivot.
+	out, err := exec.Command(bin, "gofer", "--root", t.TempDir(), "--fd", "0").CombinedOutput()
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "not started in a mount namespace of its own") {
+		t.Errorf("without --mount-ns: %v %q, want exit 1 and a refusal", err, out)
+	}
+	out, err = exec.Command(bin, "gofer", "--root", t.TempDir(), "--fd", "0", "--mount-ns").CombinedOutput()
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "is the parent's") {
+		t.Errorf("--mount-ns in the parent's namespace: %v %q, want exit 1 and a refusal", err, out)
 	}
 }
 

@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -70,27 +71,38 @@ func (c *ContainerConfig) GoferSpec() GoferSpec {
 // boot`). The gofer serves until the sentry's end is closed. stderr is the gofer's stderr
 // (nil: this process's).
 //
-// The root and every mount are opened here (O_PATH) and passed as descriptors 4, 5, ...
-// (`runsc gofer --open-fds 4`): a gofer in a user namespace is a host user that may not
-// be allowed to walk the paths to them (a bundle in a directory only root may search),
-// where runc, likewise, prepares the container's root before it enters the namespace.
+// The root and every mount are cloned here as detached mount trees
+// (confine.CloneTree: read-only ones read-only) and passed as descriptors 4, 5, ...
+// (`runsc gofer --mount-trees 4`), which the gofer mounts in its own root: the paths are
+// walked here, as the caller, because a gofer in a user namespace is a host user that may
+// not be allowed to walk them (a bundle in a directory only root may search), and a
+// descriptor of this mount namespace's files cannot be cloned from the gofer's. A caller
+// that may not clone mount trees (rootless: EPERM) passes none, and the gofer, whose user
+// namespace then maps the caller, walks and clones the paths itself.
 func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
-	paths := []string{gs.Root}
-	for _, m := range gs.Mounts {
-		paths = append(paths, m.Path)
+	type served struct {
+		path string
+		ro   bool
 	}
-	opened := make([]*os.File, 0, len(paths))
+	all := []served{{gs.Root, gs.RootReadOnly}}
+	for _, m := range gs.Mounts {
+		all = append(all, served{m.Path, m.ReadOnly})
+	}
+	var trees []*os.File
 	defer func() {
-		for _, f := range opened {
+		for _, f := range trees {
 			f.Close()
 		}
 	}()
-	for _, p := range paths {
-		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gofer: opening %s: %w", p, err)
+	for i, m := range all {
+		t, err := confine.CloneTree(unix.AT_FDCWD, m.path, m.ro)
+		if i == 0 && errors.Is(err, unix.EPERM) {
+			break
 		}
-		opened = append(opened, os.NewFile(uintptr(fd), p))
+		if err != nil {
+			return nil, nil, fmt.Errorf("gofer: cloning the mount tree of %s: %w", m.path, err)
+		}
+		trees = append(trees, os.NewFile(uintptr(t), m.path))
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -108,20 +120,23 @@ func StartGofer(gs GoferSpec, stderr *os.File) (*exec.Cmd, *os.File, error) {
 	for _, m := range gs.Mounts {
 		args = append(args, "--mount", m.Path+mode(m.ReadOnly))
 	}
-	args = append(args, "--fd", "3", "--open-fds", "4")
+	args = append(args, "--fd", "3", "--mount-ns")
+	if len(trees) > 0 {
+		args = append(args, "--mount-trees", "4")
+	}
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = "runsc-gofer"
-	// Descriptor 3 in the child, then the opened root and mounts.
-	cmd.ExtraFiles = append([]*os.File{theirs}, opened...)
+	// Descriptor 3 in the child, then the root's and mounts' trees.
+	cmd.ExtraFiles = append([]*os.File{theirs}, trees...)
 	cmd.Stderr = os.Stderr
 	// Namespaces of its own for what the gofer needs nothing of: no network, no other
 	// process, no System V IPC, no host name; as root as well as rootless, so that a
-	// network stays out of reach even if its filter let a socket through. The mount
-	// namespace stays the host's: the gofer chroots, and its filter allows no mount,
-	// chroot or pivot_root. It is only ever ended by SIGKILL, which reaches a pid
-	// namespace's init from outside.
+	// network stays out of reach even if its filter let a socket through. In its own
+	// mount namespace it pivots into a root holding only what it serves (runsc/cmd's
+	// pivotGoferRoot); its filter allows no mount, chroot or pivot_root afterwards. It is
+	// only ever ended by SIGKILL, which reaches a pid namespace's init from outside.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: gs.Setsid,
-		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS}
+		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS}
 	switch {
 	case len(gs.UIDMappings) > 0:
 		confine.InMappedUserNamespace(cmd.SysProcAttr, sysIDMaps(gs.UIDMappings), sysIDMaps(gs.GIDMappings))

@@ -1,7 +1,7 @@
 // Package confine checks, from outside, how runsc confines its own processes
 // (docs/security.md): a container's sandbox process and gofer run with a seccomp filter,
 // no_new_privs and reduced capabilities, the sandbox in its own namespaces with an empty
-// root, the gofer chrooted into the rootfs; a forbidden host syscall kills the sandbox.
+// root, the gofer pivoted into a root holding only what it serves; a forbidden host syscall kills the sandbox.
 //
 // RUNSC names the runsc binary (default <repo>/bin/runsc; `make test` sets it). The tests
 // of runsc as root need root; the rootless ones (rootless_test.go) run runsc as an
@@ -9,6 +9,7 @@
 package confine
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +145,33 @@ func status(t *testing.T, pid int) map[string]string {
 	return m
 }
 
+// checkGoferRoot checks that gofer pid's root is its own read-only tmpfs holding /0, a
+// bind mount of rootfs, and /proc, and nothing of the host's tree.
+func checkGoferRoot(t *testing.T, pid int, rootfs string) {
+	t.Helper()
+	groot := fmt.Sprintf("/proc/%d/root", pid)
+	names := func(dir string) string {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatalf("gofer %d: %v", pid, err)
+		}
+		var n []string
+		for _, e := range ents {
+			n = append(n, e.Name())
+		}
+		return strings.Join(n, " ")
+	}
+	if got := names(groot); got != "0 proc" {
+		t.Errorf("gofer %d: its root holds %q, want \"0 proc\"", pid, got)
+	}
+	if got, want := names(groot+"/0"), names(rootfs); got != want {
+		t.Errorf("gofer %d: its /0 holds %q, want the rootfs's %q", pid, got, want)
+	}
+	if err := os.Mkdir(groot+"/x", 0o755); !errors.Is(err, syscall.EROFS) {
+		t.Errorf("gofer %d: mkdir in its root: %v, want EROFS", pid, err)
+	}
+}
+
 // gofers returns the pids of runsc gofer processes serving rootfs.
 func gofers(rootfs string) []int {
 	ents, _ := os.ReadDir("/proc")
@@ -232,12 +261,11 @@ func TestConfined(t *testing.T) {
 		if gs["Seccomp"] != "2" || gs["NoNewPrivs"] != "1" {
 			t.Errorf("gofer %d: Seccomp %q NoNewPrivs %q, want 2 and 1", pid, gs["Seccomp"], gs["NoNewPrivs"])
 		}
-		if r, err := os.Readlink(fmt.Sprintf("/proc/%d/root", pid)); err != nil || r != rootfs {
-			t.Errorf("gofer %d: root %q (%v), want %s", pid, r, err, rootfs)
-		}
-		// No network (nor other processes, IPC or host name) even past its filter: the
-		// gofer has namespaces of its own, apart from the test's and the sandbox's.
-		for _, ns := range []string{"net", "pid", "ipc", "uts"} {
+		checkGoferRoot(t, pid, rootfs)
+		// No network (nor other processes, IPC or host name) even past its filter, and
+		// no host mount: the gofer has namespaces of its own, apart from the test's and
+		// the sandbox's.
+		for _, ns := range []string{"net", "pid", "ipc", "uts", "mnt"} {
 			mine, err1 := os.Readlink("/proc/self/ns/" + ns)
 			its, err2 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, ns))
 			sbs, err3 := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", st.Pid, ns))

@@ -274,9 +274,7 @@ func TestRootlessConfined(t *testing.T) {
 			t.Errorf("gofer shares the %s namespace (%s) with the test", ns, its)
 		}
 	}
-	if r, err := os.Readlink(fmt.Sprintf("/proc/%d/root", gp[0])); err != nil || r != rootfs {
-		t.Errorf("gofer root %q (%v), want %s (chrooted in its user namespace)", r, err, rootfs)
-	}
+	checkGoferRoot(t, gp[0], rootfs)
 
 	out, code = e.run("exec", id, "sh", "-c", "id -u; echo hi; exit 3")
 	if code != 3 || out != "0\nhi\n" {

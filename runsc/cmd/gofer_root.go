@@ -1,0 +1,137 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/stockade-sandbox/stockade/gofer"
+	"github.com/stockade-sandbox/stockade/runsc/confine"
+)
+
+// pivotGoferRoot makes the gofer's root a small read-only tmpfs that holds only what it
+// serves and a procfs of its own: mounts[i] is bind-mounted (a recursive clone of its
+// tree, confine.CloneTree: runsc's from mounts[i].File, else made here from the path,
+// read-only when the mount is) at /i, /proc shows the gofer's pid namespace alone, and the
+// host's tree is detached. mounts' paths become /0, /1, ... and their Files are closed. The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS),
+// with CAP_SYS_ADMIN over it.
+//
+// Why: the server holds a descriptor of each thing it serves. With a chroot, the root of a
+// bind mount's source was an ordinary directory of the host's tree, and ".." from it led
+// to the host's root; here each is the root of a mount whose parent is the tmpfs, so ".."
+// ends at the tmpfs's root, and nothing of the host's tree is reachable from the gofer.
+func pivotGoferRoot(mounts []gofer.Mount) error {
+	// Nothing done here may reach the host's mount namespace.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("making the mounts private: %w", err)
+	}
+	// The trees runsc cloned (Files), or clones of the paths made here, before the
+	// scratch tmpfs exists: a tree that contains the scratch directory (`runsc do` serves
+	// /) must not show the tmpfs instead of the host's files.
+	trees := make([]int, len(mounts))
+	for i := range trees {
+		trees[i] = -1
+	}
+	defer func() {
+		for _, t := range trees {
+			if t >= 0 {
+				unix.Close(t)
+			}
+		}
+	}()
+	dirs := make([]bool, len(mounts))
+	for i, m := range mounts {
+		t := -1
+		if m.File != nil {
+			fd, err := unix.FcntlInt(m.File.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+			m.File.Close()
+			if err != nil {
+				return fmt.Errorf("the mount tree of %s: %w", m.Path, err)
+			}
+			t = fd
+		} else {
+			fd, err := confine.CloneTree(unix.AT_FDCWD, m.Path, m.ReadOnly)
+			if err != nil {
+				return fmt.Errorf("cloning the mount tree of %s: %w", m.Path, err)
+			}
+			t = fd
+		}
+		trees[i] = t
+		var st unix.Stat_t
+		if err := unix.Fstat(t, &st); err != nil {
+			return fmt.Errorf("the mount tree of %s: %w", m.Path, err)
+		}
+		dirs[i] = st.Mode&unix.S_IFMT == unix.S_IFDIR
+	}
+	dir := os.TempDir()
+	if err := unix.Mount("stockade-gofer", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=16k,mode=0755"); err != nil {
+		return fmt.Errorf("mounting the gofer's root on %s: %w", dir, err)
+	}
+	for i, t := range trees {
+		target := filepath.Join(dir, strconv.Itoa(i))
+		var err error
+		if dirs[i] {
+			err = unix.Mkdir(target, 0o755)
+		} else {
+			var fd int
+			if fd, err = unix.Open(target, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644); err == nil {
+				unix.Close(fd)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("making the mount point of %s: %w", mounts[i].Path, err)
+		}
+		if err := unix.MoveMount(t, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("mounting %s: %w", mounts[i].Path, err)
+		}
+		mounts[i].Path, mounts[i].File = "/"+strconv.Itoa(i), nil
+		unix.Close(t)
+		trees[i] = -1
+	}
+	// The server reopens its descriptors through /proc/self/fd: a procfs of the gofer's
+	// own pid namespace, where it is the only process.
+	proc := filepath.Join(dir, "proc")
+	if err := unix.Mkdir(proc, 0o555); err != nil {
+		return fmt.Errorf("making the gofer's /proc: %w", err)
+	}
+	if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mounting the gofer's /proc: %w", err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("making the gofer's root read-only: %w", err)
+	}
+	// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
+	// tmpfs alone (Linux's pivot_root(2), "pivot_root(".", ".")").
+	if err := unix.Chdir(dir); err != nil {
+		return err
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching the host's root: %w", err)
+	}
+	return unix.Chdir("/")
+}
+
+// checkOwnMountNamespace refuses to go on in the mount namespace of the process that
+// started this one, where pivotGoferRoot would change the host's mounts. --mount-ns says
+// runsc made one (StartGofer); where the parent's namespace can be read, it is compared as
+// well (from a user namespace of its own, the gofer may not read it: ptrace rules).
+func checkOwnMountNamespace(declared bool) error {
+	if !declared {
+		return errors.New("not started in a mount namespace of its own (--mount-ns): runsc gofer pivots into a root of its own and must not do so in its parent's namespace")
+	}
+	mine, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		return fmt.Errorf("reading this process's mount namespace: %w", err)
+	}
+	if parent, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", os.Getppid())); err == nil && parent == mine {
+		return fmt.Errorf("--mount-ns is set but the mount namespace %s is the parent's", mine)
+	}
+	return nil
+}
