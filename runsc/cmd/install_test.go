@@ -62,8 +62,8 @@ func TestInstallKeepsOtherKeys(t *testing.T) {
 }
 
 // TestInstallCreatesFile: a missing file (and directory) is created; installing twice
-// replaces the entry; uninstalling the last runtime drops "runtimes"; a second uninstall
-// fails and says why.
+// replaces the entry; uninstalling the last runtime leaves "runtimes" empty (not absent: a
+// dockerd reload ignores a file without the key); a second uninstall fails and says why.
 func TestInstallCreatesFile(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "etc", "docker", "daemon.json")
 	if err := installRuntime(file, "gv", "/a", nil); err != nil {
@@ -80,8 +80,9 @@ func TestInstallCreatesFile(t *testing.T) {
 	if err := uninstallRuntime(file, "gv"); err != nil {
 		t.Fatal(err)
 	}
-	if got := readJSON(t, file); len(got) != 0 {
-		t.Errorf("after uninstall: %v, want {}", got)
+	want = map[string]any{"runtimes": map[string]any{}}
+	if got := readJSON(t, file); !reflect.DeepEqual(got, want) {
+		t.Errorf("after uninstall: %v, want %v", got, want)
 	}
 	err := uninstallRuntime(file, "gv")
 	if err == nil || !strings.Contains(err.Error(), `no runtime "gv"`) {

@@ -20,8 +20,9 @@ func (*Uninstall) Usage() string {
 	return `uninstall [--runtime NAME] [--config-file PATH]
 
 Removes the runtime NAME (default "runsc") from the "runtimes" object of Docker's daemon.json
-(default ` + DefaultDockerConfig + `), and the "runtimes" object itself if that leaves it
-empty. Every other key is kept. Fails if the runtime is not there.
+(default ` + DefaultDockerConfig + `). An object left empty stays, as "runtimes": {}, so that
+a reload of dockerd drops the runtime. Every other key is kept. Fails if the runtime is not
+there.
 `
 }
 
@@ -41,7 +42,9 @@ func (u *Uninstall) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcom
 	return subcommands.ExitSuccess
 }
 
-// uninstallRuntime deletes runtimes[name] from the daemon.json at file.
+// uninstallRuntime deletes runtimes[name] from the daemon.json at file. An emptied
+// "runtimes" object is kept: dockerd's reload (SIGHUP) replaces its runtimes only when the
+// file has the key, so without it the removed runtime would stay registered until a restart.
 func uninstallRuntime(file, name string) error {
 	cfg, mode, err := readDaemonJSON(file)
 	if err != nil {
@@ -52,8 +55,5 @@ func uninstallRuntime(file, name string) error {
 		return fmt.Errorf("%s has no runtime %q", file, name)
 	}
 	delete(runtimes, name)
-	if len(runtimes) == 0 {
-		delete(cfg, "runtimes")
-	}
 	return writeDaemonJSON(file, cfg, mode)
 }

@@ -53,7 +53,8 @@ daemon_json="$tmp/daemon.json"
 img=stockade-busybox
 # Every docker command (also under timeout and script) talks to our dockerd.
 export DOCKER_HOST="unix://$sock"
-runsc_roots=("$tmp/exec/runtime-runsc/*")
+# dockerd gives every runtime the root EXEC-ROOT/runtime-runc (its default runtime's name).
+runsc_roots=("$tmp/exec/runtime-runc/*")
 dockerd_pid=""
 
 # teardown (called by the cleanup while the daemons still run): every container, then
@@ -422,5 +423,22 @@ median_ms() {
 if ((bench_runs > 0)); then
 	echo "integration: docker run --rm IMG true, median of $bench_runs: runc $(median_ms runc); runsc $(median_ms runsc)"
 fi
+
+# Last, as it unregisters runsc: docs/docker.md's uninstall then reload (SIGHUP) leaves
+# dockerd with runc alone.
+runtimes() { docker info -f '{{range $k, $v := .Runtimes}}{{$k}} {{end}}' 2>&1 | sed 's/ $//'; }
+s_uninstall_reload() {
+	"$RUNSC" uninstall --config-file "$daemon_json" >/dev/null || { reason="uninstall failed"; return 1; }
+	"$RUNSC" uninstall --runtime runsc-debug --config-file "$daemon_json" >/dev/null || { reason="uninstall runsc-debug failed"; return 1; }
+	kill -HUP "$dockerd_pid"
+	local got
+	for _ in $(seq 50); do
+		got="$(runtimes)"
+		[[ "$got" == runc ]] && break
+		sleep 0.2
+	done
+	expect "runtimes after uninstall and SIGHUP" "$got" "runc"
+}
+scenario uninstall-reload s_uninstall_reload
 
 summary
