@@ -48,13 +48,9 @@ func infoOptions(data []byte, binary string) ([]byte, error) {
 		if err := proto.Unmarshal(data, &a); err != nil {
 			return nil, fmt.Errorf("runsc shim: reading runtime options: %w", err)
 		}
-		v, err := typeurl.UnmarshalAny(&a)
+		o, err := runcOptions(&a)
 		if err != nil {
-			return nil, fmt.Errorf("runsc shim: reading runtime options: %w", err)
-		}
-		o, ok := v.(*options.Options)
-		if !ok {
-			return nil, fmt.Errorf("runsc shim: runtime options of type %T, want runc options", v)
+			return nil, err
 		}
 		if o.BinaryName != "" {
 			return data, nil

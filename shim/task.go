@@ -71,13 +71,9 @@ func (t *runscTask) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*
 func withBinary(r *taskAPI.CreateTaskRequest, binary string) error {
 	opts := &options.Options{}
 	if r.Options != nil && r.Options.GetValue() != nil {
-		v, err := typeurl.UnmarshalAny(r.Options)
+		o, err := runcOptions(r.Options)
 		if err != nil {
-			return fmt.Errorf("runsc shim: reading runtime options: %w", err)
-		}
-		o, ok := v.(*options.Options)
-		if !ok {
-			return fmt.Errorf("runsc shim: runtime options of type %T, want runc options", v)
+			return err
 		}
 		opts = o
 	}
