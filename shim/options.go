@@ -12,10 +12,11 @@ import (
 
 // runcOptions returns the runc options that the runtime options a hold. containerd sends
 // runc's options (ctr run, Docker, a CRI handler of runc's type), or runtimeoptions.Options
-// (ctr --runtime-config-path, the options table of a CRI handler of another type): those
-// name a runtime configuration file or body, which runsc does not read yet, so one that
-// names either is refused by name; an empty one is the same as no options. (The import of
-// runtimeoptions registers its type: without it the refusal would be typeurl's "not found".)
+// (ctr --runtime-config-path sets ConfigPath; a CRI handler of another type with an options
+// table gets that table, TOML-encoded, as ConfigBody): a configuration, which runsc does
+// not read yet, so one that carries either is refused by name; an empty one is the same as
+// no options. (The import of runtimeoptions registers its type: without it the refusal
+// would be typeurl's "not found".)
 func runcOptions(a typeurl.Any) (*options.Options, error) {
 	v, err := typeurl.UnmarshalAny(a)
 	if err != nil {
@@ -26,7 +27,7 @@ func runcOptions(a typeurl.Any) (*options.Options, error) {
 		return o, nil
 	case *runtimeoptions.Options:
 		if o.GetConfigPath() != "" || len(o.GetConfigBody()) != 0 {
-			return nil, fmt.Errorf("runsc shim: runtime options name a configuration (config path %q, %d bytes of body): not supported, runsc reads no configuration file; give runc options or none", o.GetConfigPath(), len(o.GetConfigBody()))
+			return nil, fmt.Errorf("runsc shim: runtime options carry a runsc configuration (ConfigPath %q, ConfigBody of %d bytes: ctr --runtime-config-path, or a CRI handler's options table): not supported, runsc reads no configuration; give runc options or none", o.GetConfigPath(), len(o.GetConfigBody()))
 		}
 		return &options.Options{}, nil
 	default:
