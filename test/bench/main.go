@@ -16,10 +16,14 @@
 //   - open+fstat+close and stat of a host file (served by the gofer under
 //     runsc; warm: a first stat precedes the timed loop), and sequential read of
 //     a 256 MiB host file with a 1 MiB buffer, reported as GB/s.
+//   - Docker start-to-exit, with -docker IMAGE: `docker run --rm IMAGE true` with runsc's
+//     runtime against runc in the same run (runc's time in the native column), through
+//     the dockerd the docker CLI reaches (docker.go).
 //
 // Usage (from the repository root; `make bench` builds runsc first):
 //
 //	go run ./test/bench [-platform ptrace,systrap] [-runs 10] [-runsc bin/runsc]
+//	    [-only oci,docker] [-docker IMAGE [-docker-runtime runsc]]
 //
 // The C programs are embedded and compiled with gcc -static into a temporary
 // directory on each run.
@@ -27,6 +31,7 @@ package main
 
 import (
 	_ "embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -64,7 +69,35 @@ var (
 	sandboxIters  = flag.Int("getpid-iters-runsc", 50000, "getpid calls per sandboxed run")
 	nativeOnly    = flag.Bool("native-only", false, "measure the host only (no runsc needed)")
 	runTimeout    = flag.Duration("run-timeout", 2*time.Minute, "time limit for one run")
+	onlyFlag      = flag.String("only", "", "comma-separated benchmarks to run, of "+strings.Join(benchKeys, ",")+" (default: all; docker only with -docker)")
+	dockerImage   = flag.String("docker", "", "image with a true on its PATH: also time `docker run --rm IMAGE true`, runsc against runc (needs a dockerd with runsc installed)")
+	dockerRuntime = flag.String("docker-runtime", "runsc", "the name runsc is installed under in dockerd (with -docker)")
 )
+
+// benchKeys names the benchmarks for -only, in the table's order.
+var benchKeys = []string{"getpid", "start", "clock", "forkexec", "touch", "open", "stat", "read", "oci", "docker"}
+
+// selected returns which benchmarks to run, from -only and -docker.
+func selected() (map[string]bool, error) {
+	want := map[string]bool{}
+	if *onlyFlag == "" {
+		for _, k := range benchKeys {
+			want[k] = k != "docker" || *dockerImage != ""
+		}
+		return want, nil
+	}
+	for _, k := range strings.Split(*onlyFlag, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(benchKeys, k) {
+			return nil, fmt.Errorf("-only: unknown benchmark %q (known: %s)", k, strings.Join(benchKeys, ","))
+		}
+		want[k] = true
+	}
+	if want["docker"] && *dockerImage == "" {
+		return nil, errors.New("-only docker: name the image with -docker IMAGE")
+	}
+	return want, nil
+}
 
 func main() {
 	flag.Parse()
@@ -89,6 +122,13 @@ func (t target) cmd(prog string, args ...string) *exec.Cmd {
 func benchMain() error {
 	if *runsFlag < 10 {
 		return fmt.Errorf("-runs %d: need at least 10", *runsFlag)
+	}
+	want, err := selected()
+	if err != nil {
+		return err
+	}
+	if *nativeOnly && (want["oci"] || want["docker"]) && *onlyFlag != "" {
+		return errors.New("-native-only: oci and docker compare runsc with runc, leave them out of -only")
 	}
 	targets := []target{{name: "native", iters: *nativeIters}}
 	if !*nativeOnly {
@@ -131,8 +171,10 @@ func benchMain() error {
 		return err
 	}
 	bigFile := filepath.Join(dir, "read-256M")
-	if err := writeFile(bigFile, readFileSize); err != nil {
-		return err
+	if want["read"] {
+		if err := writeFile(bigFile, readFileSize); err != nil {
+			return err
+		}
 	}
 
 	type row struct {
@@ -144,25 +186,29 @@ func benchMain() error {
 	var rows []row
 	fmt.Fprintf(os.Stderr, "bench: %d runs per measurement\n", *runsFlag)
 
-	r := row{name: "getpid round trip"}
-	for _, tg := range targets {
-		d, err := medianGetpid(tg, getpid)
-		if err != nil {
-			return fmt.Errorf("getpid under %s: %w", tg.name, err)
+	if want["getpid"] {
+		r := row{name: "getpid round trip"}
+		for _, tg := range targets {
+			d, err := medianGetpid(tg, getpid)
+			if err != nil {
+				return fmt.Errorf("getpid under %s: %w", tg.name, err)
+			}
+			r.results = append(r.results, d)
 		}
-		r.results = append(r.results, d)
+		rows = append(rows, r)
 	}
-	rows = append(rows, r)
 
-	r = row{name: "start-to-exit (static true)"}
-	for _, tg := range targets {
-		d, err := medianStart(tg, truePath)
-		if err != nil {
-			return fmt.Errorf("start-to-exit under %s: %w", tg.name, err)
+	if want["start"] {
+		r := row{name: "start-to-exit (static true)"}
+		for _, tg := range targets {
+			d, err := medianStart(tg, truePath)
+			if err != nil {
+				return fmt.Errorf("start-to-exit under %s: %w", tg.name, err)
+			}
+			r.results = append(r.results, d)
 		}
-		r.results = append(r.results, d)
+		rows = append(rows, r)
 	}
-	rows = append(rows, r)
 
 	for _, pb := range []struct {
 		name, mode        string
@@ -173,6 +219,9 @@ func benchMain() error {
 		{"fork+exec+wait (static true)", "forkexec", 200, 100, []string{truePath}},
 		{"touch 1 GiB (per 4 KiB page)", "touch", 1024, 1024, nil},
 	} {
+		if !want[pb.mode] {
+			continue
+		}
 		r := row{name: pb.name}
 		for i, tg := range targets {
 			n := pb.sandboxed
@@ -197,6 +246,9 @@ func benchMain() error {
 		{"stat (host file, warm)", "stat", 20000, 2000, 0},
 		{"sequential read 256 MiB", "read", 4, 4, readFileSize},
 	} {
+		if !want[fb.mode] {
+			continue
+		}
 		r := row{name: fb.name, bytes: fb.bytes}
 		for i, tg := range targets {
 			n := fb.sandboxed
@@ -212,21 +264,36 @@ func benchMain() error {
 		rows = append(rows, r)
 	}
 
-	// OCI: `runsc run` against `runc run` of the same bundle (runc's time in the native
-	// column; other platforms' columns empty).
-	if !*nativeOnly {
+	// OCI and Docker: runsc against runc (runc's time in the native column; runsc's
+	// repeated in the columns of other platforms, which these do not choose).
+	against := func(name string, ds []time.Duration) {
+		r := row{name: name, results: ds}
+		for len(r.results) < len(targets) {
+			r.results = append(r.results, ds[1])
+		}
+		rows = append(rows, r)
+	}
+	if !*nativeOnly && want["oci"] {
 		runsc, _ := findRunsc()
 		ds, err := ociRows(dir, runsc, truePath)
 		if err != nil {
 			return err
 		}
 		if ds != nil {
-			r := row{name: "OCI run start-to-exit (runc = native column)", results: ds}
-			for len(r.results) < len(targets) {
-				r.results = append(r.results, ds[1])
-			}
-			rows = append(rows, r)
+			against("OCI run start-to-exit (runc = native column)", ds)
+		} else if *onlyFlag != "" {
+			return errors.New("oci: needs root and runc")
 		}
+	}
+	if !*nativeOnly && want["docker"] {
+		ds, err := dockerRow(*dockerImage, *dockerRuntime)
+		if err != nil {
+			return err
+		}
+		against("docker run --rm IMG true (runc = native column)", ds)
+	}
+	if len(rows) == 0 {
+		return errors.New("nothing to measure")
 	}
 
 	header := []string{"benchmark", "native"}

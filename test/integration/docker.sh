@@ -12,10 +12,11 @@
 # veths go away even when a scenario fails, and the end of the run checks that nothing the
 # test created is left (processes, mounts, veths, iptables rules).
 #
-# Environment: RUNSC (default bin/runsc), DOCKER_BENCH_RUNS (runs for the `docker run --rm
-# IMG true` timing, default 10; 0 skips it), ONLY (space-separated scenario names to run,
-# default all; run-detached is what logs, exec, top and kill use; DOCKER_ONLY is the old
-# name). The scenario, pending and cleanup machinery is lib.sh's.
+# Environment: RUNSC (default bin/runsc), DOCKER_BENCH_RUNS (runs for the timing scenario,
+# test/bench's `docker run --rm IMG true` row: default 10, at least 10; 0 skips it), ONLY
+# (space-separated scenario names to run, default all; run-detached is what logs, exec, top
+# and kill use; DOCKER_ONLY is the old name). The scenario, pending and cleanup machinery
+# is lib.sh's.
 set -uo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -407,21 +408,14 @@ scenario debian s_debian
 
 # --- timing --------------------------------------------------------------------------------
 
-median_ms() {
-	local runtime="$1" i t0 t1
-	local -a ms=()
-	for i in $(seq "$bench_runs"); do
-		t0=$(date +%s%N)
-		timeout 60 docker run --rm --runtime="$runtime" "$img" true >/dev/null 2>&1 || { echo "error"; return; }
-		t1=$(date +%s%N)
-		ms+=($(((t1 - t0) / 1000000)))
-	done
-	local sorted
-	sorted="$(printf '%s\n' "${ms[@]}" | sort -n)"
-	echo "$(sed -n "$(((bench_runs + 1) / 2))p" <<<"$sorted") ms (all: $(tr '\n' ' ' <<<"$sorted" | sed 's/ $//'))"
+# test/bench's docker row: the medians of `docker run --rm IMG true` with runc and runsc in
+# one run, printed as its table. The scenario fails only if the benchmark cannot run.
+s_timing() {
+	(cd "$repo" && go run ./test/bench -runsc "$RUNSC" -only docker -docker "$img" -runs "$bench_runs" 2>&1 |
+		grep -v '^bench: [0-9]* runs') || { reason="go run ./test/bench -only docker failed"; return 1; }
 }
 if ((bench_runs > 0)); then
-	echo "integration: docker run --rm IMG true, median of $bench_runs: runc $(median_ms runc); runsc $(median_ms runsc)"
+	scenario timing s_timing
 fi
 
 # Last, as it unregisters runsc: docs/docker.md's uninstall then reload (SIGHUP) leaves
