@@ -11,8 +11,8 @@
 //     of the static true, and writing one byte to every page of a fresh 1 GiB mapping
 //     (per page): test/bench/c/proc.c, timed inside the program.
 //   - OCI run start-to-exit: `runsc run` of a bundle whose process is the static true
-//     (create, start, wait, delete), against `runc run` of the same bundle in the same run
-//     (runc's time is in the native column; needs root and runc).
+//     (create, start, wait, delete), against `runc run` of the same bundle in the same
+//     run, the two alternating (runc's time is in the native column; needs root and runc).
 //   - open+fstat+close and stat of a host file (served by the gofer under
 //     runsc; warm: a first stat precedes the timed loop), and sequential read of
 //     a 256 MiB host file with a 1 MiB buffer, reported as GB/s.

@@ -10,8 +10,8 @@ import (
 )
 
 // OCI start-to-exit: `runsc run` of a bundle whose process is the static true, against
-// `runc run` of the same bundle in the same run (skipped when runc is not installed).
-// Each run creates, starts, waits for and deletes a container of a fresh id.
+// `runc run` of the same bundle in the same run, the two alternating (skipped when runc is
+// not installed). Each run creates, starts, waits for and deletes a container of a fresh id.
 
 // ociBundle makes a bundle in dir with trueBin as /bin/true and returns its path.
 func ociBundle(dir, trueBin string) (string, error) {
@@ -50,23 +50,15 @@ func ociBundle(dir, trueBin string) (string, error) {
 	return bundle, os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o644)
 }
 
-// medianOCIRun times `runtime --root root run --bundle bundle ID` (after one warm-up).
-func medianOCIRun(runtime, root, bundle string) (time.Duration, error) {
-	var ds []time.Duration
-	for i := -1; i < *runsFlag; i++ {
-		id := fmt.Sprintf("bench-%d-%d", os.Getpid(), i+1)
-		cmd := exec.Command(runtime, "--root", root, "run", "--bundle", bundle, id)
-		cmd.Stdin = nil
-		_, d, err := runOnce(cmd)
-		if err != nil {
-			exec.Command(runtime, "--root", root, "delete", "--force", id).Run()
-			return 0, err
-		}
-		if i >= 0 {
-			ds = append(ds, d)
-		}
+// ociRun runs `runtime --root root run --bundle bundle ID` once, with an ID of its own, and
+// returns its wall time.
+func ociRun(runtime, root, bundle string, i int) (time.Duration, error) {
+	id := fmt.Sprintf("bench-%d-%d", os.Getpid(), i)
+	_, d, err := runOnce(exec.Command(runtime, "--root", root, "run", "--bundle", bundle, id))
+	if err != nil {
+		exec.Command(runtime, "--root", root, "delete", "--force", id).Run()
 	}
-	return median(ds), nil
+	return d, err
 }
 
 // ociRows measures runc and runsc running the bundle: the row's first result is runc's
@@ -80,13 +72,28 @@ func ociRows(dir, runsc, trueBin string) ([]time.Duration, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := medianOCIRun(runc, filepath.Join(dir, "runc-root"), bundle)
-	if err != nil {
-		return nil, fmt.Errorf("runc run: %w", err)
+	return medianPair(
+		func(i int) (time.Duration, error) { return ociRun(runc, filepath.Join(dir, "runc-root"), bundle, i) },
+		func(i int) (time.Duration, error) { return ociRun(runsc, filepath.Join(dir, "runsc-root"), bundle, i) },
+		"runc run", "runsc run")
+}
+
+// medianPair times a and b alternately, one warm-up run each then the configured number of
+// runs, and returns their medians: a load that changes during the run weighs on both alike.
+func medianPair(a, b func(i int) (time.Duration, error), aName, bName string) ([]time.Duration, error) {
+	var as, bs []time.Duration
+	for i := -1; i < *runsFlag; i++ {
+		da, err := a(i + 1)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", aName, err)
+		}
+		db, err := b(i + 1)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bName, err)
+		}
+		if i >= 0 {
+			as, bs = append(as, da), append(bs, db)
+		}
 	}
-	rs, err := medianOCIRun(runsc, filepath.Join(dir, "runsc-root"), bundle)
-	if err != nil {
-		return nil, fmt.Errorf("runsc run: %w", err)
-	}
-	return []time.Duration{rc, rs}, nil
+	return []time.Duration{median(as), median(bs)}, nil
 }
