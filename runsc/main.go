@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/google/subcommands"
+	"golang.org/x/sys/unix"
 
 	"github.com/stockade-sandbox/stockade/runsc/cmd"
 	"github.com/stockade-sandbox/stockade/runsc/config"
@@ -65,6 +67,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "runsc: %v\n", err)
 		os.Exit(1)
 	}
+	if !handedFDs[flag.Arg(0)] {
+		closeExecInherited()
+	}
 	if conf.Log != "" {
 		cmd.SetErrorLog(conf.OpenRuntimeLog())
 	}
@@ -75,4 +80,29 @@ func main() {
 var stateless = map[string]bool{
 	"": true, "help": true, "flags": true, "commands": true, "do": true, "gofer": true,
 	"syscalls": true, "spec": true, "install": true, "uninstall": true, "version": true,
+}
+
+// handedFDs are the internal commands runsc starts with exactly the descriptors they use
+// (boot's config, readiness pipe, control socket and gofer socket; the gofer's socket and
+// mount trees; wait-joined's).
+var handedFDs = map[string]bool{"boot": true, "gofer": true, "wait-joined": true}
+
+// closeExecInherited makes every descriptor above stderr close-on-exec, as runc does at
+// start: what runsc inherited from its caller (a shim's, a shell's, a lock holder's) must
+// not reach the sandbox, the gofer or a hook, which get only the descriptors runsc hands
+// them. The Go runtime opens its own close-on-exec already.
+func closeExecInherited() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	// Before Linux 5.11: one at a time.
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
+		}
+	}
 }
