@@ -174,8 +174,8 @@ func TestDebianLifecycle(t *testing.T) {
 	if s := e.state("deb"); s.Status != "stopped" || s.ExitCode == nil || *s.ExitCode != 143 {
 		t.Fatalf("after exit: %+v", s)
 	}
-	if hostAlive(hostExec) {
-		t.Errorf("the detached exec's host process %d outlived the container", hostExec)
+	if !hostGoneWithin(hostExec, 10*time.Second) {
+		t.Errorf("the detached exec's host process %d outlived the container by 10 s", hostExec)
 	}
 	e.fails("cannot start container deb: container is stopped", "start", "deb")
 	e.must("delete", "deb")
@@ -191,8 +191,8 @@ func TestDebianLifecycle(t *testing.T) {
 	e.fails("cannot delete container deb2: container is running", "delete", "deb2")
 	e.must("delete", "--force", "deb2")
 	assertLeftNothing(t, e, "deb2", sandbox, cg2, mounts0)
-	if hostExec <= 0 || hostAlive(hostExec) {
-		t.Errorf("the detached exec's host process %d (%q) outlived delete --force", hostExec, data)
+	if hostExec <= 0 || !hostGoneWithin(hostExec, 10*time.Second) {
+		t.Errorf("the detached exec's host process %d (%q) outlived delete --force by 10 s", hostExec, data)
 	}
 	if r := e.must("list", "-q"); r.stdout != "" {
 		t.Fatalf("list -q after delete: %q", r.stdout)

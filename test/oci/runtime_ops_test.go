@@ -634,6 +634,18 @@ func psPids(t *testing.T, e *env, id string) string {
 }
 
 // hostAlive reports whether host process pid runs (not a zombie).
+// hostGoneWithin reports whether pid ends (or is a zombie) within d: a host process that
+// waits for something in the sandbox (an exec's) learns of its end through the control
+// socket, a moment after the container's own exit status is recorded.
+func hostGoneWithin(pid int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); hostAlive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
 func hostAlive(pid int) bool {
 	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
