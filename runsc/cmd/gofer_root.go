@@ -98,7 +98,7 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 	if err := unix.Mkdir(proc, 0o555); err != nil {
 		return fmt.Errorf("making the gofer's /proc: %w", err)
 	}
-	if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	if err := mountProc(proc); err != nil {
 		return fmt.Errorf("mounting the gofer's /proc: %w", err)
 	}
 	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
@@ -116,6 +116,32 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 		return fmt.Errorf("detaching the host's root: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// goferProcBindEnv, set to 1, makes mountProc take its fallback (tests only).
+const goferProcBindEnv = "STOCKADE_DEBUG_GOFER_PROC_BIND"
+
+// mountProc mounts a procfs of the gofer's pid namespace on target. A user namespace may
+// mount a new procfs only where the host's /proc is fully visible (Linux's
+// mount_too_revealing: not so in a container whose runtime masked parts of /proc), so
+// when that is refused, a clone of the host's /proc is attached instead: /proc/self/fd
+// works there too, and the gofer sees the host's processes as any process of its pid
+// namespace's parent would (as it did before it had a procfs of its own). Called before
+// the pivot, while the host's /proc is reachable.
+func mountProc(target string) error {
+	var err error = unix.EPERM
+	if os.Getenv(goferProcBindEnv) != "1" {
+		err = unix.Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
+	if err == nil || !(errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
+		return err
+	}
+	host, cerr := confine.CloneTree(unix.AT_FDCWD, "/proc", false)
+	if cerr != nil {
+		return fmt.Errorf("%w, and cloning the host's /proc: %v", err, cerr)
+	}
+	defer unix.Close(host)
+	return unix.MoveMount(host, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
 }
 
 // checkOwnMountNamespace refuses to go on in the mount namespace of the process that

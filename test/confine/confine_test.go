@@ -170,6 +170,26 @@ func checkGoferRoot(t *testing.T, pid int, rootfs string) {
 	if err := os.Mkdir(groot+"/x", 0o755); !errors.Is(err, syscall.EROFS) {
 		t.Errorf("gofer %d: mkdir in its root: %v, want EROFS", pid, err)
 	}
+	// Its /proc is its own pid namespace's: itself, pid 1, alone.
+	if got := procPids(t, groot+"/proc"); len(got) != 1 || got[0] != "1" {
+		t.Errorf("gofer %d: its /proc lists processes %v, want only 1", pid, got)
+	}
+}
+
+// procPids lists the process directories of the procfs at dir.
+func procPids(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
 }
 
 // gofers returns the pids of runsc gofer processes serving rootfs.

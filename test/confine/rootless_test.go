@@ -200,6 +200,34 @@ func TestRootlessRun(t *testing.T) {
 	}
 }
 
+// TestRootlessGoferHostProc: where a user namespace may not mount a procfs (the host's
+// /proc partly covered, as in a container; forced here with the gofer's debug variable),
+// the rootless gofer attaches a clone of the host's /proc instead, and the container runs
+// as usual.
+func TestRootlessGoferHostProc(t *testing.T) {
+	t.Setenv("STOCKADE_DEBUG_GOFER_PROC_BIND", "1")
+	e := newRootlessEnv(t)
+	e.setArgs(nil, "sleep", "1000")
+	const id = "hp"
+	if out, code := e.run("create", id); code != 0 {
+		t.Fatalf("runsc create: %s", out)
+	}
+	defer e.run("delete", "--force", id)
+	if out, code := e.run("start", id); code != 0 {
+		t.Fatalf("runsc start: %s", out)
+	}
+	if out, code := e.run("exec", id, "ls", "/bin"); code != 0 || !strings.Contains(out, "busybox") {
+		t.Fatalf("runsc exec ls /bin (served by the gofer): exit %d: %q", code, out)
+	}
+	gp := gofers(filepath.Join(e.bundle, "rootfs"))
+	if len(gp) != 1 {
+		t.Fatalf("gofers: %v, want one", gp)
+	}
+	if got := procPids(t, fmt.Sprintf("/proc/%d/root/proc", gp[0])); len(got) < 2 {
+		t.Errorf("gofer's /proc lists %v: want the host's processes (the fallback)", got)
+	}
+}
+
 // TestRootlessConfined: a created container's sandbox and gofer, seen from outside, run as
 // the user in user namespaces of their own that map the user to 0, with seccomp,
 // no_new_privs and no capability left (the sandbox); exec, kill and delete work, and
