@@ -157,6 +157,18 @@ func (e *rootlessEnv) run(args ...string) (string, int) {
 	return runToFile(e.t, cmd, f)
 }
 
+// createStarted creates and starts container id, deleted (--force) when the test ends.
+func (e *rootlessEnv) createStarted(id string) {
+	e.t.Helper()
+	if out, code := e.run("create", id); code != 0 {
+		e.t.Fatalf("runsc create: %s", out)
+	}
+	e.t.Cleanup(func() { e.run("delete", "--force", id) })
+	if out, code := e.run("start", id); code != 0 {
+		e.t.Fatalf("runsc start: %s", out)
+	}
+}
+
 // gone reports whether pid has exited (a zombie counts: it runs nothing).
 func gone(pid int) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -209,13 +221,7 @@ func TestRootlessGoferHostProc(t *testing.T) {
 	e := newRootlessEnv(t)
 	e.setArgs(nil, "sleep", "1000")
 	const id = "hp"
-	if out, code := e.run("create", id); code != 0 {
-		t.Fatalf("runsc create: %s", out)
-	}
-	defer e.run("delete", "--force", id)
-	if out, code := e.run("start", id); code != 0 {
-		t.Fatalf("runsc start: %s", out)
-	}
+	e.createStarted(id)
 	if out, code := e.run("exec", id, "ls", "/bin"); code != 0 || !strings.Contains(out, "busybox") {
 		t.Fatalf("runsc exec ls /bin (served by the gofer): exit %d: %q", code, out)
 	}
@@ -236,13 +242,7 @@ func TestRootlessConfined(t *testing.T) {
 	e := newRootlessEnv(t)
 	e.setArgs(nil, "sleep", "1000")
 	const id = "c1"
-	if out, code := e.run("create", id); code != 0 {
-		t.Fatalf("runsc create: %s", out)
-	}
-	defer e.run("delete", "--force", id)
-	if out, code := e.run("start", id); code != 0 {
-		t.Fatalf("runsc start: %s", out)
-	}
+	e.createStarted(id)
 	out, code := e.run("state", id)
 	var st struct {
 		Pid    int    `json:"pid"`

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -150,23 +149,14 @@ func TestUserNamespaceProcesses(t *testing.T) {
 			t.Errorf("sandbox status lacks %q:\n%s", want, status)
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(e.root, "u", "state.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var st struct {
-		GoferPid int `json:"goferPid"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil || st.GoferPid <= 0 {
-		t.Fatalf("state.json has no gofer pid: %s", raw)
-	}
+	goferPid, _ := rawState(t, e.root, "u")
 	for _, f := range []string{"uid_map", "gid_map"} {
-		m, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", st.GoferPid, f))
+		m, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", goferPid, f))
 		if got, want := strings.Join(strings.Fields(string(m)), " "), fmt.Sprintf("0 %d %d", usernsHostBase, usernsSize); got != want {
 			t.Errorf("gofer %s %q, want %q", f, got, want)
 		}
 	}
-	gstatus, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.GoferPid))
+	gstatus, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", goferPid))
 	if want := fmt.Sprintf("Uid:\t%[1]d\t%[1]d\t%[1]d\t%[1]d\n", usernsHostBase); !strings.Contains(string(gstatus), want) {
 		t.Errorf("gofer status lacks %q:\n%s", want, gstatus)
 	}
