@@ -10,7 +10,11 @@
 #
 # Cleanup is trap-based: containers, daemons, shims, sandboxes, mounts, the bridge and its
 # veths go away even when a scenario fails, and the end of the run checks that nothing the
-# test created is left (processes, mounts, veths, iptables rules).
+# test created is left (processes, mounts, veths, iptables rules). The userns-remap scenario
+# starts a second dockerd (userns-remap=default), which adds the user dockremap and its
+# subordinate ranges: the cleanup removes them if they were not there before, and the check
+# requires /etc/passwd, group, shadow, gshadow, subuid, subgid (and their "-" backups) as
+# they were.
 #
 # Environment: RUNSC (default bin/runsc), DOCKER_BENCH_RUNS (runs for the timing scenario,
 # test/bench's `docker run --rm IMG true` row: default 10, at least 10; 0 skips it), ONLY
@@ -40,7 +44,12 @@ fi
 if ! command -v ip >/dev/null; then
 	apt-get install -y --no-install-recommends iproute2 </dev/null >/dev/null
 fi
-for tool in dockerd containerd containerd-shim-runc-v2 docker busybox ip script iptables-save; do
+# useradd, usermod, userdel, groupdel: dockerd's userns-remap=default makes its user with
+# them, and the userns-remap scenario removes it.
+if ! command -v usermod >/dev/null || ! command -v userdel >/dev/null; then
+	apt-get install -y --no-install-recommends passwd </dev/null >/dev/null
+fi
+for tool in dockerd containerd containerd-shim-runc-v2 docker busybox ip script iptables-save useradd usermod userdel groupdel cmp; do
 	command -v "$tool" >/dev/null || { echo "integration: $tool not found" >&2; exit 1; }
 done
 [[ -x "$RUNSC" ]] || { echo "integration: $RUNSC not found (make build)" >&2; exit 1; }
@@ -67,6 +76,8 @@ teardown() {
 		[[ -n "$ids" ]] && timeout 60 docker rm -f $ids >/dev/null 2>&1
 	fi
 	[[ -n "$dockerd_pid" ]] && stop_pid "$dockerd_pid"
+	userns_dockerd_stop
+	userns_restore
 }
 
 # --- daemons -------------------------------------------------------------------------------
@@ -405,6 +416,151 @@ scenario pids-limit s_pids_limit
 scenario network-none s_network_none
 scenario bridge s_bridge
 scenario debian s_debian
+
+# --- userns-remap --------------------------------------------------------------------------
+
+# A second dockerd, with "userns-remap": "default", in its own data-root, exec-root, socket,
+# pidfile, daemon.json and containerd namespace (containerd is shared: its shims and the
+# sandboxes fall under the cleanup as the first dockerd's do). It has no bridge (--bridge
+# none; its containers run with --network=none). Only the scenario starts it.
+#
+# dockerd creates the user dockremap (adduser or useradd) and its /etc/subuid and
+# /etc/subgid ranges (usermod) when they are missing: userns_restore removes what it added,
+# and only that, and puts back the shadow tools' backups (/etc/passwd- ...); final_check
+# requires every one of these files as it was before the scenario.
+u_sock="$tmp/docker-userns.sock"
+u_pid=""
+u_before=""
+runsc_roots+=("$tmp/exec-userns/runtime-runc/*")
+id_files=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/subuid /etc/subgid)
+# udocker is docker talking to that dockerd, each call within 60 s.
+udocker() { DOCKER_HOST="unix://$u_sock" timeout 60 docker "$@"; }
+
+# userns_snapshot copies the id files and their backups (F-) into $u_before, and records
+# whether the user and group dockremap were there.
+userns_snapshot() {
+	u_before="$tmp/etc-before"
+	mkdir -p "$u_before"
+	local f
+	for f in "${id_files[@]}" "${id_files[@]/%/-}"; do
+		[[ -e "$f" ]] && cp -p "$f" "$u_before/"
+	done
+	getent passwd dockremap >/dev/null && touch "$u_before/had-user"
+	getent group dockremap >/dev/null && touch "$u_before/had-group"
+	return 0
+}
+
+userns_dockerd_stop() {
+	[[ -n "$u_pid" ]] || return 0
+	if kill -0 "$u_pid" 2>/dev/null && [[ -S "$u_sock" ]]; then
+		local ids
+		ids="$(udocker ps -aq 2>/dev/null)"
+		[[ -n "$ids" ]] && udocker rm -f $ids >/dev/null 2>&1
+	fi
+	stop_pid "$u_pid"
+	wait "$u_pid" 2>/dev/null
+	u_pid=""
+}
+
+# userns_restore undoes what dockerd added to the id files (once it is stopped).
+userns_restore() {
+	[[ -n "$u_before" ]] || return 0
+	if [[ ! -e "$u_before/had-user" ]] && getent passwd dockremap >/dev/null; then
+		userdel dockremap
+	fi
+	if [[ ! -e "$u_before/had-group" ]] && getent group dockremap >/dev/null; then
+		groupdel dockremap
+	fi
+	local f
+	for f in /etc/subuid /etc/subgid; do
+		if ! grep -q '^dockremap:' "$u_before/${f##*/}" 2>/dev/null && grep -q '^dockremap:' "$f"; then
+			sed -i '/^dockremap:/d' "$f"
+		fi
+	done
+	for f in "${id_files[@]/%/-}"; do
+		if [[ -e "$u_before/${f##*/}" ]]; then
+			cmp -s "$u_before/${f##*/}" "$f" || cp -p "$u_before/${f##*/}" "$f"
+		else
+			rm -f "$f"
+		fi
+	done
+}
+
+final_check() {
+	[[ -n "$u_before" ]] || return 0
+	local f ok=0
+	for f in "${id_files[@]}" "${id_files[@]/%/-}"; do
+		if [[ -e "$u_before/${f##*/}" ]]; then
+			cmp -s "$u_before/${f##*/}" "$f" && continue
+		else
+			[[ -e "$f" ]] || continue
+		fi
+		if [[ -e "$u_before/${f##*/}" ]]; then
+			echo "$log: LEFT BEHIND: $f changed:"
+			diff "$u_before/${f##*/}" "$f" 2>&1 | head -10
+		else
+			echo "$log: LEFT BEHIND: $f (created)"
+		fi
+		ok=1
+	done
+	return $ok
+}
+
+# s_userns_remap: the container's uid_map and gid_map are the range dockerd took for
+# dockremap (its line in /etc/subuid and /etc/subgid), the image's files (which dockerd
+# chowned to that range) are 0:0 inside, the container runs as 0:0, and a file it writes
+# on a volume (a host directory owned by the remapped root) belongs on the host to the
+# remapped root. runc, the same dockerd's other runtime, must print the same.
+s_userns_remap() {
+	userns_snapshot
+	# dockerd refuses a data-root the remapped root cannot reach; mktemp made $tmp 0700.
+	chmod 711 "$tmp"
+	mkdir -p "$tmp/docker-userns" "$tmp/exec-userns" "$tmp/uvol"
+	local cfg="$tmp/daemon-userns.json"
+	echo '{"log-level": "warn", "userns-remap": "default"}' >"$cfg"
+	"$RUNSC" install --config-file "$cfg" >/dev/null || { reason="runsc install --config-file $cfg failed"; return 1; }
+	dockerd --config-file "$cfg" -H "unix://$u_sock" --containerd "$ctrd_sock" \
+		--containerd-namespace moby-userns --containerd-plugins-namespace plugins.moby-userns \
+		--data-root "$tmp/docker-userns" --exec-root "$tmp/exec-userns" --pidfile "$tmp/dockerd-userns.pid" \
+		--storage-driver "$storage" --exec-opt native.cgroupdriver=cgroupfs \
+		--bridge none --iptables=false --ip-forward=false --ip-masq=false \
+		--userland-proxy=false >"$tmp/dockerd-userns.log" 2>&1 &
+	u_pid=$!
+	local up=""
+	for _ in $(seq 150); do
+		udocker version >/dev/null 2>&1 && { up=1; break; }
+		kill -0 "$u_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	[[ -n "$up" ]] || { reason="dockerd with userns-remap did not start: $(tail -5 "$tmp/dockerd-userns.log" | tr '\n' ' ')"; return 1; }
+	local uid ucount gid gcount
+	IFS=: read -r _ uid ucount < <(grep -m1 '^dockremap:' /etc/subuid)
+	IFS=: read -r _ gid gcount < <(grep -m1 '^dockremap:' /etc/subgid)
+	[[ -n "$uid" && -n "$gid" ]] || { reason="no dockremap range in /etc/subuid or /etc/subgid"; return 1; }
+	tar -C "$tmp/rootfs" -c . | udocker import -c 'ENV PATH=/bin' - "$img" >/dev/null || { reason="docker import failed"; return 1; }
+	chown "$uid:$gid" "$tmp/uvol"
+	local script='echo uid_map $(cat /proc/self/uid_map); echo gid_map $(cat /proc/self/gid_map)
+echo image $(stat -c %u:%g / /bin/busybox /etc/passwd); echo id $(id -u):$(id -g)
+echo hi >/data/$RT && echo volume $(stat -c %u:%g /data/$RT); uname -v'
+	local want="uid_map 0 $uid $ucount
+gid_map 0 $gid $gcount
+image 0:0 0:0 0:0
+id 0:0
+volume 0:0"
+	local rt out kernel
+	for rt in runsc runc; do
+		# uname -v tells the sentry from the host kernel.
+		kernel="#1 SMP Stockade"
+		[[ "$rt" == runc ]] && kernel="$(uname -v)"
+		out="$(udocker run --rm --runtime="$rt" --network=none -e RT="$rt" -v "$tmp/uvol:/data" "$img" sh -c "$script" 2>&1)"
+		expect "$rt: output" "$out" "$want
+$kernel" || return 1
+		expect "$rt: owner of /data/$rt on the host" "$(stat -c %u:%g "$tmp/uvol/$rt" 2>&1)" "$uid:$gid" || return 1
+	done
+	userns_dockerd_stop
+	userns_restore
+}
+scenario userns-remap s_userns_remap
 
 # --- timing --------------------------------------------------------------------------------
 
