@@ -508,9 +508,10 @@ final_check() {
 
 # s_userns_remap: the container's uid_map and gid_map are the range dockerd took for
 # dockremap (its line in /etc/subuid and /etc/subgid), the image's files (which dockerd
-# chowned to that range) are 0:0 inside, the container runs as 0:0, and a file it writes
-# on a volume (a host directory owned by the remapped root) belongs on the host to the
-# remapped root. runc, the same dockerd's other runtime, must print the same.
+# chowned to that range) are 0:0 inside, the container runs as 0:0, a file it writes on a
+# volume (a host directory owned by the remapped root) belongs on the host to the remapped
+# root, and one it chowns to 1000:1000 to the range's 1000th ids. runc, the same dockerd's
+# other runtime, must print the same.
 s_userns_remap() {
 	userns_snapshot
 	# dockerd refuses a data-root the remapped root cannot reach; mktemp made $tmp 0700.
@@ -541,12 +542,13 @@ s_userns_remap() {
 	chown "$uid:$gid" "$tmp/uvol"
 	local script='echo uid_map $(cat /proc/self/uid_map); echo gid_map $(cat /proc/self/gid_map)
 echo image $(stat -c %u:%g / /bin/busybox /etc/passwd); echo id $(id -u):$(id -g)
-echo hi >/data/$RT && echo volume $(stat -c %u:%g /data/$RT); uname -v'
+echo hi >/data/$RT && touch /data/$RT.1000 && chown 1000:1000 /data/$RT.1000 &&
+	echo volume $(stat -c %u:%g /data/$RT /data/$RT.1000); uname -v'
 	local want="uid_map 0 $uid $ucount
 gid_map 0 $gid $gcount
 image 0:0 0:0 0:0
 id 0:0
-volume 0:0"
+volume 0:0 1000:1000"
 	local rt out kernel
 	for rt in runsc runc; do
 		# uname -v tells the sentry from the host kernel.
@@ -555,7 +557,8 @@ volume 0:0"
 		out="$(udocker run --rm --runtime="$rt" --network=none -e RT="$rt" -v "$tmp/uvol:/data" "$img" sh -c "$script" 2>&1)"
 		expect "$rt: output" "$out" "$want
 $kernel" || return 1
-		expect "$rt: owner of /data/$rt on the host" "$(stat -c %u:%g "$tmp/uvol/$rt" 2>&1)" "$uid:$gid" || return 1
+		expect "$rt: owners of /data/$rt and $rt.1000 on the host" "$(stat -c %u:%g "$tmp/uvol/$rt" "$tmp/uvol/$rt.1000" 2>&1 | tr '\n' ' ')" \
+			"$uid:$gid $((uid + 1000)):$((gid + 1000)) " || return 1
 	done
 	userns_dockerd_stop
 	userns_restore
