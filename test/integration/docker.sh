@@ -420,9 +420,9 @@ scenario debian s_debian
 # --- userns-remap --------------------------------------------------------------------------
 
 # A second dockerd, with "userns-remap": "default", in its own data-root, exec-root, socket,
-# pidfile, daemon.json and containerd namespace (containerd is shared: its shims and the
-# sandboxes fall under the cleanup as the first dockerd's do). It has no bridge (--bridge
-# none; its containers run with --network=none). Only the scenario starts it.
+# pidfile, daemon.json, containerd namespace and bridge (containerd is shared: its shims
+# and the sandboxes fall under the cleanup as the first dockerd's do). Only the scenario
+# starts it.
 #
 # dockerd creates the user dockremap (adduser or useradd) and its /etc/subuid and
 # /etc/subgid ranges (usermod) when they are missing: userns_restore removes what it added,
@@ -431,6 +431,7 @@ scenario debian s_debian
 u_sock="$tmp/docker-userns.sock"
 u_pid=""
 u_before=""
+u_bridge="${bridge}u"
 runsc_roots+=("$tmp/exec-userns/runtime-runc/*")
 id_files=(/etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/subuid /etc/subgid)
 # udocker is docker talking to that dockerd, each call within 60 s.
@@ -511,12 +512,16 @@ final_check() {
 # chowned to that range) are 0:0 inside, the container runs as 0:0, a file it writes on a
 # volume (a host directory owned by the remapped root) belongs on the host to the remapped
 # root, and one it chowns to 1000:1000 to the range's 1000th ids. runc, the same dockerd's
-# other runtime, must print the same.
+# other runtime, must print the same. The containers are on the default bridge network: the
+# sandbox joins the network namespace dockerd made, in the initial user namespace.
 s_userns_remap() {
 	userns_snapshot
 	# dockerd refuses a data-root the remapped root cannot reach; mktemp made $tmp 0700.
 	chmod 711 "$tmp"
 	mkdir -p "$tmp/docker-userns" "$tmp/exec-userns" "$tmp/uvol"
+	bridges+=("$u_bridge")
+	ip link add "$u_bridge" type bridge && ip addr add 172.31.251.1/24 dev "$u_bridge" && ip link set "$u_bridge" up ||
+		{ reason="bridge $u_bridge"; return 1; }
 	local cfg="$tmp/daemon-userns.json"
 	echo '{"log-level": "warn", "userns-remap": "default"}' >"$cfg"
 	"$RUNSC" install --config-file "$cfg" >/dev/null || { reason="runsc install --config-file $cfg failed"; return 1; }
@@ -524,7 +529,7 @@ s_userns_remap() {
 		--containerd-namespace moby-userns --containerd-plugins-namespace plugins.moby-userns \
 		--data-root "$tmp/docker-userns" --exec-root "$tmp/exec-userns" --pidfile "$tmp/dockerd-userns.pid" \
 		--storage-driver "$storage" --exec-opt native.cgroupdriver=cgroupfs \
-		--bridge none --iptables=false --ip-forward=false --ip-masq=false \
+		--bridge "$u_bridge" --iptables=false --ip-forward=false --ip-masq=false \
 		--userland-proxy=false >"$tmp/dockerd-userns.log" 2>&1 &
 	u_pid=$!
 	local up=""
@@ -534,6 +539,7 @@ s_userns_remap() {
 		sleep 0.2
 	done
 	[[ -n "$up" ]] || { reason="dockerd with userns-remap did not start: $(tail -5 "$tmp/dockerd-userns.log" | tr '\n' ' ')"; return 1; }
+	expect "subnet of the default network" "$(udocker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' bridge 2>&1)" 172.31.251.0/24 || return 1
 	local uid ucount gid gcount
 	IFS=: read -r _ uid ucount < <(grep -m1 '^dockremap:' /etc/subuid)
 	IFS=: read -r _ gid gcount < <(grep -m1 '^dockremap:' /etc/subgid)
@@ -554,9 +560,9 @@ volume 0:0 1000:1000"
 		# uname -v tells the sentry from the host kernel.
 		kernel="#1 SMP Stockade"
 		[[ "$rt" == runc ]] && kernel="$(uname -v)"
-		out="$(udocker run --rm --runtime="$rt" --network=none -e RT="$rt" -v "$tmp/uvol:/data" "$img" sh -c "$script" 2>&1)"
+		out="$(udocker run --rm --runtime="$rt" -e RT="$rt" -v "$tmp/uvol:/data" "$img" sh -c "$script" 2>"$tmp/uerr")"
 		expect "$rt: output" "$out" "$want
-$kernel" || return 1
+$kernel" || { reason+=" (stderr: $(grep -v '^WARNING: IPv4 forwarding' "$tmp/uerr" | head -c 300))"; return 1; }
 		expect "$rt: owners of /data/$rt and $rt.1000 on the host" "$(stat -c %u:%g "$tmp/uvol/$rt" "$tmp/uvol/$rt.1000" 2>&1 | tr '\n' ' ')" \
 			"$uid:$gid $((uid + 1000)):$((gid + 1000)) " || return 1
 	done
