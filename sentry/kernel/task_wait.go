@@ -60,7 +60,7 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 	k := t.k
 	for {
 		k.mu.Lock()
-		res, matched := t.tg.waitOnceLocked(o)
+		res, matched, inFlight := t.tg.waitOnceLocked(o)
 		ch := t.tg.proc.childWait
 		k.mu.Unlock()
 		switch {
@@ -68,6 +68,16 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 			return res, nil
 		case !matched:
 			return nil, unix.ECHILD
+		case inFlight:
+			// A child has exited and its SIGCHLD may already have been handled, but it
+			// becomes waitable only once the signal is queued (childExited). Linux makes
+			// both visible at once; here the wait, WNOHANG too, takes the moment that
+			// needs, uninterruptibly (the signal itself must not make it fail with EINTR,
+			// which WNOHANG never does), and looks again. Otherwise a parent that saw the
+			// signal (dash's `wait`: WNOHANG, then sigsuspend until the next SIGCHLD)
+			// would find nothing to reap and wait for a signal that already came.
+			<-ch
+			continue
 		case o.NoHang:
 			return nil, nil
 		}
@@ -80,11 +90,13 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 }
 
 // waitOnceLocked looks for a waitable child of tg, reaping it if it has exited and NoWait
-// is not set. matched reports whether any child matches o's selection at all. Children are
-// examined in pid order, so that the result does not depend on map order.
+// is not set. matched reports whether any child matches o's selection at all; inFlight,
+// whether one that matches has exited and is about to become waitable (its exit is being
+// notified: childExited). Children are examined in pid order, so that the result does not
+// depend on map order.
 //
 // Preconditions: Kernel.mu is held.
-func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched bool) {
+func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched, inFlight bool) {
 	k := tg.k
 	kids := make([]*ThreadGroup, 0, len(tg.proc.children))
 	for c := range tg.proc.children {
@@ -112,6 +124,8 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 		matched = true
 		r := &WaitResult{PID: c.ids.in(tg.ids.ns), UID: c.Creds().RealUID}
 		switch {
+		case c.proc.zombie && !c.proc.waitable:
+			inFlight = inFlight || o.Exited
 		case c.proc.zombie && c.proc.waitable:
 			if !o.Exited {
 				continue
@@ -125,24 +139,24 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched b
 			if !o.NoWait {
 				k.reapLocked(c)
 			}
-			return r, true
+			return r, true, false
 		case o.Stopped && c.proc.stopSignal != 0:
 			r.Code, r.Status = cldStopped, int32(c.proc.stopSignal)
 			r.WaitStatus = uint32(c.proc.stopSignal)<<8 | 0x7f
 			if !o.NoWait {
 				c.proc.stopSignal = 0
 			}
-			return r, true
+			return r, true, false
 		case o.Continued && c.proc.continued:
 			r.Code, r.Status = cldContinued, int32(syscall.SIGCONT)
 			r.WaitStatus = 0xffff
 			if !o.NoWait {
 				c.proc.continued = false
 			}
-			return r, true
+			return r, true, false
 		}
 	}
-	return nil, matched
+	return nil, matched, inFlight
 }
 
 // childCode returns the si_code and si_status that report an exit with st.

@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// Job control, init protection, pidfds, prctl and rlimits (test/c/jobctl.c, initsig.c,
-// pidfd.c, prctl_rlimit.c).
+// Job control, init protection, pidfds, prctl and rlimits, waiting as dash does
+// (test/c/jobctl.c, initsig.c, pidfd.c, prctl_rlimit.c, waitrace.c).
 func init() {
 	differentialCases = append(differentialCases,
 		differentialCase{name: "jobctl", prog: "jobctl"},
+		differentialCase{name: "waitrace", prog: "waitrace"},
 		differentialCase{name: "pidfd", prog: "pidfd"},
 		differentialCase{name: "prctl-rlimit", prog: "prctl_rlimit"},
 	)
