@@ -33,9 +33,7 @@ func (f *PIDFD) ThreadGroup() *ThreadGroup { return f.tg }
 // Readiness implements File.
 func (f *PIDFD) Readiness(mask waiter.EventMask) waiter.EventMask {
 	tg := f.tg
-	select {
-	case <-tg.exited:
-	default:
+	if !tg.hasExited() {
 		return 0
 	}
 	r := waiter.EventIn

@@ -92,7 +92,7 @@ func (t *Task) Wait(o WaitOptions) (*WaitResult, error) {
 // waitOnceLocked looks for a waitable child of tg, reaping it if it has exited and NoWait
 // is not set. matched reports whether any child matches o's selection at all; inFlight,
 // whether one that matches has exited and is about to become waitable (its exit is being
-// notified: childExited). Children are examined in pid order, so that the result does not
+// notified: processExited, childExited). Children are examined in pid order, so that the result does not
 // depend on map order.
 //
 // Preconditions: Kernel.mu is held.
@@ -124,7 +124,9 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOptions) (res *WaitResult, matched, 
 		matched = true
 		r := &WaitResult{PID: c.ids.in(tg.ids.ns), UID: c.Creds().RealUID}
 		switch {
-		case c.proc.zombie && !c.proc.waitable:
+		case !c.proc.waitable && c.hasExited():
+			// Its last task is gone (a pidfd of it is readable) but the zombie is not
+			// waitable yet: processExited and childExited are under way.
 			inFlight = inFlight || o.Exited
 		case c.proc.zombie && c.proc.waitable:
 			if !o.Exited {
@@ -168,4 +170,14 @@ func childCode(st ExitStatus) (code, status int32) {
 		return linux.CLD_KILLED, int32(st.Signo)
 	}
 	return linux.CLD_EXITED, int32(st.Code & 0xff)
+}
+
+// hasExited reports whether tg's last task has exited (tg.exited is closed).
+func (tg *ThreadGroup) hasExited() bool {
+	select {
+	case <-tg.exited:
+		return true
+	default:
+		return false
+	}
 }

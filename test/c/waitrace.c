@@ -4,9 +4,12 @@
 // its exited child: on Linux a child is reapable by the time its SIGCHLD is delivered. A
 // child killed right after fork (sleep 30 & kill $!; wait $!) and one that exits at once
 // are tried many times; an alarm turns a lost wake-up into a failure instead of a hang.
+// Likewise a pidfd: once poll says it is readable, waitid(P_PIDFD, WNOHANG) reaps the child.
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,7 +73,33 @@ int main(void) {
 		if (i % 2 && WIFEXITED(st) && WEXITSTATUS(st) == 3)
 			exited++;
 	}
+	int reaped = 0;
+	for (int i = 0; i < 200; i++) {
+		alarm(20);
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		int fd = syscall(SYS_pidfd_open, pid, 0);
+		if (fd < 0)
+			die("pidfd_open");
+		kill(pid, SIGKILL);
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN))
+			die("poll pidfd");
+		siginfo_t si = {0};
+		if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) != 0)
+			die("waitid P_PIDFD");
+		if (si.si_pid == pid && si.si_code == CLD_KILLED && si.si_status == SIGKILL)
+			reaped++;
+		else
+			waitpid(pid, NULL, 0);
+		close(fd);
+	}
 	alarm(0);
-	printf("killed %d exited %d\n", killed, exited);
+	printf("killed %d exited %d pidfd-reaped %d\n", killed, exited, reaped);
 	return 0;
 }
