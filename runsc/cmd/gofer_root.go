@@ -17,8 +17,9 @@ import (
 // serves and a procfs of its own: mounts[i] is bind-mounted (a recursive clone of its
 // tree, confine.CloneTree: runsc's from mounts[i].File, else made here from the path,
 // read-only when the mount is) at /i, /proc shows the gofer's pid namespace alone, and the
-// host's tree is detached. mounts' paths become /0, /1, ... and their Files are closed. The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS),
-// with CAP_SYS_ADMIN over it.
+// host's tree is detached. mounts' paths become /0, /1, ... and their Files are closed.
+// The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS), with
+// CAP_SYS_ADMIN over it.
 //
 // Why: the server holds a descriptor of each thing it serves. With a chroot, the root of a
 // bind mount's source was an ordinary directory of the host's tree, and ".." from it led
