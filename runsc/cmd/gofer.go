@@ -109,6 +109,9 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 		return fail(fmt.Errorf("building its root: %w", err))
 	}
 	srv, err := gofer.NewServer(mounts)
+	for _, m := range mounts {
+		m.File.Close() // the server holds its own copies
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -17,7 +17,8 @@ import (
 // serves and a procfs of its own: mounts[i] is bind-mounted (a recursive clone of its
 // tree, confine.CloneTree: runsc's from mounts[i].File, else made here from the path,
 // read-only when the mount is) at /i, /proc shows the gofer's pid namespace alone, and the
-// host's tree is detached. mounts' paths become /0, /1, ... and their Files are closed.
+// host's tree is detached. mounts' Files become descriptors of /0, /1, ... (Path still
+// names the host's file, for messages); the trees passed in them are closed.
 // The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS), with
 // CAP_SYS_ADMIN over it.
 //
@@ -89,7 +90,7 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 		if err := unix.MoveMount(t, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("mounting %s: %w", mounts[i].Path, err)
 		}
-		mounts[i].Path, mounts[i].File = "/"+strconv.Itoa(i), nil
+		mounts[i].File = nil
 		unix.Close(t)
 		trees[i] = -1
 	}
@@ -116,7 +117,18 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
 		return fmt.Errorf("detaching the host's root: %w", err)
 	}
-	return unix.Chdir("/")
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	// What NewServer serves: /i, opened here; Path keeps naming the host's file.
+	for i := range mounts {
+		fd, err := unix.Open("/"+strconv.Itoa(i), unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("opening %s's mount: %w", mounts[i].Path, err)
+		}
+		mounts[i].File = os.NewFile(uintptr(fd), mounts[i].Path)
+	}
+	return nil
 }
 
 // goferProcBindEnv, set to 1, makes mountProc take its fallback (tests only).
