@@ -200,4 +200,7 @@ func TestUserNamespaceBadSpec(t *testing.T) {
 			}
 		})
 	}
+	// The env's cleanup runs runsc through e.t: the test's, not a finished subtest's
+	// (whose temporary directories would never be removed).
+	e.t = t
 }
