@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -19,8 +18,10 @@ import (
 // read-only when the mount is) at /i, /proc shows the gofer's pid namespace alone, and the
 // host's tree is detached. mounts' Files become descriptors of /0, /1, ... (Path still
 // names the host's file, for messages); the trees passed in them are closed.
-// The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS), with
-// CAP_SYS_ADMIN over it.
+// The tmpfs is attached over / (only this mount namespace sees it covered), which needs
+// no path walked: a gofer in a user namespace may not search the directories above
+// $TMPDIR. The caller must be in a mount namespace of its own (StartGofer's CLONE_NEWNS),
+// with CAP_SYS_ADMIN over it.
 //
 // Why: the server holds a descriptor of each thing it serves. With a chroot, the root of a
 // bind mount's source was an ordinary directory of the host's tree, and ".." from it led
@@ -69,12 +70,21 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 		}
 		dirs[i] = st.Mode&unix.S_IFMT == unix.S_IFDIR
 	}
-	dir := os.TempDir()
-	if err := unix.Mount("stockade-gofer", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=16k,mode=0755"); err != nil {
-		return fmt.Errorf("mounting the gofer's root on %s: %w", dir, err)
+	// The root: a tmpfs made detached (fsopen, fsmount), attached over / and entered
+	// through its own descriptor, so that no path to it is walked.
+	root, err := scratchTmpfs()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(root)
+	if err := unix.MoveMount(root, "", unix.AT_FDCWD, "/", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("mounting the gofer's root: %w", err)
+	}
+	if err := unix.Fchdir(root); err != nil {
+		return fmt.Errorf("entering the gofer's root: %w", err)
 	}
 	for i, t := range trees {
-		target := filepath.Join(dir, strconv.Itoa(i))
+		target := strconv.Itoa(i)
 		var err error
 		if dirs[i] {
 			err = unix.Mkdir(target, 0o755)
@@ -96,21 +106,18 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 	}
 	// The server reopens its descriptors through /proc/self/fd: a procfs of the gofer's
 	// own pid namespace, where it is the only process.
-	proc := filepath.Join(dir, "proc")
-	if err := unix.Mkdir(proc, 0o555); err != nil {
+	if err := unix.Mkdir("proc", 0o555); err != nil {
 		return fmt.Errorf("making the gofer's /proc: %w", err)
 	}
-	if err := mountProc(proc); err != nil {
+	if err := mountProc("proc"); err != nil {
 		return fmt.Errorf("mounting the gofer's /proc: %w", err)
 	}
-	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	// Read-only from now on (this mount only: not the trees or /proc on it).
+	if err := unix.MountSetattr(root, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}); err != nil {
 		return fmt.Errorf("making the gofer's root read-only: %w", err)
 	}
 	// pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
 	// tmpfs alone (Linux's pivot_root(2), "pivot_root(".", ".")").
-	if err := unix.Chdir(dir); err != nil {
-		return err
-	}
 	if err := unix.PivotRoot(".", "."); err != nil {
 		return fmt.Errorf("pivot_root: %w", err)
 	}
@@ -129,6 +136,29 @@ func pivotGoferRoot(mounts []gofer.Mount) error {
 		mounts[i].File = os.NewFile(uintptr(fd), mounts[i].Path)
 	}
 	return nil
+}
+
+// scratchTmpfs makes the gofer's root: a detached 16 KiB tmpfs, mode 0755, nosuid,
+// nodev, noexec. It returns the mount's descriptor.
+func scratchTmpfs() (int, error) {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fs)
+	for _, kv := range [][2]string{{"size", "16k"}, {"mode", "0755"}} {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return -1, fmt.Errorf("tmpfs %s=%s: %w", kv[0], kv[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, fmt.Errorf("creating the tmpfs: %w", err)
+	}
+	m, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount: %w", err)
+	}
+	return m, nil
 }
 
 // goferProcBindEnv, set to 1, makes mountProc take its fallback (tests only).
