@@ -37,6 +37,8 @@ floor_file="$repo/test/validation/floor"
 work="$(mktemp -d /tmp/stockade-validation.XXXXXX)"
 logs="${VALIDATION_LOGS:-$work/logs}"
 mkdir -p "$logs"
+# The programs' bundles (ocitest*, which they do not always remove) go under $work.
+mkdir -p "$work/tmp"
 state_runsc="$work/state-runsc"
 cleanup() {
 	# Containers a program left behind (a timeout, a failed test) die with their state.
@@ -106,7 +108,7 @@ run_suite() {
 	for prog in "${programs[@]}"; do
 		local log="$logs/$name/$prog.tap"
 		local rc=0
-		(cd "$bin" && RUNTIME="$runtime" timeout -k 5 "$timeout_s" "./$prog" >"$log" 2>&1) || rc=$?
+		(cd "$bin" && RUNTIME="$runtime" TMPDIR="$work/tmp" timeout -k 5 "$timeout_s" "./$prog" >"$log" 2>&1) || rc=$?
 		local o n s
 		o=$(grep -c '^ok ' "$log" || true)
 		n=$(grep -c '^not ok ' "$log" || true)
