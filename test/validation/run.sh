@@ -37,8 +37,11 @@ floor_file="$repo/test/validation/floor"
 work="$(mktemp -d /tmp/stockade-validation.XXXXXX)"
 logs="${VALIDATION_LOGS:-$work/logs}"
 mkdir -p "$logs"
-# The programs' bundles (ocitest*, which they do not always remove) go under $work.
+# The programs' bundles (ocitest*, which they do not always remove) go under $work, which
+# a container's root mapped to another host uid (linux_uid_mappings, linux_ns_nopath) must
+# be able to traverse under runc.
 mkdir -p "$work/tmp"
+chmod 711 "$work"
 state_runsc="$work/state-runsc"
 cleanup() {
 	# Containers a program left behind (a timeout, a failed test) die with their state.
@@ -47,6 +50,11 @@ cleanup() {
 			"$RUNSC" --root "$state_runsc" delete --force "$id" >/dev/null 2>&1 || true
 		done
 	fi
+	# A container run without a mount namespace (linux_ns_itype) has its proc, sysfs,
+	# /dev and mqueue mounted in the host's namespace under its bundle, and runc leaves
+	# them: unmount them (deepest first) before anything is removed through them.
+	awk -v w="$work/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
