@@ -105,28 +105,20 @@ func Hooks(spec *specs.Spec) *container.Hooks {
 
 // NewCgroupNS reports whether linux.namespaces asks for a new cgroup namespace.
 func NewCgroupNS(spec *specs.Spec) bool {
-	if spec.Linux == nil || joins(spec) {
+	if joins(spec) {
 		return false
 	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.CgroupNamespace && ns.Path == "" {
-			return true
-		}
-	}
-	return false
+	ns, ok := findNS(spec, specs.CgroupNamespace)
+	return ok && ns.Path == ""
 }
 
 // NSPath is the path of the namespace of type typ linux.namespaces asks the sandbox to
 // join ("": a new one, or none listed; always "" for a container joining a sandbox, whose
 // namespace paths name the sandbox's own).
 func NSPath(spec *specs.Spec, typ specs.LinuxNamespaceType) string {
-	if spec.Linux == nil || joins(spec) {
+	if joins(spec) {
 		return ""
 	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == typ {
-			return ns.Path
-		}
-	}
-	return ""
+	ns, _ := findNS(spec, typ)
+	return ns.Path
 }

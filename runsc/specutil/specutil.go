@@ -242,17 +242,16 @@ func Validate(spec *specs.Spec, bundle string) error {
 	return checkSysctls(spec, uts, joining)
 }
 
-// userNS reports whether linux.namespaces has a user namespace entry, and its path.
-func userNS(spec *specs.Spec) (bool, string) {
-	if spec.Linux == nil {
-		return false, ""
-	}
-	for _, ns := range spec.Linux.Namespaces {
-		if ns.Type == specs.UserNamespace {
-			return true, ns.Path
+// findNS returns linux.namespaces' entry of type typ, if it has one.
+func findNS(spec *specs.Spec, typ specs.LinuxNamespaceType) (specs.LinuxNamespace, bool) {
+	if spec.Linux != nil {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == typ {
+				return ns, true
+			}
 		}
 	}
-	return false, ""
+	return specs.LinuxNamespace{}, false
 }
 
 // maxIDMapLines is the most lines /proc/PID/uid_map takes (Linux 4.15 and later).
@@ -267,7 +266,8 @@ func checkUserNS(spec *specs.Spec, joining bool) error {
 	if joining {
 		return nil
 	}
-	has, path := userNS(spec)
+	ns, has := findNS(spec, specs.UserNamespace)
+	path := ns.Path
 	var uids, gids []specs.LinuxIDMapping
 	if spec.Linux != nil {
 		uids, gids = spec.Linux.UIDMappings, spec.Linux.GIDMappings
@@ -361,7 +361,7 @@ func ContainerConfig(id string, spec *specs.Spec, bundle string) *boot.Container
 			c.SharesPIDNamespace = c.SharesPIDNamespace || (ns.Type == specs.PIDNamespace && ns.Path != "")
 		}
 	}
-	if has, _ := userNS(spec); has && spec.Linux != nil && len(spec.Linux.UIDMappings) > 0 && len(spec.Linux.GIDMappings) > 0 {
+	if _, has := findNS(spec, specs.UserNamespace); has && len(spec.Linux.UIDMappings) > 0 && len(spec.Linux.GIDMappings) > 0 {
 		c.UIDMappings, c.GIDMappings = idMaps(spec.Linux.UIDMappings), idMaps(spec.Linux.GIDMappings)
 	}
 	if r := Resources(spec); r.MemoryLimit != nil && *r.MemoryLimit > 0 {
