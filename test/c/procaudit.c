@@ -79,6 +79,9 @@ static void statuses(void) {
 		if (c == 0) {
 			struct rlimit rl = {0, 0};
 			setrlimit(RLIMIT_CORE, &rl);
+			// The default action, even if the test was started with the signal ignored
+			// (nohup ignores SIGHUP, and ignored dispositions survive execve).
+			signal(sigs[i], SIG_DFL);
 			raise(sigs[i]);
 			_exit(99);
 		}
