@@ -130,13 +130,11 @@ func (g *Gofer) Execute(_ context.Context, f *flag.FlagSet, _ ...any) subcommand
 	// END confinement
 	// BEGIN seccomp (runsc/cmd/boot_confine.go, docs/security.md)
 	if err := installGoferFilter(); err != nil {
-		fmt.Fprintf(os.Stderr, "runsc: gofer: confining: %v\n", err)
-		return subcommands.ExitFailure
+		return fail(fmt.Errorf("confining: %w", err))
 	}
 	// END seccomp
 	if err := srv.Serve(g.fd); err != nil {
-		fmt.Fprintf(os.Stderr, "runsc: gofer: %v\n", err)
-		return subcommands.ExitFailure
+		return fail(err)
 	}
 	return subcommands.ExitSuccess
 }
