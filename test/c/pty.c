@@ -60,6 +60,15 @@ static void newpty(int *m, int *s) {
 	}
 }
 
+// wait_input waits (up to 10 s) until the slave has input to read: Linux hands what is
+// written at the master to the line discipline from a worker thread, which a loaded machine
+// can delay well past a fixed sleep.
+static void wait_input(int s) {
+	struct pollfd p = {s, POLLIN, 0};
+	if (poll(&p, 1, 10000) != 1)
+		printf("  (no input after 10 s)\n");
+}
+
 // type writes input at the master and shows what the slave reads and what is echoed.
 // A slave that has nothing to read within 10 s is reported rather than waited on forever.
 static void type(int m, int s, const char *in, int len) {
@@ -286,7 +295,7 @@ static void test_raw(void) {
 	int n = read(s, buf, sizeof buf);
 	printf("vmin 0 vtime 0, nothing: %d\n", n);
 	write(m, "xy\r\x03", 4);
-	usleep(50000);
+	wait_input(s);
 	n = read(s, buf, sizeof buf);
 	show("raw bytes", buf, n);
 	n = drain(m, buf, sizeof buf);
@@ -330,7 +339,8 @@ static void test_raw(void) {
 	t.c_lflag &= ~ECHO;
 	tcsetattr(s, TCSANOW, &t);
 	write(m, "pend", 4);
-	usleep(20000);
+	// Only input the line discipline has taken in when ICANON is set becomes a line.
+	wait_input(s);
 	t.c_lflag |= ICANON;
 	tcsetattr(s, TCSANOW, &t);
 	n = read(s, buf, sizeof buf);
