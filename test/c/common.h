@@ -86,4 +86,29 @@ static inline int touch(volatile char *p, int write) {
 	return common_fault_sig;
 }
 
+// wait_sleeping waits (up to 10 s) until the task whose stat file is /proc/self/task/TID/stat
+// (or /proc/PID/stat for a process: thread 0 means pid is a process) is blocked, state S:
+// a fixed sleep before acting on a waiter that must already be waiting is outrun on a
+// loaded machine. Returns 0 once it is, -1 if it never was.
+static inline int wait_sleeping(pid_t pid, pid_t tid) {
+	char path[64], buf[256];
+	if (tid)
+		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+	else
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	for (int i = 0; i < 10000; i++) {
+		int fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = 0;
+			char *e = strrchr(buf, ')');
+			if (e && e[1] == ' ' && e[2] == 'S')
+				return 0;
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
 #endif

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "common.h"
 
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
@@ -182,10 +183,10 @@ static pthread_t start_b(int op) {
 	b_started = 0;
 	b_op = op;
 	pthread_create(&th, NULL, thread_b, NULL);
-	// B is blocked once FUTEX_WAITERS is set; give it time to sleep.
-	while (!(word & FUTEX_WAITERS))
+	// B sets FUTEX_WAITERS on its way to sleep; wait until it sleeps.
+	while (!b_started || !(word & FUTEX_WAITERS))
 		msleep(1);
-	msleep(50);
+	wait_sleeping(0, tid_b);
 	return th;
 }
 
@@ -235,7 +236,9 @@ static void contention(void) {
 	struct sigaction sa = {.sa_handler = on_usr1};
 	sigaction(SIGUSR1, &sa, NULL);
 	syscall(SYS_tgkill, getpid(), tid_b, SIGUSR1);
-	msleep(50);
+	for (int i = 0; i < 5000 && !sigs; i++)
+		msleep(1);
+	wait_sleeping(0, tid_b);
 	printf("B after signal: %s, signals %d\n", b_res < 0 ? "blocked" : ename(b_res), sigs);
 	a_do(CMD_UNLOCK);
 	show("A unlocked", word, tid_a, tid_b);
@@ -271,8 +274,11 @@ static void contention(void) {
 
 static volatile unsigned plain;
 
+static volatile pid_t plain_tid;
+
 static void *plain_waiter(void *arg) {
 	(void)arg;
+	plain_tid = gettid();
 	struct timespec ts = {5, 0};
 	b_res = fx(&plain, FUTEX_WAIT, plain, &ts, NULL, 0) < 0 ? errno : 0;
 	return NULL;
@@ -298,8 +304,12 @@ static void mixing(void) {
 		msleep(1);
 	plain = tid_b;
 	b_res = -1;
+	plain_tid = 0;
 	pthread_create(&w, NULL, plain_waiter, NULL);
-	msleep(100);
+	// LOCK_PI must find the waiter waiting (else it would wait on the sleeper forever).
+	while (!plain_tid)
+		msleep(1);
+	wait_sleeping(0, plain_tid);
 	printf("lock over FUTEX_WAIT waiter: %s\n", en(fx(&plain, FUTEX_LOCK_PI, 0, NULL, NULL, 0)));
 	printf("trylock over FUTEX_WAIT waiter: %s\n", en(fx(&plain, FUTEX_TRYLOCK_PI, 0, NULL, NULL, 0)));
 	plain = main_tid;

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "common.h"
 
 static const char *en(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
 static const char *ename(int e) { return e ? strerrorname_np(e) : "0"; }
@@ -168,8 +169,11 @@ static struct arena *ar;
 
 static int pending_res, owned_res;
 
+static volatile pid_t pending_tid, owned_tid;
+
 static void *pending_waiter(void *arg) {
 	(void)arg;
+	pending_tid = gettid();
 	struct timespec ts = {5, 0};
 	pending_res = sys_futex(&ar->pending_word, FUTEX_WAIT, 0, &ts) < 0 ? errno : 0;
 	return NULL;
@@ -177,6 +181,7 @@ static void *pending_waiter(void *arg) {
 
 static void *owned_waiter(void *arg) {
 	(void)arg;
+	owned_tid = gettid();
 	unsigned v = ar->e[0].word;
 	struct timespec ts = {5, 0};
 	owned_res = sys_futex(&ar->e[0].word, FUTEX_WAIT, v, &ts) < 0 ? errno : 0;
@@ -205,9 +210,14 @@ static void run_list(const char *what, void (*build)(struct arena *, unsigned ti
 		msleep(1);
 	pthread_t w1, w2;
 	if (waiters) {
+		pending_tid = owned_tid = 0;
 		pthread_create(&w1, NULL, pending_waiter, NULL);
 		pthread_create(&w2, NULL, owned_waiter, NULL);
-		msleep(200);
+		// Both must be waiting before the owner dies.
+		while (!pending_tid || !owned_tid)
+			msleep(1);
+		wait_sleeping(0, pending_tid);
+		wait_sleeping(0, owned_tid);
 	}
 	close(go[1]);
 	waitpid(pid, NULL, 0);

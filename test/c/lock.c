@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "common.h"
 
 static char path[64];
 
@@ -95,7 +96,7 @@ static void test_flock(void) {
 		write(p[1], r == 0 ? "y" : "n", 1);
 		_exit(0);
 	}
-	usleep(200000);
+	wait_sleeping(pid, 0);
 	char ch;
 	printf("flock waiter before release: %s\n", en(read(p[0], &ch, 1)));
 	flock(a, LOCK_UN);
@@ -191,8 +192,8 @@ static void test_posix(void) {
 		_exit(0);
 	}
 	char ch;
-	read(ready[0], &ch, 1); // the child holds [1,2); give it time to block on [0,1)
-	usleep(200000);
+	read(ready[0], &ch, 1); // the child holds [1,2); wait until it blocks on [0,1)
+	wait_sleeping(pid, 0);
 	printf("SETLKW waiter before release: %s\n", en(read(p[0], &ch, 1)));
 	printf("SETLKW into a cycle: %s\n", en(lk(f, F_SETLKW, F_WRLCK, SEEK_SET, 1, 1)));
 	lk(f, F_SETLK, F_UNLCK, SEEK_SET, 0, 1);
