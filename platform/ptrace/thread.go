@@ -180,7 +180,7 @@ func (t *thread) syscall(entry uintptr, sysno uintptr, interrupted *bool, args .
 // trapAddr is where the int3 that follows the syscall at entry leaves the instruction pointer.
 func trapAddr(entry uintptr) uintptr {
 	if entry == stubClone {
-		return stubClone + 8 // syscall, test, jz, int3
+		return stubCloneTrap
 	}
 	return entry + 3 // syscall, int3
 }
