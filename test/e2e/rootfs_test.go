@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestRunscDoWritesStayInTheSandbox writes, renames and creates a directory inside runsc
@@ -83,6 +85,9 @@ func TestRunscDoUsesAGoferAndOpensNoHostFiles(t *testing.T) {
 	cmd.Env = testEnv
 	cmd.Dir = binDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Wait gives up on stderr 10 s after runsc is gone: a process of the sandbox that
+	// outlives it (holding stderr) is reported, not waited for until the suite times out.
+	cmd.WaitDelay = 10 * time.Second
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -95,7 +100,9 @@ func TestRunscDoUsesAGoferAndOpensNoHostFiles(t *testing.T) {
 	pid := cmd.Process.Pid
 	defer func() {
 		syscall.Kill(-pid, syscall.SIGKILL)
-		cmd.Wait()
+		if err := cmd.Wait(); errors.Is(err, exec.ErrWaitDelay) {
+			t.Errorf("a process of the sandbox still holds runsc's stderr 10 s after runsc was killed")
+		}
 		reapGroup(pid)
 	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
