@@ -56,9 +56,9 @@ func Futex(t *kernel.Task, args arch.SyscallArguments) (uintptr, error) {
 				deadline = time.Now().Add(time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec))
 			case cmd == futexLockPI || realtime:
 				// FUTEX_LOCK_PI's timeout is absolute on CLOCK_REALTIME.
-				deadline = time.Unix(ts.Sec, ts.Nsec)
+				deadline = clockToTime(unix.CLOCK_REALTIME, ts)
 			default:
-				deadline = monotonicToTime(ts)
+				deadline = clockToTime(unix.CLOCK_MONOTONIC, ts)
 			}
 		}
 	}

@@ -38,9 +38,13 @@ func realtimeNow() int64 {
 	return ns
 }
 
-// monotonicToTime converts an absolute CLOCK_MONOTONIC time to a Go time for deadlines.
-func monotonicToTime(ts unix.Timespec) time.Time {
-	now, _ := readClock(unix.CLOCK_MONOTONIC)
+// clockToTime converts an absolute time on the sandbox's clock id (CLOCK_MONOTONIC or
+// CLOCK_REALTIME) to a Go time for deadlines: the time left is measured on the clock the
+// application reads (sentry/vdso's timekeeper), not on the host's clocks, which it only
+// follows (a deadline read as host wall time would be off by however far the sandbox's
+// CLOCK_REALTIME is from the host's at that moment).
+func clockToTime(id int32, ts unix.Timespec) time.Time {
+	now, _ := readClock(id)
 	d := time.Duration(ts.Sec-now.Sec)*time.Second + time.Duration(ts.Nsec-now.Nsec)
 	return time.Now().Add(d)
 }
