@@ -209,7 +209,10 @@ int main(void) {
 	T(unlink("sym"));
 	st("f", 1);
 
-	// A chain of 40 symlinks resolves; 41 do not.
+	// A chain of 20 symlinks resolves; 41 do not. (Linux resolves 40 as well, but when its
+	// lockless walk is retried, after a rename or mount anywhere on the host, the links the
+	// first try followed still count: 40 then gives ELOOP natively on a busy machine. The
+	// exact limit is sentry/vfs's TestSymlinkLimit.)
 	char a[32], b[32];
 	T(mkdir("chain", 0755));
 	T(symlink("../f", "chain/l0"));
@@ -218,7 +221,7 @@ int main(void) {
 		snprintf(b, sizeof b, "chain/l%d", i);
 		symlink(a, b);
 	}
-	T(open("chain/l39", O_RDONLY));
+	T(open("chain/l19", O_RDONLY));
 	T(open("chain/l40", O_RDONLY));
 
 	// Rename.

@@ -196,7 +196,9 @@ int main(void) {
 		}
 		queued++;
 	}
-	printf("rlimit: stopped with %s after between 1 and 8: %d\n", strerror(e), queued >= 1 && queued <= 8);
+	// The count is the real user's across the host (root's other processes, natively), so
+	// other programs' pending signals may leave fewer than 8, even none, to this one.
+	printf("rlimit: stopped with %s after at most 8: %d\n", strerror(e), queued <= 8);
 	signal(SIGRTMIN + 2, SIG_IGN);
 	sigpending(&pend);
 	printf("ignoring discards: pending=%d\n", sigismember(&pend, SIGRTMIN + 2));
