@@ -130,6 +130,9 @@ func SandboxRules(o SandboxOptions) []Rule {
 		// terminal sends the sandbox's group (platform/ptrace master.go).
 		Allow(unix.SYS_SETPGID),
 		Allow(unix.SYS_PAUSE),
+		// A new stub checks that its parent did not die before it set its death signal
+		// (platform/ptrace stub.go).
+		Allow(unix.SYS_GETPPID),
 		Allow(unix.SYS_RSEQ),
 		// PR_SET_NAME: stub threads take their application thread's name (ptrace setName).
 		AllowIf(unix.SYS_PRCTL, anyOf32(0, unix.PR_SET_PDEATHSIG, unix.PR_SET_NAME)...),
