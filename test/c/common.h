@@ -86,11 +86,10 @@ static inline int touch(volatile char *p, int write) {
 	return common_fault_sig;
 }
 
-// wait_sleeping waits (up to 10 s) until the task whose stat file is /proc/self/task/TID/stat
-// (or /proc/PID/stat for a process: thread 0 means pid is a process) is blocked, state S:
-// a fixed sleep before acting on a waiter that must already be waiting is outrun on a
-// loaded machine. Returns 0 once it is, -1 if it never was.
-static inline int wait_sleeping(pid_t pid, pid_t tid) {
+// wait_state waits (up to 10 s) until the task whose stat file is /proc/self/task/TID/stat
+// (or /proc/PID/stat for a process: thread 0 means pid is a process) is in state (a letter
+// of /proc/PID/stat: S blocked, Z a zombie). Returns 0 once it is, -1 if it never was.
+static inline int wait_state(pid_t pid, pid_t tid, char state) {
 	char path[64], buf[256];
 	if (tid)
 		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
@@ -103,12 +102,16 @@ static inline int wait_sleeping(pid_t pid, pid_t tid) {
 			close(fd);
 			buf[n > 0 ? n : 0] = 0;
 			char *e = strrchr(buf, ')');
-			if (e && e[1] == ' ' && e[2] == 'S')
+			if (e && e[1] == ' ' && e[2] == state)
 				return 0;
 		}
 		usleep(1000);
 	}
 	return -1;
 }
+
+// wait_sleeping waits until a task is blocked (state S, see wait_state): a fixed sleep
+// before acting on a waiter that must already be waiting is outrun on a loaded machine.
+static inline int wait_sleeping(pid_t pid, pid_t tid) { return wait_state(pid, tid, 'S'); }
 
 #endif
