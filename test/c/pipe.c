@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static const char *en(int r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
 
 static volatile sig_atomic_t got_sigpipe;
@@ -255,22 +257,33 @@ static void blocking(void) {
 	free(big);
 }
 
-static void on_usr1(int sig) {}
+static int handled_fd = -1; // the handler writes a byte here once it has run
+
+static void on_usr1(int sig) {
+	(void)sig;
+	if (handled_fd >= 0)
+		write(handled_fd, "h", 1);
+}
 
 // interrupted: a blocked read fails with EINTR after a handler without SA_RESTART, and is
-// restarted (and gets the data) with SA_RESTART.
+// restarted (and gets the data) with SA_RESTART. The child signals the parent only once it
+// is blocked in the read, and writes the data only once the handler has run (by then the
+// read's outcome is settled): sleeps instead were outrun on a loaded machine.
 static void interrupted(void) {
 	for (int restart = 0; restart < 2; restart++) {
 		struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
 		sigaction(SIGUSR1, &sa, NULL);
-		int p[2];
+		int p[2], h[2];
 		pipe(p);
+		pipe(h);
+		handled_fd = h[1];
 		pid_t parent = getpid();
 		pid_t c = fork();
 		if (c == 0) {
-			usleep(50000);
+			char b;
+			wait_sleeping(parent, 0);
 			kill(parent, SIGUSR1);
-			usleep(50000);
+			read(h[0], &b, 1);
 			write(p[1], "data", 4);
 			_exit(0);
 		}
@@ -281,6 +294,9 @@ static void interrupted(void) {
 		waitpid(c, &status, 0);
 		close(p[0]);
 		close(p[1]);
+		close(h[0]);
+		close(h[1]);
+		handled_fd = -1;
 	}
 	signal(SIGUSR1, SIG_DFL);
 }
