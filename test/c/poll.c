@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static const char *en(int r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
 
 static volatile sig_atomic_t handled;
@@ -30,16 +32,20 @@ static long ms_since(struct timespec *t0) {
 }
 
 // later forks a child that, after ms milliseconds, writes to fd (if >= 0) or signals the
-// parent with SIGUSR1.
+// parent with SIGUSR1. The signal waits until the parent is blocked as well: a signal that
+// came before the parent's wait (the sleep outrun on a loaded machine) would interrupt
+// nothing, and the wait would time out instead. Data written early is still ready.
 static pid_t later(int ms, int fd) {
 	pid_t parent = getpid();
 	pid_t c = fork();
 	if (c == 0) {
 		usleep(ms * 1000);
-		if (fd >= 0)
+		if (fd >= 0) {
 			write(fd, "x", 1);
-		else
+		} else {
+			wait_sleeping(parent, 0);
 			kill(parent, SIGUSR1);
+		}
 		_exit(0);
 	}
 	return c;
