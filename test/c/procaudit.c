@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static const char *en(long r) {
 	if (r >= 0) return "ok";
 	switch (errno) {
@@ -44,28 +46,66 @@ static const char *en(long r) {
 
 static void on_alarm(int sig) { (void)sig; }
 
+// arm_when_blocked: a thread (SIGALRM blocked, so that the signal goes to the main thread)
+// arms ITIMER_REAL for usec once the main thread is blocked. Armed by the main thread
+// before it blocks, the timer could fire first on a loaded machine, interrupting nothing.
+static long alarm_usec;
+static int alarm_fired_fd = -1, alarm_data_fd = -1;
+
+static void *arm_when_blocked(void *arg) {
+	(void)arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	wait_sleeping(0, getpid());
+	struct itimerval it = {.it_value = {.tv_usec = alarm_usec}};
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (alarm_fired_fd >= 0) {
+		// Once the handler has run the read's outcome is settled: the data goes in only
+		// then (earlier, the read would take it instead of failing with EINTR).
+		char b;
+		read(alarm_fired_fd, &b, 1);
+		write(alarm_data_fd, "late", 4);
+	}
+	return NULL;
+}
+
+static pthread_t start_alarm(long usec) {
+	pthread_t th;
+	alarm_usec = usec;
+	pthread_create(&th, NULL, arm_when_blocked, NULL);
+	return th;
+}
+
+static int fired_w = -1;
+
+static void on_alarm_note(int sig) {
+	(void)sig;
+	write(fired_w, "f", 1);
+}
+
 // timer_pipe: SIGALRM from setitimer interrupts a blocked pipe read.
 static void timer_pipe(void) {
 	for (int restart = 0; restart < 2; restart++) {
-		struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = restart ? SA_RESTART : 0};
+		struct sigaction sa = {.sa_handler = on_alarm_note, .sa_flags = restart ? SA_RESTART : 0};
 		sigaction(SIGALRM, &sa, NULL);
-		int p[2];
+		int p[2], f[2];
 		pipe(p);
-		pid_t c = fork();
-		if (c == 0) {
-			close(p[0]);
-			usleep(300000);
-			write(p[1], "late", 4);
-			_exit(0);
-		}
-		close(p[1]);
-		struct itimerval it = {.it_value = {.tv_usec = 50000}};
-		setitimer(ITIMER_REAL, &it, NULL);
+		pipe(f);
+		fired_w = f[1];
+		alarm_fired_fd = f[0];
+		alarm_data_fd = p[1];
+		pthread_t th = start_alarm(50000);
 		char buf[8];
 		ssize_t n = read(p[0], buf, sizeof buf);
 		printf("timer-interrupted pipe read, SA_RESTART=%d: %s %zd\n", restart, en(n), n);
-		waitpid(c, NULL, 0);
+		pthread_join(th, NULL);
+		alarm_fired_fd = alarm_data_fd = fired_w = -1;
 		close(p[0]);
+		close(p[1]);
+		close(f[0]);
+		close(f[1]);
 	}
 	signal(SIGALRM, SIG_DFL);
 }
@@ -100,7 +140,7 @@ static void wall(void) {
 	size_t sz = 64 * 1024;
 	char *stack = malloc(sz);
 	pid_t c = clone(clone_child, stack + sz, 0, (void *)(intptr_t)5);
-	usleep(50000);
+	wait_state(c, 0, 'Z'); // exited: WNOHANG finds it (a sleep was outrun under load)
 	int st = 0;
 	long r = waitpid(c, &st, WNOHANG);
 	printf("waitpid clone child: %s\n", en(r));
@@ -304,7 +344,7 @@ static void bitset(void) {
 	pthread_t th;
 	pthread_create(&th, NULL, bitset_waiter, NULL);
 	long woken = 0;
-	for (int i = 0; i < 200 && woken == 0; i++) { // until the waiter sleeps
+	for (int i = 0; i < 2000 && woken == 0; i++) { // until the waiter sleeps (10 s at most)
 		usleep(5000);
 		long miss = syscall(SYS_futex, &fword, FUTEX_WAKE_BITSET_PRIVATE, 1, NULL, NULL, 0x2);
 		if (miss != 0) printf("wake_bitset other bits woke %ld\n", miss);
@@ -422,10 +462,10 @@ static void abssleep(void) {
 	printf(" past: r=%d", r);
 	struct sigaction sa = {.sa_handler = on_alarm};
 	sigaction(SIGALRM, &sa, NULL);
-	struct itimerval it = {.it_value = {.tv_usec = 20000}};
-	setitimer(ITIMER_REAL, &it, NULL);
+	pthread_t th = start_alarm(20000);
 	dl.tv_sec += 5;
 	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
+	pthread_join(th, NULL);
 	printf(" interrupted: %s\n", r == EINTR ? "EINTR" : "other");
 	dl.tv_nsec = 1000000000;
 	r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &dl, NULL);
