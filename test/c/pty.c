@@ -19,6 +19,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common.h"
+
 static void show(const char *what, const char *buf, int n) {
 	printf("%s: %d \"", what, n);
 	for (int i = 0; i < n; i++) {
@@ -647,21 +649,24 @@ static void test_signals(void) {
 	close(ready[1]);
 	close(report[1]);
 	char c, buf[64];
+	// Each signal goes to the leader once it is blocked in its read (state S): sent before,
+	// it would interrupt nothing and the read would wait for the next one (a 50 ms sleep was
+	// outrun on a loaded machine).
 	read(ready[0], &c, 1);
-	usleep(50000);
+	wait_sleeping(pid, 0);
 	write(m, "abc\x03", 4);
 	read(ready[0], &c, 1);
-	usleep(50000);
+	wait_sleeping(pid, 0);
 	write(m, "\x1c", 1);
 	read(ready[0], &c, 1);
-	usleep(50000);
+	wait_sleeping(pid, 0);
 	struct winsize ws = {.ws_row = 33, .ws_col = 99};
 	TRY("TIOCSIG 0", ioctl(m, TIOCSIG, 0));
 	ioctl(m, TIOCSWINSZ, &ws);
 	struct winsize got_ws;
 	ioctl(s, TIOCGWINSZ, &got_ws);
 	read(ready[0], &c, 1);
-	usleep(50000);
+	wait_sleeping(pid, 0);
 	TRY("TIOCSIG SIGUSR1", ioctl(m, TIOCSIG, SIGUSR1));
 	ioctl(m, TIOCSIG, SIGINT); // ^C from the master's side, without the character
 	read(ready[0], &c, 1); // the foreground member is ready; the leader exits
