@@ -343,11 +343,17 @@ static void *rq_waiter(void *arg) {
 	return NULL;
 }
 
+// rq_start starts waiter i and returns once it waits on cv: the wakes and requeues that
+// follow must find it there, and several waiters must queue in order (80 ms of sleep was
+// outrun on a loaded machine).
 static pthread_t rq_start(int i) {
 	pthread_t th;
 	rq_res[i] = -1;
+	rq_tid[i] = 0;
 	pthread_create(&th, NULL, rq_waiter, (void *)(long)i);
-	msleep(80);
+	while (!rq_tid[i])
+		msleep(1);
+	wait_sleeping(0, rq_tid[i]);
 	return th;
 }
 
@@ -397,12 +403,22 @@ static void requeue_pi(void) {
 	       ename(rq_res[2]), rq_order[0], rq_order[1], rq_order[2]);
 	show("pm", pm, 0, 0);
 
-	// A requeued waiter whose wait times out.
+	// A requeued waiter whose wait times out. A machine slow enough that the 300 ms pass
+	// before the requeue (which then finds no waiter) tries again.
 	fx(&pm, FUTEX_LOCK_PI, 0, NULL, NULL, 0);
-	rq_ts = abs_in(CLOCK_MONOTONIC, 300);
-	pthread_t t0 = rq_start(0);
-	printf("requeue then timeout: %ld\n", fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 0));
-	pthread_join(t0, NULL);
+	long moved;
+	for (int try = 0;; try++) {
+		rq_ts = abs_in(CLOCK_MONOTONIC, 300);
+		pthread_t t0 = rq_start(0);
+		moved = fx(&cv, FUTEX_CMP_REQUEUE_PI, 1, (void *)1, &pm, 0);
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		pthread_join(t0, NULL);
+		int late = now.tv_sec > rq_ts.tv_sec || (now.tv_sec == rq_ts.tv_sec && now.tv_nsec >= rq_ts.tv_nsec);
+		if (moved != 0 || !late || try == 10)
+			break;
+	}
+	printf("requeue then timeout: %ld\n", moved);
 	rq_ts.tv_sec = 0;
 	printf("waiter: %s\n", ename(rq_res[0]));
 	show("pm", pm, 0, 0);
@@ -483,7 +499,7 @@ static void glibc(void) {
 	ts = abs_in(CLOCK_MONOTONIC, 30);
 	printf("clocklock monotonic: %s\n", ename(pthread_mutex_clocklock(&sh->m, CLOCK_MONOTONIC, &ts)));
 	release = 1;
-	ts = abs_in(CLOCK_MONOTONIC, 2000);
+	ts = abs_in(CLOCK_MONOTONIC, 10000); // only a failure waits that long
 	printf("clocklock until free: %s\n", ename(pthread_mutex_clocklock(&sh->m, CLOCK_MONOTONIC, &ts)));
 	printf("unlock: %s\n", ename(pthread_mutex_unlock(&sh->m)));
 	pthread_join(h, NULL);
