@@ -92,8 +92,9 @@ static void on_chld(int sig, siginfo_t *si, void *uc) {
 	}
 }
 
+// waitCodes waits for n SIGCHLDs, 10 s at most (only a failure waits that long).
 static void waitCodes(int n) {
-	for (int i = 0; i < 200 && nchld < n; i++)
+	for (int i = 0; i < 2000 && nchld < n; i++)
 		nap(5);
 }
 
@@ -133,7 +134,9 @@ static void stopContinue(void) {
 	r = waitpid(c, &st, WCONTINUED | WNOHANG);
 	report("the continuation is reported once", r == 0);
 	a0 = shm[0], a1 = shm[1];
-	nap(50);
+	// Until both have run (a loaded machine can leave them waiting for a CPU well past 50 ms).
+	for (int i = 0; i < 1000 && (shm[0] == a0 || shm[1] == a1); i++)
+		nap(10);
 	report("both threads run again", shm[0] != a0 && shm[1] != a1);
 	report("/proc state is no longer T", procState(c) != 'T');
 
