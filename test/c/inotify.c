@@ -424,6 +424,10 @@ static void unmount(void) {
 	inotify_add_watch(fd, path("m"), IN_CREATE);
 	inotify_add_watch(fd, sub, IN_CREATE);
 	printf("umount: %s\n", en(umount(path("m"))));
+	// Linux can finish the unmount (and queue the four events) after umount returns, when
+	// something else briefly held the mount: wait for them, 10 s at most.
+	for (int i = 0, n = 0; i < 10000 && ioctl(fd, FIONREAD, &n) == 0 && n < 4 * (int)sizeof(struct inotify_event); i++)
+		usleep(1000);
 	step(fd, "events:");
 	rmdir(path("m"));
 	close(fd);
