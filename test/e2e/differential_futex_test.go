@@ -15,11 +15,13 @@ func init() {
 // with inotify; its polling fallback is made 10 s long (-s 10) so that, without inotify
 // events, the second line would not arrive before tail is killed. The file is on tmpfs
 // (/dev/shm): tail polls on filesystems it deems remote, overlayfs (the sandbox's /tmp)
-// among them.
-const tailFollow = `f=$(mktemp -p /dev/shm); echo first > $f
-tail -s 10 -f $f & p=$!
-sleep 0.5; echo second >> $f; sleep 0.5
-kill $p; wait $p; rm -f $f`
+// among them. tail is killed once the second line is out (5 s at most, well inside the
+// polling fallback), not after a fixed 0.5 s that a loaded machine can outrun.
+const tailFollow = `f=$(mktemp -p /dev/shm); o=$(mktemp); echo first > $f
+tail -s 10 -f $f > $o & p=$!
+sleep 0.5; echo second >> $f
+i=0; while [ $i -lt 50 ] && ! grep -q second $o; do sleep 0.1; i=$((i+1)); done
+kill $p; wait $p; cat $o; rm -f $f $o`
 
 // TestInotifyTailFollow runs tailFollow natively and under runsc do.
 func TestInotifyTailFollow(t *testing.T) {
