@@ -83,6 +83,8 @@ func (tg *ThreadGroup) jobControlSendLocked(sig int) (wake []*Task, notify int32
 			t.sig.stopPending = false
 			if t.sig.stopped {
 				t.sig.stopped = false
+				// Runnable from now on (/proc's state R), not blocked until it wakes.
+				t.proc.blocked.Store(false)
 				wake = append(wake, t)
 			}
 		}
@@ -271,8 +273,17 @@ func (tg *ThreadGroup) Stopped() bool {
 	return tg.jc.stopped
 }
 
-// Stopped reports whether t is sleeping in a job-control stop (/proc's state T).
-func (t *Task) Stopped() bool { return t.sig.inStop.Load() }
+// Stopped reports whether t is sleeping in a job-control stop (/proc's state T): no longer
+// once a SIGCONT has ended the stop, even before t has woken, as on Linux, where the
+// sender's kill makes the stopped tasks runnable.
+func (t *Task) Stopped() bool {
+	if !t.sig.inStop.Load() {
+		return false
+	}
+	t.tg.mu.Lock()
+	defer t.tg.mu.Unlock()
+	return t.sig.stopped
+}
 
 // SignalIgnoredOrBlocked reports whether t blocks sig or its process ignores it: a terminal
 // uses it to decide between sending SIGTTOU/SIGTTIN and letting the access proceed (or
