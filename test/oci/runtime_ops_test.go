@@ -228,10 +228,17 @@ func TestPauseResume(t *testing.T) {
 
 	// SIGKILL ends a paused container; a created one cannot be paused.
 	e.must("run", "--detach", "p2")
+	// The loop's time is counted when it stops for the sentry; on a loaded machine it may
+	// not have run for a while, so it gets up to 5 s.
 	a = e.stats("p2").Data.CPU.Usage.User
-	time.Sleep(200 * time.Millisecond)
-	if b := e.stats("p2").Data.CPU.Usage.User; b == a {
-		t.Fatalf("a running busy loop used no CPU time (%d)", a)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		time.Sleep(100 * time.Millisecond)
+		if b := e.stats("p2").Data.CPU.Usage.User; b != a {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a running busy loop used no CPU time in 5 s (%d)", a)
+		}
 	}
 	e.must("pause", "p2")
 	e.must("kill", "p2", "KILL")
