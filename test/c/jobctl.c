@@ -129,6 +129,8 @@ static void stopContinue(void) {
 	report("kill SIGCONT", kill(c, SIGCONT) == 0);
 	r = waitpid(c, &st, WCONTINUED);
 	report("wait(WCONTINUED) reports the continuation", r == c && WIFCONTINUED(st));
+	// SIGCONT makes the stopped threads runnable in kill itself, before the parent hears.
+	report("/proc state is not T once the continuation is reported", procState(c) != 'T');
 	waitCodes(2);
 	report("SIGCHLD with CLD_CONTINUED", nchld >= 2 && chld_codes[1] == CLD_CONTINUED && chld_status[1] == SIGCONT);
 	r = waitpid(c, &st, WCONTINUED | WNOHANG);
